@@ -1,0 +1,315 @@
+//! The boot-flow runner: one firmware map, one command line, some
+//! reservations and later steps, through one era's sequence of calls.
+//!
+//! The sequence is x86 `setup_arch` and what follows it, as in v5.5 .. v6.11:
+//! 1. `parse_early_param`: `efi_fake_mem=` (`setup_fake_mem`), `efi=debug`,
+//!    `efi=nosoftreserve`;
+//! 2. `efi_memblock_x86_reserve_range`: `efi_memmap_init_early` on the
+//!    firmware's map, then `efi_fake_memmap_early`;
+//! 3. `efi_init`: `efi_clean_memmap`, and `efi_print_memmap` with efi=debug;
+//! 4. `efi_fake_memmap`;
+//! 5. the reservations, in order (`efi_esrt_init`, then BGRT from
+//!    `acpi_boot_init`, both `efi_mem_reserve`);
+//! 6. `mm_init`: from here on `efi_memmap_alloc` uses the page allocator;
+//! 7. the later steps (a kexec-style `kexec_enter_virtual_mode`);
+//! 8. `efi_runtime_map_init`, which walks the map to publish it in sysfs.
+
+use crate::desc::{
+    MemRange, MemoryDesc, DEFAULT_DESC_SIZE, DESC_LEN, EFI_MEMORY_DESCRIPTOR_VERSION,
+};
+use crate::era::{Era, FakeMem};
+use crate::kernel::{E820Update, EfiMemoryMap, Event, InsertCall, Kernel, Level, MemoryMapData};
+use crate::mem::{AllocId, AllocKind, Fault, FaultKind, Fill};
+
+/// What happens after `mm_init`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum LaterStep {
+    /// `kexec_enter_virtual_mode`: `efi_memmap_unmap()`, then
+    /// `efi_memmap_init_late(phys_map, desc_size * nr_map)` of the same map.
+    KexecInitLate,
+}
+
+/// The inputs of one boot.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct BootInput {
+    /// The stride; at least 40.
+    pub desc_size: u64,
+    /// The firmware's map, in its order.
+    pub map: Vec<MemoryDesc>,
+    pub fill: Fill,
+    /// The kernel command line, e.g. `efi_fake_mem=4G@9G:0x40000 efi=debug`.
+    pub cmdline: String,
+    /// `efi_mem_reserve(addr, size)` calls, in order.
+    pub reservations: Vec<(u64, u64)>,
+    pub later: Vec<LaterStep>,
+}
+
+impl Default for BootInput {
+    fn default() -> Self {
+        BootInput {
+            desc_size: DEFAULT_DESC_SIZE,
+            map: Vec::new(),
+            fill: Fill::default(),
+            cmdline: String::new(),
+            reservations: Vec::new(),
+            later: Vec::new(),
+        }
+    }
+}
+
+/// An input the runner does not model.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum InputError {
+    /// `desc_size` below `sizeof(efi_memory_desc_t)` or above 4096.
+    DescSize(u64),
+    /// More descriptors than the runner simulates.
+    TooManyDescriptors(usize),
+}
+
+impl std::fmt::Display for InputError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            InputError::DescSize(d) => write!(f, "desc_size {d} is outside 40..=4096"),
+            InputError::TooManyDescriptors(n) => {
+                write!(
+                    f,
+                    "{n} descriptors: at most {MAX_FIRMWARE_DESCS} are simulated"
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for InputError {}
+
+/// The largest firmware map the runner accepts.
+pub const MAX_FIRMWARE_DESCS: usize = 4096;
+
+/// Vendor byte of firmware descriptor `i`: the bytes past 40 all carry it,
+/// so a split part shows which firmware descriptor it was copied from.
+pub fn vendor_byte(i: usize) -> u8 {
+    0x80 | (i as u8 & 0x7f)
+}
+
+/// The firmware's map as bytes: each descriptor, then its vendor bytes.
+pub fn firmware_bytes(map: &[MemoryDesc], desc_size: u64) -> Vec<u8> {
+    let ds = desc_size as usize;
+    let mut out = vec![0u8; map.len() * ds];
+    for (i, (md, chunk)) in map.iter().zip(out.chunks_mut(ds)).enumerate() {
+        chunk[..DESC_LEN].copy_from_slice(&md.to_bytes());
+        chunk[DESC_LEN..].fill(vendor_byte(i));
+    }
+    out
+}
+
+/// What one allocation was, for reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct AllocInfo {
+    pub id: AllocId,
+    pub kind: AllocKind,
+    pub phys: u64,
+    pub size: u64,
+    pub by: &'static str,
+    pub freed_by: Option<&'static str>,
+}
+
+/// Everything one boot did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcome {
+    pub era: Era,
+    /// `efi.memmap` at the end.
+    pub memmap: EfiMemoryMap,
+    /// The installed map's bytes, `nr_map * desc_size` from `phys_map`.
+    pub map_bytes: Vec<u8>,
+    /// The same, decoded.
+    pub map: Vec<MemoryDesc>,
+    /// `efi_fake_mems[]` after parsing and sorting.
+    pub fake_mems: Vec<MemRange>,
+    pub events: Vec<Event>,
+    pub faults: Vec<Fault>,
+    pub allocations: Vec<AllocInfo>,
+    /// Allocations never freed and not holding the installed map.
+    pub leaks: Vec<AllocId>,
+    pub e820: Vec<E820Update>,
+    pub inserts: Vec<InsertCall>,
+}
+
+impl Outcome {
+    /// Bytes written past the end of allocation `id`: the furthest
+    /// out-of-bounds write, measured from the end.
+    pub fn bytes_written_past(&self, id: AllocId) -> u64 {
+        let size = self.allocations.get(id).map_or(0, |a| a.size);
+        self.faults
+            .iter()
+            .filter(|f| f.alloc == id && f.access == crate::mem::Access::Write)
+            .filter(|f| matches!(f.kind, FaultKind::OutOfBounds { .. }))
+            .map(|f| f.offset + f.len - size)
+            .max()
+            .unwrap_or(0)
+    }
+
+    /// The events at `level`, as text.
+    pub fn texts(&self, level: Level) -> Vec<&str> {
+        self.events
+            .iter()
+            .filter(|e| e.level == level)
+            .map(|e| e.text.as_str())
+            .collect()
+    }
+}
+
+/// Runs one boot of `era` on `input`.
+pub fn run(era: Era, input: &BootInput) -> Result<Outcome, InputError> {
+    if !(DESC_LEN as u64..=4096).contains(&input.desc_size) {
+        return Err(InputError::DescSize(input.desc_size));
+    }
+    if input.map.len() > MAX_FIRMWARE_DESCS {
+        return Err(InputError::TooManyDescriptors(input.map.len()));
+    }
+    let mut k = Kernel::new(era, input.fill);
+
+    // 1. parse_early_param
+    k.enter("parse_early_param");
+    let mut unknown = Vec::new();
+    for param in input.cmdline.split_ascii_whitespace() {
+        let (name, val) = match param.split_once('=') {
+            Some((n, v)) => (n, Some(v)),
+            None => (param, None),
+        };
+        match name {
+            "efi_fake_mem" if k.f.fake_mem == FakeMem::Removed => unknown.push(param),
+            "efi_fake_mem" if k.setup_fake_mem(val).is_err() => {
+                k.log(Level::Warn, format!("Malformed early option '{name}'"));
+            }
+            "efi" => {
+                for opt in val.unwrap_or("").split(',') {
+                    match opt {
+                        "debug" => k.efi_debug = true,
+                        "nosoftreserve" => k.soft_reserve = false,
+                        _ => {}
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    // 2. efi_memblock_x86_reserve_range
+    k.enter("efi_memblock_x86_reserve_range");
+    let bytes = firmware_bytes(&input.map, input.desc_size);
+    let fw = k.mem.place_firmware(&bytes);
+    let data = MemoryMapData {
+        phys_map: k.mem.allocations[fw].phys,
+        size: bytes.len() as u64,
+        desc_version: EFI_MEMORY_DESCRIPTOR_VERSION,
+        desc_size: input.desc_size,
+        flags: 0,
+    };
+    if k.efi_memmap_init_early(&data).is_ok() {
+        k.efi_fake_memmap_early();
+    }
+
+    // 3. efi_init
+    k.enter("efi_init");
+    k.efi_clean_memmap();
+    if k.efi_debug {
+        k.efi_print_memmap();
+    }
+
+    // 4, 5. setup_arch, once the map is there
+    k.enter("setup_arch");
+    if k.memmap_enabled {
+        k.efi_fake_memmap();
+    }
+    for &(addr, size) in &input.reservations {
+        k.efi_mem_reserve(addr, size);
+    }
+    k.enter("start_kernel");
+    if !unknown.is_empty() {
+        k.log(
+            Level::Notice,
+            format!(
+                "Unknown kernel command line parameters \"{}\", will be passed to user space.",
+                unknown.join(" ")
+            ),
+        );
+    }
+
+    // 6. mm_init
+    k.slab_available = true;
+
+    // 7. later steps
+    for step in &input.later {
+        match step {
+            LaterStep::KexecInitLate => kexec_enter_virtual_mode(&mut k),
+        }
+    }
+
+    // 8. efi_runtime_map_init
+    k.enter("efi_runtime_map_init");
+    if let Some(map) = k.memmap.map {
+        for o in k.for_each_desc() {
+            k.read_desc(map, o);
+        }
+    }
+
+    Ok(finish(k))
+}
+
+/// The part of `kexec_enter_virtual_mode` that touches the map: unmap, then
+/// remap the same physical map late.
+fn kexec_enter_virtual_mode(k: &mut Kernel) {
+    let caller = k.enter("kexec_enter_virtual_mode");
+    k.efi_memmap_unmap();
+    let (phys, size) = (
+        k.memmap.phys_map,
+        k.memmap.desc_size.wrapping_mul(k.memmap.nr_map),
+    );
+    if k.efi_memmap_init_late(phys, size).is_err() {
+        k.log(
+            Level::Err,
+            "efi: Failed to remap late EFI memory map".into(),
+        );
+    }
+    k.leave(caller);
+}
+
+fn finish(k: Kernel) -> Outcome {
+    let map_bytes = k.installed_bytes();
+    let map = k.installed_descs();
+    let installed = k.mem.find(k.memmap.phys_map);
+    let allocations: Vec<AllocInfo> = k
+        .mem
+        .allocations
+        .iter()
+        .enumerate()
+        .map(|(id, a)| AllocInfo {
+            id,
+            kind: a.kind,
+            phys: a.phys,
+            size: a.size,
+            by: a.by,
+            freed_by: a.freed_by,
+        })
+        .collect();
+    let leaks = allocations
+        .iter()
+        .filter(|a| {
+            a.kind != AllocKind::Firmware && a.freed_by.is_none() && Some(a.id) != installed
+        })
+        .map(|a| a.id)
+        .collect();
+    Outcome {
+        era: k.era,
+        memmap: k.memmap,
+        map_bytes,
+        map,
+        fake_mems: k.fake_mems,
+        events: k.events,
+        faults: k.mem.faults,
+        allocations,
+        leaks,
+        e820: k.e820,
+        inserts: k.inserts,
+    }
+}

@@ -1,0 +1,142 @@
+//! Generic and x86 EFI helpers around the map: lookup, `efi_mem_reserve`,
+//! `efi_clean_memmap`, `efi_print_memmap`.
+//!
+//! Models drivers/firmware/efi/efi.c (v5.4 .. 6599e683: the lookup and
+//! `efi_mem_reserve` did not change) and arch/x86/platform/efi/efi.c
+//! (`efi_clean_memmap` as at v5.5 and after 59365cad).
+
+use crate::desc::{MemoryDesc, EFI_PAGES_MAX, EFI_PAGE_SHIFT};
+use crate::kernel::{Errno, Kernel, Level, MemoryMapData};
+use crate::print::{efi_md_typeattr_format, memmap_line};
+
+impl Kernel {
+    /// `efi_mem_desc_lookup(addr, &out)`: the first descriptor with
+    /// `phys <= addr < phys + (pages << 12)` (wrapping), 40 bytes of it.
+    /// No type filter. Empty descriptors never match.
+    pub fn efi_mem_desc_lookup(&mut self, addr: u64) -> Result<MemoryDesc, Errno> {
+        let caller = self.enter("efi_mem_desc_lookup");
+        let r = if !self.memmap_enabled {
+            self.log_once(
+                "lookup-disabled",
+                Level::Err,
+                "efi: EFI_MEMMAP is not enabled.".into(),
+            );
+            Err(Errno::EINVAL)
+        } else {
+            let map = self.memmap.map.expect("EFI_MEMMAP set means mapped");
+            let mut found = Err(Errno::ENOENT);
+            for o in self.for_each_desc() {
+                let md = self.read_desc(map, o);
+                if addr >= md.phys_addr && addr < md.end_exclusive() {
+                    found = Ok(md);
+                    break;
+                }
+            }
+            found
+        };
+        self.leave(caller);
+        r
+    }
+
+    /// `efi_mem_reserve(addr, size)`: memblock-reserves the range (not
+    /// modelled: memblock's own bookkeeping) and calls the arch hook.
+    pub fn efi_mem_reserve(&mut self, addr: u64, size: u64) {
+        let caller = self.enter("efi_mem_reserve");
+        self.efi_arch_mem_reserve(addr, size);
+        self.leave(caller);
+    }
+
+    /// `efi_memmap_entry_valid(md, i)` (x86 efi.c): invalid when it has no
+    /// pages or its last page index reaches 2^52; prints why.
+    fn efi_memmap_entry_valid(&mut self, md: &MemoryDesc, i: u64) -> bool {
+        const OVERFLOW_ADDR_SHIFT: u32 = 64 - EFI_PAGE_SHIFT;
+        const OVERFLOW_ADDR_MASK: u64 = u64::MAX << OVERFLOW_ADDR_SHIFT;
+        const U64_HIGH_BIT: u64 = 1 << 63;
+        let mut end = md.end();
+        let mut end_hi = 0u64;
+        if md.num_pages == 0 {
+            end = 0;
+        } else if md.num_pages > EFI_PAGES_MAX
+            || EFI_PAGES_MAX - md.num_pages < (md.phys_addr >> EFI_PAGE_SHIFT)
+        {
+            end_hi = (md.num_pages & OVERFLOW_ADDR_MASK) >> OVERFLOW_ADDR_SHIFT;
+            if md.phys_addr & U64_HIGH_BIT != 0 && end & U64_HIGH_BIT == 0 {
+                end_hi += 1;
+            }
+        } else {
+            return true;
+        }
+        self.log_once(
+            "fw-bug-invalid",
+            Level::Warn,
+            "efi: [Firmware Bug]: Invalid EFI memory map entries:".into(),
+        );
+        let ta = efi_md_typeattr_format(md, self.f.printer);
+        let text = if end_hi != 0 {
+            format!(
+                "efi: mem{:02}: {} range=[0x{:016x}-0x{:x}{:016x}] (invalid)",
+                i, ta, md.phys_addr, end_hi, end
+            )
+        } else {
+            format!(
+                "efi: mem{:02}: {} range=[0x{:016x}-0x{:016x}] (invalid)",
+                i, ta, md.phys_addr, end
+            )
+        };
+        self.log(Level::Warn, text);
+        false
+    }
+
+    /// `efi_clean_memmap()` (efi_init): compacts the valid descriptors in
+    /// place and reinstalls the same buffer with fewer entries. The walk
+    /// runs `in < map_end`, i.e. over ceil(size / desc_size) descriptors.
+    pub fn efi_clean_memmap(&mut self) {
+        let caller = self.enter("efi_clean_memmap");
+        if let Some(map) = self.memmap.map {
+            let ds = self.memmap.desc_size;
+            let (mut inp, mut out, mut i, mut n_removal) = (0u64, 0u64, 0u64, 0u64);
+            while inp < self.memmap.map_len && ds > 0 {
+                let md = self.read_desc(map, inp);
+                if self.efi_memmap_entry_valid(&md, i) {
+                    if out != inp {
+                        self.memcpy(map, out, map, inp, ds);
+                    }
+                    out += ds;
+                } else {
+                    n_removal += 1;
+                }
+                inp += ds;
+                i += 1;
+            }
+            if n_removal > 0 {
+                let size = self.memmap.nr_map.wrapping_sub(n_removal);
+                self.log(
+                    Level::Warn,
+                    format!("efi: Removing {} invalid memory map entries.", n_removal),
+                );
+                let data = MemoryMapData {
+                    phys_map: self.memmap.phys_map,
+                    size: self.memmap.desc_size.wrapping_mul(size),
+                    desc_version: self.memmap.desc_version,
+                    desc_size: self.memmap.desc_size,
+                    flags: 0,
+                };
+                let _ = self.efi_memmap_install(&data);
+            }
+        }
+        self.leave(caller);
+    }
+
+    /// `efi_print_memmap()` (x86): one `efi: memNN:` line per descriptor.
+    pub fn efi_print_memmap(&mut self) {
+        let caller = self.enter("efi_print_memmap");
+        if let Some(map) = self.memmap.map {
+            for (i, o) in self.for_each_desc().enumerate() {
+                let md = self.read_desc(map, o);
+                let line = memmap_line(i, &md, self.f.printer);
+                self.log(Level::Info, line);
+            }
+        }
+        self.leave(caller);
+    }
+}

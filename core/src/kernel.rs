@@ -1,0 +1,305 @@
+//! The modelled kernel's state: `efi.memmap`, the EFI_MEMMAP bit, the
+//! simulated memory, and the log of what it printed and asked for.
+
+use crate::desc::{MemRange, MemoryDesc, DESC_LEN};
+use crate::era::{Era, Features};
+use crate::mem::{AllocId, Fill, SimMemory};
+use std::fmt;
+
+/// `EFI_MEMMAP_LATE`: the map was obtained with the late remapper. In v5.4
+/// and v5.5 this is the bool `late`.
+pub const EFI_MEMMAP_LATE: u32 = 1 << 0;
+/// `EFI_MEMMAP_MEMBLOCK`: allocated from memblock by `efi_memmap_alloc`.
+pub const EFI_MEMMAP_MEMBLOCK: u32 = 1 << 1;
+/// `EFI_MEMMAP_SLAB`: allocated from the page allocator by `efi_memmap_alloc`.
+pub const EFI_MEMMAP_SLAB: u32 = 1 << 2;
+
+/// `CONFIG_EFI_MAX_FAKE_MEM`'s default.
+pub const EFI_MAX_FAKEMEM: usize = 8;
+
+/// The kernel's negative error codes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Errno {
+    ENOENT = 2,
+    ENOMEM = 12,
+    EINVAL = 22,
+}
+
+impl fmt::Display for Errno {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "-{:?}", self)
+    }
+}
+
+/// Where a map is mapped: a block of simulated memory and an offset in it.
+/// `None` in [`EfiMemoryMap::map`] is the kernel's NULL.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct MapPtr {
+    pub alloc: AllocId,
+    pub off: u64,
+}
+
+/// `struct efi_memory_map` (`efi.memmap`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct EfiMemoryMap {
+    pub phys_map: u64,
+    /// The mapping; `None` once `efi_memmap_unmap` ran.
+    pub map: Option<MapPtr>,
+    /// `map_end - map` in bytes; left stale by `efi_memmap_unmap`.
+    pub map_len: u64,
+    pub nr_map: u64,
+    pub desc_version: u32,
+    pub desc_size: u64,
+    /// [`EFI_MEMMAP_LATE`] | [`EFI_MEMMAP_MEMBLOCK`] | [`EFI_MEMMAP_SLAB`].
+    pub flags: u32,
+}
+
+/// `struct efi_memory_map_data`. v5.4 and v5.5 have no such block between
+/// alloc and install; the model uses it there too, with only
+/// [`EFI_MEMMAP_LATE`] meaningful in `flags` (see `efi_memmap_install`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct MemoryMapData {
+    pub phys_map: u64,
+    pub size: u64,
+    pub desc_version: u32,
+    pub desc_size: u64,
+    pub flags: u32,
+}
+
+/// Log levels, as printk has them; `Warning` is a `WARN_ON` splat.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Level {
+    Warning,
+    Err,
+    Warn,
+    Notice,
+    Info,
+    Debug,
+}
+
+/// One thing the kernel printed, with the function that printed it. The
+/// text is what dmesg shows (prefix included, trailing newline dropped).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Event {
+    pub level: Level,
+    pub func: &'static str,
+    pub text: String,
+}
+
+/// e820 entry types that the EFI code moves memory between.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum E820Type {
+    Ram,
+    Reserved,
+    SoftReserved,
+}
+
+impl E820Type {
+    /// The name `e820_print_type` prints.
+    pub const fn name(self) -> &'static str {
+        match self {
+            E820Type::Ram => "usable",
+            E820Type::Reserved => "reserved",
+            E820Type::SoftReserved => "soft reserved",
+        }
+    }
+}
+
+/// A change to the e820 table that the EFI code requested.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum E820Op {
+    /// `e820__range_update(start, size, from, to)`.
+    Update { from: E820Type, to: E820Type },
+    /// `e820__range_remove(start, size, from, true)`.
+    Remove { from: E820Type },
+    /// `e820__range_add(start, size, to)`.
+    Add { to: E820Type },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct E820Update {
+    pub start: u64,
+    pub size: u64,
+    pub op: E820Op,
+    pub by: &'static str,
+}
+
+/// One call of `efi_memmap_insert`, as observed: who called it, the range,
+/// how many descriptors it read and wrote, and how many the buffer holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct InsertCall {
+    pub caller: &'static str,
+    pub range: MemRange,
+    pub read: u64,
+    pub written: u64,
+    /// Descriptors the destination buffer has room for.
+    pub room: u64,
+}
+
+/// The state of one modelled boot.
+#[derive(Clone, Debug)]
+pub struct Kernel {
+    pub era: Era,
+    pub f: Features,
+    pub mem: SimMemory,
+    /// `efi.memmap`.
+    pub memmap: EfiMemoryMap,
+    /// The EFI_MEMMAP bit of `efi.flags`.
+    pub memmap_enabled: bool,
+    /// `slab_is_available()`.
+    pub slab_available: bool,
+    /// `efi=debug` (EFI_DBG).
+    pub efi_debug: bool,
+    /// Soft reservation enabled (CONFIG_EFI_SOFT_RESERVE and no `efi=nosoftreserve`).
+    pub soft_reserve: bool,
+    /// `efi_fake_mems[0..nr_fake_mem]`.
+    pub fake_mems: Vec<MemRange>,
+    pub max_fake_mem: usize,
+    pub events: Vec<Event>,
+    pub e820: Vec<E820Update>,
+    pub inserts: Vec<InsertCall>,
+    /// The modelled function running now, to attribute memory faults.
+    pub(crate) cur: &'static str,
+    printed_once: Vec<&'static str>,
+    scratch: Vec<u8>,
+}
+
+impl Kernel {
+    pub fn new(era: Era, fill: Fill) -> Self {
+        Kernel {
+            era,
+            f: era.features(),
+            mem: SimMemory::new(fill),
+            memmap: EfiMemoryMap::default(),
+            memmap_enabled: false,
+            slab_available: false,
+            efi_debug: false,
+            soft_reserve: true,
+            fake_mems: Vec::new(),
+            max_fake_mem: EFI_MAX_FAKEMEM,
+            events: Vec::new(),
+            e820: Vec::new(),
+            inserts: Vec::new(),
+            cur: "setup_arch",
+            printed_once: Vec::new(),
+            scratch: Vec::new(),
+        }
+    }
+
+    /// Marks `func` as the running function; returns the caller's, for [`Kernel::leave`].
+    pub(crate) fn enter(&mut self, func: &'static str) -> &'static str {
+        std::mem::replace(&mut self.cur, func)
+    }
+
+    pub(crate) fn leave(&mut self, caller: &'static str) {
+        self.cur = caller;
+    }
+
+    /// printk from the running function.
+    pub(crate) fn log(&mut self, level: Level, text: String) {
+        let func = self.cur;
+        self.events.push(Event { level, func, text });
+    }
+
+    /// `pr_*_once`: logs only the first time `key` is seen.
+    pub(crate) fn log_once(&mut self, key: &'static str, level: Level, text: String) {
+        if !self.printed_once.contains(&key) {
+            self.printed_once.push(key);
+            self.log(level, text);
+        }
+    }
+
+    /// A `WARN_ON` that fired in the running function, defined in `file`.
+    pub(crate) fn warn_on(&mut self, file: &'static str) {
+        let text = format!("WARNING: CPU: 0 PID: 0 at {file} {}", self.cur);
+        self.log(Level::Warning, text);
+    }
+
+    /// The file that holds the memmap manipulation functions in this era.
+    pub(crate) fn memmap_file(&self) -> &'static str {
+        if self.f.x86_memmap {
+            "arch/x86/platform/efi/memmap.c"
+        } else {
+            "drivers/firmware/efi/memmap.c"
+        }
+    }
+
+    pub(crate) fn rd64(&mut self, p: MapPtr, off: u64) -> u64 {
+        self.mem
+            .read_u64(p.alloc, p.off.wrapping_add(off), self.cur)
+    }
+
+    pub(crate) fn wr64(&mut self, p: MapPtr, off: u64, v: u64) {
+        self.mem
+            .write_u64(p.alloc, p.off.wrapping_add(off), v, self.cur)
+    }
+
+    /// Reads the 40 bytes of the descriptor at `off` past `p`.
+    pub(crate) fn read_desc(&mut self, p: MapPtr, off: u64) -> MemoryDesc {
+        let mut b = [0u8; DESC_LEN];
+        self.mem
+            .read(p.alloc, p.off.wrapping_add(off), &mut b, self.cur);
+        MemoryDesc::from_bytes(&b)
+    }
+
+    /// `memcpy(dst + doff, src + soff, len)`.
+    pub(crate) fn memcpy(&mut self, dst: MapPtr, doff: u64, src: MapPtr, soff: u64, len: u64) {
+        let mut scratch = std::mem::take(&mut self.scratch);
+        self.mem.copy(
+            (dst.alloc, dst.off.wrapping_add(doff)),
+            (src.alloc, src.off.wrapping_add(soff)),
+            len,
+            &mut scratch,
+            self.cur,
+        );
+        self.scratch = scratch;
+    }
+
+    /// `early_memremap(phys, size)` / `memremap`: finds the block that holds
+    /// `phys`, freed or not (the kernel cannot tell). `None` when no block
+    /// of the simulation holds it.
+    pub(crate) fn memremap(&self, phys: u64) -> Option<MapPtr> {
+        let id = self.mem.find(phys)?;
+        Some(MapPtr {
+            alloc: id,
+            off: phys - self.mem.allocations[id].phys,
+        })
+    }
+
+    /// Offsets of the descriptors `for_each_efi_memory_desc` visits:
+    /// `md = map; md && md + desc_size <= map_end; md += desc_size`.
+    pub(crate) fn for_each_desc(&self) -> impl Iterator<Item = u64> {
+        let ds = self.memmap.desc_size;
+        let len = if self.memmap.map.is_some() && ds > 0 {
+            self.memmap.map_len / ds
+        } else {
+            0
+        };
+        (0..len).map(move |i| i * ds)
+    }
+
+    /// The current map's descriptors as memory holds them, read without
+    /// recording anything (for reports).
+    pub fn installed_descs(&self) -> Vec<MemoryDesc> {
+        let bytes = self.installed_bytes();
+        let ds = self.memmap.desc_size.max(DESC_LEN as u64) as usize;
+        bytes
+            .chunks(ds)
+            .filter(|c| c.len() >= DESC_LEN)
+            .map(MemoryDesc::from_bytes)
+            .collect()
+    }
+
+    /// The bytes of the current map (`nr_map * desc_size` from `phys_map`).
+    pub fn installed_bytes(&self) -> Vec<u8> {
+        let m = &self.memmap;
+        let len = m.nr_map.wrapping_mul(m.desc_size);
+        match self.mem.find(m.phys_map) {
+            Some(id) if len <= crate::MAX_MAP_BYTES => {
+                let off = m.phys_map - self.mem.allocations[id].phys;
+                self.mem.peek(id, off, len)
+            }
+            _ => Vec::new(),
+        }
+    }
+}

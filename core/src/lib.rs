@@ -1,0 +1,34 @@
+//! efimap-core: byte-faithful models of the Linux kernel's EFI memory-map
+//! code, era by era, on a simulated memory that records every overrun.
+//!
+//! - [`desc`]: `efi_memory_desc_t` and its constants;
+//! - [`mem`]: simulated physical memory (allocators, red zones, faults);
+//! - [`kernel`]: the modelled kernel's state (`efi.memmap`, the log);
+//! - [`memmap`], [`fake_mem`], [`quirks`], [`efi`]: the kernel functions,
+//!   each named after the one it models;
+//! - [`cmdline`]: `simple_strtoull`, `memparse` and lib/sort.c;
+//! - [`print`]: `efi_md_typeattr_format` and the `efi: memNN:` line;
+//! - [`era`]: the eras and what differs between them;
+//! - [`boot`]: the boot-flow runner and its [`boot::Outcome`].
+#![forbid(unsafe_code)]
+
+pub mod boot;
+pub mod cmdline;
+pub mod desc;
+pub mod efi;
+pub mod era;
+pub mod fake_mem;
+pub mod kernel;
+pub mod mem;
+pub mod memmap;
+pub mod print;
+pub mod quirks;
+
+pub use boot::{run, BootInput, LaterStep, Outcome};
+pub use desc::{MemRange, MemoryDesc};
+pub use era::Era;
+pub use mem::Fill;
+
+/// The largest single buffer the model simulates (64 MiB); a larger
+/// `efi_memmap_alloc` fails as an allocation failure would.
+pub const MAX_MAP_BYTES: u64 = 64 << 20;

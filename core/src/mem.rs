@@ -1,0 +1,543 @@
+//! Simulated physical memory: the KASAN of the model.
+//!
+//! Every buffer the modelled kernel touches is an [`Allocation`] at a
+//! simulated physical address. Its bytes are kept for the whole pages it
+//! spans, because `early_memremap` maps whole pages: an access past the end
+//! of the allocation but inside its last page is *silent corruption*, an
+//! access beyond the last page is a *page fault* (the kernel would oops).
+//! Either way the access is recorded as a [`Fault`], the bytes land in a
+//! shadow of the block, and the model carries on as if the page had been
+//! there, so one run shows everything that follows the first bad write.
+//!
+//! Placement follows the two allocators the EFI code uses:
+//! - memblock (before the slab allocator is up) allocates top-down with
+//!   `SMP_CACHE_BYTES` alignment, so a buffer sits against the top of the
+//!   free range it came from; above it the model keeps an unmapped guard page
+//!   (the red zone), never another allocation;
+//! - the page allocator hands out naturally aligned blocks of `2^order`
+//!   pages, `order` the smallest that fits; each block is followed by a guard
+//!   page too.
+//!
+//! Nothing is zeroed by the model: new memory is filled by the run's
+//! [`Fill`] policy. Frees poison the block (any later access is a
+//! use-after-free) and keep its bytes, so the `Stale` policy can hand them to
+//! the next allocation.
+
+use crate::desc::EFI_PAGE_SIZE;
+
+/// `SMP_CACHE_BYTES` on x86-64: memblock's alignment for the EFI maps.
+pub const SMP_CACHE_BYTES: u64 = 64;
+/// Top of the simulated memblock range (allocations grow down from here).
+pub const MEMBLOCK_TOP: u64 = 0x8000_0000;
+/// Base of the simulated page-allocator range (blocks grow up from here).
+pub const PAGES_BASE: u64 = 0x1_0000_0000_0000;
+/// Where the boot loader left the firmware's memory map.
+pub const FIRMWARE_MAP_PHYS: u64 = 0x0800_0000;
+/// How far past a block's mapped pages the model keeps written bytes.
+const SHADOW_BYTES: u64 = 1 << 20;
+
+/// Index of an allocation in [`SimMemory::allocations`].
+pub type AllocId = usize;
+
+/// Which allocator a block came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum AllocKind {
+    /// Memory the firmware and boot loader handed over (the original map).
+    Firmware,
+    /// `memblock_phys_alloc(size, SMP_CACHE_BYTES)`.
+    Memblock,
+    /// `alloc_pages(GFP_KERNEL, order)`.
+    Pages { order: u32 },
+}
+
+/// What fresh memory contains: a property of the run, not of the kernel.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Fill {
+    /// Every byte 0x00, as on a freshly booted VM.
+    Zero,
+    /// Every byte the given value.
+    Pattern(u8),
+    /// The bytes the most recently freed block held, position by position
+    /// (0x00 where it had none, or when nothing was freed yet).
+    #[default]
+    Stale,
+}
+
+/// Read or write.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Access {
+    Read,
+    Write,
+}
+
+/// What was wrong with an access or a free.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FaultKind {
+    /// Past the end of the allocation. `page_fault` says whether the bytes
+    /// lie beyond the pages the buffer's mapping covers (the kernel oopses)
+    /// or inside them (silent corruption).
+    OutOfBounds { page_fault: bool },
+    /// The block had been freed.
+    UseAfterFree,
+    /// A free of a block that was already freed.
+    DoubleFree,
+    /// A free whose address or size does not match the allocation.
+    BadFree,
+}
+
+/// Bad accesses of one kind by one function to one block: the span they
+/// cover (from the first byte any of them touched to the last) and how many
+/// there were.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Fault {
+    pub alloc: AllocId,
+    /// Byte offset from the allocation's start.
+    pub offset: u64,
+    pub len: u64,
+    pub access: Access,
+    pub kind: FaultKind,
+    /// The modelled kernel function that did it.
+    pub by: &'static str,
+    /// How many accesses the record covers.
+    pub accesses: u64,
+}
+
+/// One block of simulated memory.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Allocation {
+    pub kind: AllocKind,
+    pub phys: u64,
+    pub size: u64,
+    pub by: &'static str,
+    pub freed_by: Option<&'static str>,
+    /// Bytes from `page_base`: the mapped pages, then any shadow written
+    /// past them.
+    bytes: Vec<u8>,
+    page_base: u64,
+    /// Bytes mapped from `phys` on: to the end of the last page (memblock)
+    /// or of the block (page allocator).
+    mapped: u64,
+}
+
+impl Allocation {
+    /// The block's own bytes (`size` of them).
+    pub fn contents(&self) -> &[u8] {
+        let start = (self.phys - self.page_base) as usize;
+        &self.bytes[start..start + self.size as usize]
+    }
+
+    /// Bytes mapped with the block: from its start to the end of its last page.
+    pub fn mapped_len(&self) -> u64 {
+        self.mapped
+    }
+
+    pub fn is_live(&self) -> bool {
+        self.freed_by.is_none()
+    }
+}
+
+/// The simulated physical memory of one run.
+#[derive(Clone, Debug)]
+pub struct SimMemory {
+    pub fill: Fill,
+    pub allocations: Vec<Allocation>,
+    pub faults: Vec<Fault>,
+    memblock_top: u64,
+    pages_next: u64,
+    last_freed: Option<AllocId>,
+}
+
+fn page_floor(x: u64) -> u64 {
+    x & !(EFI_PAGE_SIZE - 1)
+}
+
+fn page_ceil(x: u64) -> u64 {
+    x.div_ceil(EFI_PAGE_SIZE) * EFI_PAGE_SIZE
+}
+
+/// `get_order(size)`: the smallest `k` with `PAGE_SIZE << k >= size`.
+pub fn get_order(size: u64) -> u32 {
+    let pages = size.div_ceil(EFI_PAGE_SIZE).max(1);
+    pages.next_power_of_two().trailing_zeros()
+}
+
+impl SimMemory {
+    pub fn new(fill: Fill) -> Self {
+        SimMemory {
+            fill,
+            allocations: Vec::new(),
+            faults: Vec::new(),
+            memblock_top: MEMBLOCK_TOP,
+            pages_next: PAGES_BASE,
+            last_freed: None,
+        }
+    }
+
+    /// Backing bytes for a new block whose first byte is `start` bytes into
+    /// its first page.
+    fn fresh_bytes(&self, start: usize, len: usize) -> Vec<u8> {
+        match self.fill {
+            Fill::Zero => vec![0; len],
+            Fill::Pattern(b) => vec![b; len],
+            Fill::Stale => {
+                let mut v = vec![0; len];
+                if let Some(prev) = self.last_freed.map(|id| &self.allocations[id]) {
+                    let old = prev.contents();
+                    let n = old.len().min(len - start);
+                    v[start..start + n].copy_from_slice(&old[..n]);
+                }
+                v
+            }
+        }
+    }
+
+    fn push(&mut self, kind: AllocKind, phys: u64, size: u64, by: &'static str) -> AllocId {
+        let page_base = page_floor(phys);
+        let end = page_ceil(phys + size).max(page_base + EFI_PAGE_SIZE);
+        let bytes = self.fresh_bytes((phys - page_base) as usize, (end - page_base) as usize);
+        self.allocations.push(Allocation {
+            kind,
+            phys,
+            size,
+            by,
+            freed_by: None,
+            bytes,
+            page_base,
+            mapped: end - phys,
+        });
+        self.allocations.len() - 1
+    }
+
+    /// Places the firmware's map: its bytes exactly, at [`FIRMWARE_MAP_PHYS`].
+    pub fn place_firmware(&mut self, bytes: &[u8]) -> AllocId {
+        let id = self.push(
+            AllocKind::Firmware,
+            FIRMWARE_MAP_PHYS,
+            bytes.len() as u64,
+            "firmware",
+        );
+        let a = &mut self.allocations[id];
+        let start = (a.phys - a.page_base) as usize;
+        a.bytes[start..start + bytes.len()].copy_from_slice(bytes);
+        id
+    }
+
+    /// `memblock_phys_alloc(size, SMP_CACHE_BYTES)`: top-down, 64-byte aligned.
+    pub fn memblock_alloc(&mut self, size: u64, by: &'static str) -> (AllocId, u64) {
+        let phys = (self.memblock_top - size) & !(SMP_CACHE_BYTES - 1);
+        self.memblock_top = page_floor(phys) - EFI_PAGE_SIZE;
+        (self.push(AllocKind::Memblock, phys, size, by), phys)
+    }
+
+    /// `alloc_pages(GFP_KERNEL, get_order(size))`: a naturally aligned block.
+    pub fn page_alloc(&mut self, size: u64, by: &'static str) -> (AllocId, u64) {
+        let order = get_order(size);
+        let block = EFI_PAGE_SIZE << order;
+        let phys = self.pages_next.div_ceil(block) * block;
+        self.pages_next = phys + block + EFI_PAGE_SIZE;
+        let id = self.push(AllocKind::Pages { order }, phys, size, by);
+        // The block's own slack pages are part of it (allocated, mapped).
+        let fill = self.fresh_bytes(0, block as usize);
+        let a = &mut self.allocations[id];
+        let have = a.bytes.len();
+        if have < block as usize {
+            a.bytes.extend_from_slice(&fill[have..]);
+        }
+        a.mapped = block;
+        (id, phys)
+    }
+
+    /// The live or freed block containing `phys`, newest first.
+    pub fn find(&self, phys: u64) -> Option<AllocId> {
+        self.allocations
+            .iter()
+            .rposition(|a| phys >= a.phys && phys - a.phys < a.size.max(1))
+    }
+
+    /// Frees the block at `phys`: `memblock_free` or `free_pages`. The block
+    /// is poisoned, its bytes kept.
+    pub fn free(&mut self, phys: u64, size: u64, by: &'static str) {
+        let Some(id) = self.find(phys) else {
+            self.record(Fault {
+                alloc: usize::MAX,
+                offset: phys,
+                len: size,
+                access: Access::Write,
+                kind: FaultKind::BadFree,
+                by,
+                accesses: 1,
+            });
+            return;
+        };
+        let a = &self.allocations[id];
+        let kind = if !a.is_live() {
+            Some(FaultKind::DoubleFree)
+        } else if a.phys != phys || !free_size_matches(a, size) {
+            Some(FaultKind::BadFree)
+        } else {
+            None
+        };
+        if let Some(kind) = kind {
+            let offset = phys - a.phys;
+            self.record(Fault {
+                alloc: id,
+                offset,
+                len: size,
+                access: Access::Write,
+                kind,
+                by,
+                accesses: 1,
+            });
+        }
+        if self.allocations[id].is_live() {
+            self.allocations[id].freed_by = Some(by);
+            self.last_freed = Some(id);
+        }
+    }
+
+    /// Adds `f` to the record of the same block, access, kind and function
+    /// if there is one (the record grows to the hull of both), else appends it.
+    fn record(&mut self, f: Fault) {
+        let same = |g: &Fault| {
+            g.alloc == f.alloc && g.access == f.access && g.kind == f.kind && g.by == f.by
+        };
+        match self.faults.iter_mut().find(|g| same(g)) {
+            Some(g) => {
+                let end = (g.offset + g.len).max(f.offset.saturating_add(f.len));
+                g.offset = g.offset.min(f.offset);
+                g.len = end - g.offset;
+                g.accesses += 1;
+            }
+            None => self.faults.push(f),
+        }
+    }
+
+    /// Records what is wrong with an access of `len` bytes at `offset`
+    /// into block `id`.
+    fn check(&mut self, id: AllocId, offset: u64, len: u64, access: Access, by: &'static str) {
+        let a = &self.allocations[id];
+        let (size, mapped, live) = (a.size, a.mapped_len(), a.is_live());
+        if !live {
+            self.record(Fault {
+                alloc: id,
+                offset,
+                len,
+                access,
+                kind: FaultKind::UseAfterFree,
+                by,
+                accesses: 1,
+            });
+        }
+        let end = offset.saturating_add(len);
+        if end <= size {
+            return;
+        }
+        let bad_from = offset.max(size);
+        let silent_end = end.min(mapped);
+        if silent_end > bad_from {
+            self.record(Fault {
+                alloc: id,
+                offset: bad_from,
+                len: silent_end - bad_from,
+                access,
+                kind: FaultKind::OutOfBounds { page_fault: false },
+                by,
+                accesses: 1,
+            });
+        }
+        let pf_from = bad_from.max(mapped);
+        if end > pf_from {
+            self.record(Fault {
+                alloc: id,
+                offset: pf_from,
+                len: end - pf_from,
+                access,
+                kind: FaultKind::OutOfBounds { page_fault: true },
+                by,
+                accesses: 1,
+            });
+        }
+    }
+
+    /// Index into block `id`'s backing bytes of `offset`, if it is within
+    /// the shadow the model keeps past a block.
+    fn index(&self, id: AllocId, offset: u64, len: usize) -> Option<usize> {
+        let a = &self.allocations[id];
+        let start = (a.phys - a.page_base).checked_add(offset)?;
+        let end = start.checked_add(len as u64)?;
+        (end <= a.mapped_len() + (a.phys - a.page_base) + SHADOW_BYTES).then_some(start as usize)
+    }
+
+    /// Reads `out.len()` bytes at `offset` into block `id`.
+    pub fn read(&mut self, id: AllocId, offset: u64, out: &mut [u8], by: &'static str) {
+        self.check(id, offset, out.len() as u64, Access::Read, by);
+        out.fill(0);
+        if let Some(start) = self.index(id, offset, out.len()) {
+            let b = &self.allocations[id].bytes;
+            let n = b.len().saturating_sub(start).min(out.len());
+            out[..n].copy_from_slice(&b[start..start + n]);
+        }
+    }
+
+    /// Writes `data` at `offset` into block `id`. Past the mapped pages the
+    /// bytes go to a shadow, so the model goes on as if the page had been
+    /// there; the fault is recorded all the same.
+    pub fn write(&mut self, id: AllocId, offset: u64, data: &[u8], by: &'static str) {
+        self.check(id, offset, data.len() as u64, Access::Write, by);
+        if let Some(start) = self.index(id, offset, data.len()) {
+            let b = &mut self.allocations[id].bytes;
+            if b.len() < start + data.len() {
+                b.resize(start + data.len(), 0);
+            }
+            b[start..start + data.len()].copy_from_slice(data);
+        }
+    }
+
+    pub fn read_u64(&mut self, id: AllocId, offset: u64, by: &'static str) -> u64 {
+        let mut b = [0u8; 8];
+        self.read(id, offset, &mut b, by);
+        u64::from_le_bytes(b)
+    }
+
+    pub fn write_u64(&mut self, id: AllocId, offset: u64, v: u64, by: &'static str) {
+        self.write(id, offset, &v.to_le_bytes(), by);
+    }
+
+    /// `memcpy(dst, src, len)` between two blocks (or within one).
+    pub fn copy(
+        &mut self,
+        dst: (AllocId, u64),
+        src: (AllocId, u64),
+        len: u64,
+        scratch: &mut Vec<u8>,
+        by: &'static str,
+    ) {
+        scratch.resize(len as usize, 0);
+        self.read(src.0, src.1, scratch, by);
+        self.write(dst.0, dst.1, scratch, by);
+    }
+
+    /// Bytes of block `id` from `offset`, without recording anything: for
+    /// reporting what memory holds, not for the model's own accesses.
+    pub fn peek(&self, id: AllocId, offset: u64, len: u64) -> Vec<u8> {
+        let a = &self.allocations[id];
+        let mut out = vec![0u8; len as usize];
+        let start = a.phys - a.page_base + offset;
+        let avail = (a.bytes.len() as u64).saturating_sub(start).min(len) as usize;
+        if avail > 0 {
+            out[..avail].copy_from_slice(&a.bytes[start as usize..start as usize + avail]);
+        }
+        out
+    }
+}
+
+fn free_size_matches(a: &Allocation, size: u64) -> bool {
+    match a.kind {
+        AllocKind::Pages { order } => get_order(size) == order,
+        _ => size == a.size,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn order_is_smallest_power_of_two_page_count() {
+        assert_eq!(get_order(1), 0);
+        assert_eq!(get_order(4096), 0);
+        assert_eq!(get_order(4097), 1);
+        assert_eq!(get_order(3 * 4096), 2);
+        assert_eq!(get_order(8 * 4096 + 1), 4);
+    }
+
+    #[test]
+    fn memblock_is_top_down_aligned_with_a_guard_page() {
+        let mut m = SimMemory::new(Fill::Zero);
+        let (_, a) = m.memblock_alloc(288, "t");
+        assert_eq!(a, MEMBLOCK_TOP - 320);
+        let (_, b) = m.memblock_alloc(384, "t");
+        // One guard page between a's page and the top of b's range.
+        assert_eq!(b, MEMBLOCK_TOP - 2 * 4096 - 384);
+    }
+
+    #[test]
+    fn overrun_in_the_last_page_is_silent_beyond_it_faults() {
+        let mut m = SimMemory::new(Fill::Pattern(0xaa));
+        let (id, phys) = m.memblock_alloc(336, "t"); // 7 x 48: 48 bytes of slack
+        assert_eq!(phys % 4096, 4096 - 384);
+        m.write(id, 336, &[1u8; 96], "insert");
+        assert_eq!(
+            m.faults,
+            vec![
+                Fault {
+                    alloc: id,
+                    offset: 336,
+                    len: 48,
+                    access: Access::Write,
+                    kind: FaultKind::OutOfBounds { page_fault: false },
+                    by: "insert",
+                    accesses: 1,
+                },
+                Fault {
+                    alloc: id,
+                    offset: 384,
+                    len: 48,
+                    access: Access::Write,
+                    kind: FaultKind::OutOfBounds { page_fault: true },
+                    by: "insert",
+                    accesses: 1,
+                },
+            ]
+        );
+        // Both parts land (the second in the shadow) and read back.
+        let mut back = [0u8; 96];
+        m.read(id, 336, &mut back, "t");
+        assert_eq!(back, [1u8; 96]);
+    }
+
+    #[test]
+    fn contiguous_faults_merge() {
+        let mut m = SimMemory::new(Fill::Zero);
+        let (id, _) = m.memblock_alloc(384, "t");
+        for k in 0..4u64 {
+            m.write(id, 384 + 48 * k, &[0u8; 48], "insert");
+            m.write_u64(id, 384 + 48 * k + 32, 1, "insert");
+        }
+        // Four copies and four field writes, all past the only page: one record.
+        assert_eq!(m.faults.len(), 1, "{:?}", m.faults);
+        assert_eq!(
+            (m.faults[0].offset, m.faults[0].len, m.faults[0].accesses),
+            (384, 192, 8)
+        );
+    }
+
+    #[test]
+    fn free_poisons_and_stale_fill_reuses_bytes() {
+        let mut m = SimMemory::new(Fill::Stale);
+        let (a, pa) = m.memblock_alloc(64, "t");
+        m.write(a, 0, &[7u8; 64], "t");
+        m.free(pa, 64, "free");
+        m.read_u64(a, 0, "late");
+        assert_eq!(m.faults[0].kind, FaultKind::UseAfterFree);
+        assert_eq!(m.faults[0].by, "late");
+        let (b, _) = m.memblock_alloc(64, "t");
+        // Byte i of the new block is byte i of the last freed one.
+        assert_eq!(m.peek(b, 0, 64), vec![7u8; 64]);
+        m.free(pa, 64, "again");
+        assert_eq!(m.faults.last().unwrap().kind, FaultKind::DoubleFree);
+    }
+
+    #[test]
+    fn page_blocks_are_naturally_aligned() {
+        let mut m = SimMemory::new(Fill::Zero);
+        let (_, a) = m.page_alloc(100, "t");
+        assert_eq!(a, PAGES_BASE);
+        let (id, b) = m.page_alloc(3 * 4096, "t");
+        assert_eq!(b % (4 * 4096), 0);
+        assert!(b > a);
+        assert_eq!(m.allocations[id].kind, AllocKind::Pages { order: 2 });
+        // The whole block is mapped: slack up to 4 pages is silent.
+        assert_eq!(m.allocations[id].mapped_len(), 4 * 4096);
+    }
+}

@@ -1,0 +1,452 @@
+//! The memmap manipulation functions: split_count, insert, alloc, free,
+//! install and the init/unmap family.
+//!
+//! Models drivers/firmware/efi/memmap.c as at v5.5 (38b686c67b17 blob),
+//! 1db91035, f0ef6523 and 550d14e3, and arch/x86/platform/efi/memmap.c as at
+//! 450a60ef (v6.10, with 75dde792) and 57b42136 (v6.11). split_count and
+//! insert are the same logic in every one of them.
+
+use crate::desc::{off, MemRange, MemoryDesc, EFI_PAGE_SHIFT, EFI_PAGE_SIZE};
+use crate::era::OldMapFree;
+use crate::kernel::{
+    Errno, InsertCall, Kernel, Level, MapPtr, MemoryMapData, EFI_MEMMAP_LATE, EFI_MEMMAP_MEMBLOCK,
+    EFI_MEMMAP_SLAB,
+};
+
+/// `efi_memmap_split_count(md, range)`: how many descriptors beyond `md`
+/// itself inserting `range` will produce (0, 1 or 2). No alignment check.
+pub fn efi_memmap_split_count(md: &MemoryDesc, range: &MemRange) -> u64 {
+    let (start, end) = (md.phys_addr, md.end());
+    let (m_start, m_end) = (range.start, range.end);
+    let mut count = 0;
+    if m_start <= start && start < m_end && m_end < end {
+        count += 1; // head covered, tail remains
+    }
+    if start < m_start && m_start < end {
+        if m_end < end {
+            count += 2; // strictly inside: three parts
+        }
+        if end <= m_end {
+            count += 1; // tail covered
+        }
+    }
+    count
+}
+
+/// Whether `efi_memmap_insert` accepts the range: start and end + 1 (mod
+/// 2^64) page-aligned. It WARNs and writes nothing otherwise.
+pub fn insert_range_aligned(range: &MemRange) -> bool {
+    range.start % EFI_PAGE_SIZE == 0 && range.end.wrapping_add(1) % EFI_PAGE_SIZE == 0
+}
+
+impl Kernel {
+    /// `efi_memmap_insert(old_memmap, buf, mem)`: copies every descriptor of
+    /// `old` into `buf`, splitting the ones `mem` partly covers and OR-ing
+    /// `mem.attribute` into the covered parts. Writes are unbounded: the
+    /// caller must have sized `buf`. Returns the number of descriptors
+    /// written (the kernel returns nothing; the model reports it).
+    pub fn efi_memmap_insert(
+        &mut self,
+        old: &crate::kernel::EfiMemoryMap,
+        buf: MapPtr,
+        mem: &MemRange,
+    ) -> u64 {
+        let caller = self.enter("efi_memmap_insert");
+        let (m_start, m_end, m_attr) = (mem.start, mem.end, mem.attribute);
+        let ds = old.desc_size;
+        let room = self
+            .mem
+            .allocations
+            .get(buf.alloc)
+            .map_or(0, |a| a.size.saturating_sub(buf.off) / ds.max(1));
+        let mut call = InsertCall {
+            caller,
+            range: *mem,
+            read: 0,
+            written: 0,
+            room,
+        };
+        if !insert_range_aligned(mem) {
+            let file = self.memmap_file();
+            self.warn_on(file);
+            self.inserts.push(call);
+            self.leave(caller);
+            return 0;
+        }
+        let Some(map) = old.map else {
+            // The loop would start at NULL; the kernel oopses on the first copy.
+            if old.map_len > 0 {
+                self.log(
+                    Level::Warning,
+                    "BUG: kernel NULL pointer dereference, address: 0000000000000000".into(),
+                );
+            }
+            self.inserts.push(call);
+            self.leave(caller);
+            return 0;
+        };
+        let (mut o, mut n) = (0u64, 0u64);
+        while o < old.map_len {
+            // Copy the original; S and E come from the copy before any edit.
+            self.memcpy(buf, n, map, o, ds);
+            call.read += 1;
+            call.written += 1;
+            let start = self.rd64(buf, n + off::PHYS_ADDR);
+            let pages = self.rd64(buf, n + off::NUM_PAGES);
+            let end = start.wrapping_add(pages << EFI_PAGE_SHIFT).wrapping_sub(1);
+
+            if m_start <= start && end <= m_end {
+                self.or_attr(buf, n, m_attr);
+            }
+            if m_start <= start && start < m_end && m_end < end {
+                // Head covered: [start, m_end] + attr, then [m_end + 1, end].
+                self.or_attr(buf, n, m_attr);
+                let phys = self.rd64(buf, n + off::PHYS_ADDR);
+                self.wr64(
+                    buf,
+                    n + off::NUM_PAGES,
+                    m_end.wrapping_sub(phys).wrapping_add(1) >> EFI_PAGE_SHIFT,
+                );
+                n = n.wrapping_add(ds);
+                call.written += 1;
+                self.memcpy(buf, n, map, o, ds);
+                self.wr64(buf, n + off::PHYS_ADDR, m_end.wrapping_add(1));
+                let phys = self.rd64(buf, n + off::PHYS_ADDR);
+                self.wr64(
+                    buf,
+                    n + off::NUM_PAGES,
+                    end.wrapping_sub(phys).wrapping_add(1) >> EFI_PAGE_SHIFT,
+                );
+            }
+            if start < m_start && m_start < end && m_end < end {
+                // Strictly inside: [start, m_start), [m_start, m_end] + attr, [m_end + 1, end].
+                let phys = self.rd64(buf, n + off::PHYS_ADDR);
+                self.wr64(
+                    buf,
+                    n + off::NUM_PAGES,
+                    m_start.wrapping_sub(phys) >> EFI_PAGE_SHIFT,
+                );
+                n = n.wrapping_add(ds);
+                call.written += 1;
+                self.memcpy(buf, n, map, o, ds);
+                self.or_attr(buf, n, m_attr);
+                self.wr64(buf, n + off::PHYS_ADDR, m_start);
+                self.wr64(
+                    buf,
+                    n + off::NUM_PAGES,
+                    m_end.wrapping_sub(m_start).wrapping_add(1) >> EFI_PAGE_SHIFT,
+                );
+                n = n.wrapping_add(ds);
+                call.written += 1;
+                self.memcpy(buf, n, map, o, ds);
+                self.wr64(buf, n + off::PHYS_ADDR, m_end.wrapping_add(1));
+                self.wr64(
+                    buf,
+                    n + off::NUM_PAGES,
+                    end.wrapping_sub(m_end) >> EFI_PAGE_SHIFT,
+                );
+            }
+            if start < m_start && m_start < end && end <= m_end {
+                // Tail covered: [start, m_start), [m_start, end] + attr.
+                let phys = self.rd64(buf, n + off::PHYS_ADDR);
+                self.wr64(
+                    buf,
+                    n + off::NUM_PAGES,
+                    m_start.wrapping_sub(phys) >> EFI_PAGE_SHIFT,
+                );
+                n = n.wrapping_add(ds);
+                call.written += 1;
+                self.memcpy(buf, n, map, o, ds);
+                self.wr64(buf, n + off::PHYS_ADDR, m_start);
+                let phys = self.rd64(buf, n + off::PHYS_ADDR);
+                self.wr64(
+                    buf,
+                    n + off::NUM_PAGES,
+                    end.wrapping_sub(phys).wrapping_add(1) >> EFI_PAGE_SHIFT,
+                );
+                self.or_attr(buf, n, m_attr);
+            }
+            o = o.wrapping_add(ds);
+            n = n.wrapping_add(ds);
+        }
+        let written = call.written;
+        self.inserts.push(call);
+        self.leave(caller);
+        written
+    }
+
+    /// `md->attribute |= attr` on the descriptor at `n` in `buf`.
+    fn or_attr(&mut self, buf: MapPtr, n: u64, attr: u64) {
+        let a = self.rd64(buf, n + off::ATTRIBUTE);
+        self.wr64(buf, n + off::ATTRIBUTE, a | attr);
+    }
+
+    /// `efi_memmap_alloc`. v5.4/v5.5: `efi_memmap_alloc(num_entries)`
+    /// returning a physical address (0 on failure); the model fills `data`
+    /// with it and the size. From 1db91035: `efi_memmap_alloc(num_entries,
+    /// data)`, which WARNs on a used `data` and records MEMBLOCK or SLAB.
+    /// Neither zeroes the memory.
+    pub fn efi_memmap_alloc(
+        &mut self,
+        num_entries: u64,
+        data: &mut MemoryMapData,
+    ) -> Result<(), Errno> {
+        let caller = self.enter("efi_memmap_alloc");
+        if self.f.memmap_flags && (data.phys_map != 0 || data.size != 0) {
+            let file = self.memmap_file();
+            self.warn_on(file);
+        }
+        data.size = num_entries.wrapping_mul(self.memmap.desc_size);
+        data.desc_version = self.memmap.desc_version;
+        data.desc_size = self.memmap.desc_size;
+        if self.f.memmap_flags {
+            data.flags &= !(EFI_MEMMAP_SLAB | EFI_MEMMAP_MEMBLOCK);
+            data.flags |= self.memmap.flags & EFI_MEMMAP_LATE;
+        }
+        let phys = if data.size > crate::MAX_MAP_BYTES {
+            0 // more than the model will simulate: an allocation failure
+        } else if self.slab_available {
+            if self.f.memmap_flags {
+                data.flags |= EFI_MEMMAP_SLAB;
+            }
+            self.mem.page_alloc(data.size, caller).1
+        } else {
+            if self.f.memmap_flags {
+                data.flags |= EFI_MEMMAP_MEMBLOCK;
+            }
+            self.mem.memblock_alloc(data.size, caller).1
+        };
+        data.phys_map = phys;
+        self.leave(caller);
+        if phys == 0 {
+            Err(Errno::ENOMEM)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// `__efi_memmap_free(phys, size, flags)` (f0ef6523): memblock or page
+    /// free by the flags, nothing for a firmware map.
+    pub fn __efi_memmap_free(&mut self, phys: u64, size: u64, flags: u32) {
+        let caller = self.enter("__efi_memmap_free");
+        if flags & (EFI_MEMMAP_MEMBLOCK | EFI_MEMMAP_SLAB) != 0 {
+            // memblock_free / memblock_free_late / free_pages(get_order(size))
+            self.mem.free(phys, size, caller);
+        }
+        self.leave(caller);
+    }
+
+    /// `__efi_memmap_init(data)` (v5.4/v5.5: `(data, late)`, the model's
+    /// `late` being `data.flags & EFI_MEMMAP_LATE`): maps the new map, in
+    /// f0ef6523 .. v6.9 frees the *current* map per its flags, and makes the
+    /// new one current. No paravirt (Xen) path is modelled.
+    pub fn __efi_memmap_init(&mut self, data: &MemoryMapData) -> Result<(), Errno> {
+        let caller = self.enter("__efi_memmap_init");
+        let Some(map) = self.memremap(data.phys_map) else {
+            self.log(Level::Err, "efi: Could not map the memory map!".into());
+            self.leave(caller);
+            return Err(Errno::ENOMEM);
+        };
+        if self.f.old_map_free == OldMapFree::InInit {
+            // efi_memmap_free(): the current map, by the current map's flags.
+            let cur = self.memmap;
+            self.__efi_memmap_free(
+                cur.phys_map,
+                cur.desc_size.wrapping_mul(cur.nr_map),
+                cur.flags,
+            );
+        }
+        let flags = if self.f.memmap_flags {
+            data.flags
+        } else {
+            data.flags & EFI_MEMMAP_LATE
+        };
+        self.memmap = crate::kernel::EfiMemoryMap {
+            phys_map: data.phys_map,
+            map: Some(map),
+            map_len: data.size,
+            nr_map: data.size.checked_div(data.desc_size).unwrap_or(0),
+            desc_version: data.desc_version,
+            desc_size: data.desc_size,
+            flags,
+        };
+        self.memmap_enabled = true;
+        self.leave(caller);
+        Ok(())
+    }
+
+    /// `efi_memmap_init_early(data)`: WARNs if the map is already late.
+    pub fn efi_memmap_init_early(&mut self, data: &MemoryMapData) -> Result<(), Errno> {
+        let caller = self.enter("efi_memmap_init_early");
+        if self.memmap.flags & EFI_MEMMAP_LATE != 0 {
+            self.warn_on("drivers/firmware/efi/memmap.c");
+        }
+        let data = MemoryMapData { flags: 0, ..*data };
+        let r = self.__efi_memmap_init(&data);
+        self.leave(caller);
+        r
+    }
+
+    /// `efi_memmap_unmap()`: returns if EFI_MEMMAP is clear; otherwise
+    /// unmaps and clears it. `map_len`, `nr_map` and the rest stay stale.
+    pub fn efi_memmap_unmap(&mut self) {
+        if !self.memmap_enabled {
+            return;
+        }
+        self.memmap.map = None;
+        self.memmap_enabled = false;
+    }
+
+    /// `efi_memmap_init_late(addr, size)`: remaps with the late remapper.
+    /// Both WARNs only warn. The new map's flags are LATE alone: a MEMBLOCK
+    /// or SLAB origin is forgotten.
+    pub fn efi_memmap_init_late(&mut self, addr: u64, size: u64) -> Result<(), Errno> {
+        let caller = self.enter("efi_memmap_init_late");
+        if self.memmap.map.is_some() {
+            self.warn_on("drivers/firmware/efi/memmap.c"); // forgot to unmap the early map?
+        }
+        if self.memmap.flags & EFI_MEMMAP_LATE != 0 {
+            self.warn_on("drivers/firmware/efi/memmap.c"); // already called?
+        }
+        let data = MemoryMapData {
+            phys_map: addr,
+            size,
+            desc_version: self.memmap.desc_version,
+            desc_size: self.memmap.desc_size,
+            flags: EFI_MEMMAP_LATE,
+        };
+        let r = self.__efi_memmap_init(&data);
+        self.leave(caller);
+        r
+    }
+
+    /// `efi_memmap_install`. v5.4/v5.5 `(phys, nr_map)`: unmap, then init
+    /// with the current `late` carried over. 1db91035 `(data)`: unmap, init.
+    /// 75dde792: remember the old map, unmap, init, and on success free the
+    /// old one by its flags.
+    pub fn efi_memmap_install(&mut self, data: &MemoryMapData) -> Result<(), Errno> {
+        let caller = self.enter("efi_memmap_install");
+        let old = self.memmap;
+        self.efi_memmap_unmap();
+        let data = if self.f.memmap_flags {
+            *data
+        } else {
+            MemoryMapData {
+                desc_version: old.desc_version,
+                desc_size: old.desc_size,
+                flags: old.flags & EFI_MEMMAP_LATE,
+                ..*data
+            }
+        };
+        let r = self.__efi_memmap_init(&data);
+        if r.is_ok() && self.f.old_map_free == OldMapFree::AfterInstall {
+            self.__efi_memmap_free(
+                old.phys_map,
+                old.desc_size.wrapping_mul(old.nr_map),
+                old.flags,
+            );
+        }
+        self.leave(caller);
+        r
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::desc::{attr, ty, MemoryDesc};
+
+    const G: u64 = 1 << 30;
+
+    /// Descriptor [4G, 8G), ranges by the spec's section 8 table.
+    fn d() -> MemoryDesc {
+        MemoryDesc::new(ty::CONVENTIONAL_MEMORY, 4 * G, G >> 10, attr::WB)
+    }
+
+    #[test]
+    fn split_count_rows_of_the_condition_table() {
+        let md = d(); // S = 4G, E = 8G - 1
+        let r = |a: u64, b: u64| MemRange::new(a, b, attr::SP);
+        assert_eq!(
+            efi_memmap_split_count(&md, &r(G, 2 * G - 1)),
+            0,
+            "disjoint below"
+        );
+        assert_eq!(
+            efi_memmap_split_count(&md, &r(9 * G, 10 * G - 1)),
+            0,
+            "disjoint above"
+        );
+        assert_eq!(
+            efi_memmap_split_count(&md, &r(4 * G, 8 * G - 1)),
+            0,
+            "full, exact"
+        );
+        assert_eq!(
+            efi_memmap_split_count(&md, &r(2 * G, 9 * G)),
+            0,
+            "full, wider"
+        );
+        assert_eq!(efi_memmap_split_count(&md, &r(4 * G, 5 * G - 1)), 1, "head");
+        assert_eq!(
+            efi_memmap_split_count(&md, &r(2 * G, 5 * G - 1)),
+            1,
+            "head from below"
+        );
+        assert_eq!(
+            efi_memmap_split_count(&md, &r(5 * G, 6 * G - 1)),
+            2,
+            "inside"
+        );
+        assert_eq!(
+            efi_memmap_split_count(&md, &r(5 * G, 8 * G - 1)),
+            1,
+            "tail, exact"
+        );
+        assert_eq!(
+            efi_memmap_split_count(&md, &r(5 * G, 9 * G)),
+            1,
+            "tail, beyond"
+        );
+    }
+
+    #[test]
+    fn split_count_wrap_cases() {
+        let empty = MemoryDesc::new(0, 0, 0, 0); // S = 0, E = 2^64 - 1
+        let bgrt = MemRange::new(0xbea0_6000, 0xbea2_cfff, attr::RUNTIME);
+        assert_eq!(
+            efi_memmap_split_count(&empty, &bgrt),
+            2,
+            "empty entry: inside"
+        );
+        // A range ending at 2^64 - 1 covers the tail of any descriptor it starts in.
+        let to_top = MemRange::new(6 * G, u64::MAX, attr::SP);
+        assert_eq!(efi_memmap_split_count(&d(), &to_top), 1);
+        // Zero-size range at a page inside: end = start - 1, "inside" with b < E.
+        let zero = MemRange::from_size(5 * G, 0, attr::SP);
+        assert_eq!(zero.end, 5 * G - 1);
+        assert_eq!(efi_memmap_split_count(&d(), &zero), 2);
+        // 0@0 is [0, 2^64 - 1]: full for everything.
+        assert_eq!(
+            efi_memmap_split_count(&d(), &MemRange::from_size(0, 0, 1)),
+            0
+        );
+        // 2^52 pages truncate to length 0: E = S - 1, nothing can be inside.
+        let huge = MemoryDesc::new(7, 4 * G, 1 << 52, 0);
+        assert_eq!(
+            efi_memmap_split_count(&huge, &MemRange::new(5 * G, 6 * G - 1, 1)),
+            0
+        );
+        // 2^52 + 1 pages truncate to one page.
+        let huge1 = MemoryDesc::new(7, 0, (1 << 52) + 1, 0);
+        assert_eq!(huge1.end(), 0xfff);
+    }
+
+    #[test]
+    fn alignment_check_passes_a_range_ending_at_the_top() {
+        assert!(insert_range_aligned(&MemRange::new(0x1000, u64::MAX, 0)));
+        assert!(!insert_range_aligned(&MemRange::new(0x1001, 0x1fff, 0)));
+        assert!(!insert_range_aligned(&MemRange::new(0x1000, 0x1ffe, 0)));
+        assert!(insert_range_aligned(&MemRange::from_size(0x1000, 0, 0)));
+    }
+}

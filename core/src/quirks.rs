@@ -1,0 +1,79 @@
+//! `efi_arch_mem_reserve` (arch/x86/platform/efi/quirks.c), as at 704f63ef
+//! (v5.4), with af164898 (v5.5), 1db91035 (v5.6) and 1ff2fc02 (the
+//! encrypted mapping, which the model does not distinguish).
+//!
+//! Its weakness in every era: it counts the splits for the one descriptor
+//! it looked up, while `efi_memmap_insert` walks the whole map. Any other
+//! descriptor the range splits (an overlapping one, or an empty (0, 0)
+//! entry, which ends at 2^64 - 1) writes past the new buffer.
+
+use crate::desc::{attr, ty, MemRange, EFI_PAGE_SIZE};
+use crate::kernel::{E820Op, E820Type, Kernel, Level, MemoryMapData};
+use crate::memmap::efi_memmap_split_count;
+
+impl Kernel {
+    /// `efi_arch_mem_reserve(addr, size)`: marks `[addr, addr + size)`,
+    /// page-rounded, RUNTIME in a new map so that efi_free_boot_services
+    /// keeps it.
+    pub fn efi_arch_mem_reserve(&mut self, addr: u64, size: u64) {
+        let caller = self.enter("efi_arch_mem_reserve");
+        self.arch_mem_reserve(addr, size);
+        self.leave(caller);
+    }
+
+    fn arch_mem_reserve(&mut self, addr: u64, size: u64) {
+        // Both messages print the address as the caller passed it (%pa).
+        let md = match self.efi_mem_desc_lookup(addr) {
+            Ok(md) if md.ty == ty::BOOT_SERVICES_DATA => md,
+            _ => {
+                let text = format!("efi: Failed to lookup EFI memory descriptor for 0x{addr:016x}");
+                return self.log(Level::Err, text);
+            }
+        };
+        if addr.wrapping_add(size) > md.end_exclusive() {
+            let text = format!("efi: Region spans EFI memory descriptors, 0x{addr:016x}");
+            return self.log(Level::Err, text);
+        }
+        if self.f.reserve_skips_runtime && md.attribute & attr::RUNTIME != 0 {
+            return; // "No need to reserve regions that will never be freed."
+        }
+        let size = size.wrapping_add(addr % EFI_PAGE_SIZE);
+        let size = (size.wrapping_sub(1) | (EFI_PAGE_SIZE - 1)).wrapping_add(1); // round_up
+        let addr = addr & !(EFI_PAGE_SIZE - 1);
+        let mr = MemRange::new(
+            addr,
+            addr.wrapping_add(size).wrapping_sub(1),
+            md.attribute | attr::RUNTIME,
+        );
+
+        let num_entries = efi_memmap_split_count(&md, &mr) + self.memmap.nr_map;
+        let mut data = MemoryMapData::default();
+        if self.efi_memmap_alloc(num_entries, &mut data).is_err() {
+            return self.log(
+                Level::Err,
+                "efi: Could not allocate boot services memmap".into(),
+            );
+        }
+        let Some(new) = self.memremap(data.phys_map) else {
+            // The allocation is leaked.
+            return self.log(
+                Level::Err,
+                "efi: Failed to map new boot services memmap".into(),
+            );
+        };
+        let current = self.memmap;
+        self.efi_memmap_insert(&current, new, &mr);
+        let _ = self.efi_memmap_install(&data);
+        if self.f.reserve_updates_e820 {
+            // With the rounded range, whether or not the install worked.
+            self.e820_request(
+                addr,
+                size,
+                E820Op::Update {
+                    from: E820Type::Ram,
+                    to: E820Type::Reserved,
+                },
+            );
+        }
+    }
+}
