@@ -109,7 +109,9 @@ pub struct AllocInfo {
     pub kind: AllocKind,
     pub phys: u64,
     pub size: u64,
+    /// The function that asked for it (`efi_memmap_alloc`'s caller).
     pub by: &'static str,
+    /// The function that freed it (`__efi_memmap_free`'s caller).
     pub freed_by: Option<&'static str>,
 }
 
@@ -194,20 +196,8 @@ pub fn run(era: Era, input: &BootInput) -> Result<Outcome, InputError> {
         }
     }
 
-    // 2. efi_memblock_x86_reserve_range
-    k.enter("efi_memblock_x86_reserve_range");
-    let bytes = firmware_bytes(&input.map, input.desc_size);
-    let fw = k.mem.place_firmware(&bytes);
-    let data = MemoryMapData {
-        phys_map: k.mem.allocations[fw].phys,
-        size: bytes.len() as u64,
-        desc_version: EFI_MEMORY_DESCRIPTOR_VERSION,
-        desc_size: input.desc_size,
-        flags: 0,
-    };
-    if k.efi_memmap_init_early(&data).is_ok() {
-        k.efi_fake_memmap_early();
-    }
+    // 2.
+    k.efi_memblock_x86_reserve_range(&input.map, input.desc_size);
 
     // 3. efi_init
     k.enter("efi_init");
@@ -254,6 +244,28 @@ pub fn run(era: Era, input: &BootInput) -> Result<Outcome, InputError> {
     }
 
     Ok(finish(k))
+}
+
+impl Kernel {
+    /// `efi_memblock_x86_reserve_range()`: the boot loader's map (`map`,
+    /// with vendor bytes, at stride `desc_size`) becomes `efi.memmap` by
+    /// `efi_memmap_init_early`; then `efi_fake_memmap_early`.
+    pub fn efi_memblock_x86_reserve_range(&mut self, map: &[MemoryDesc], desc_size: u64) {
+        let caller = self.enter("efi_memblock_x86_reserve_range");
+        let bytes = firmware_bytes(map, desc_size);
+        let fw = self.mem.place_firmware(&bytes);
+        let data = MemoryMapData {
+            phys_map: self.mem.allocations[fw].phys,
+            size: bytes.len() as u64,
+            desc_version: EFI_MEMORY_DESCRIPTOR_VERSION,
+            desc_size,
+            flags: 0,
+        };
+        if self.efi_memmap_init_early(&data).is_ok() {
+            self.efi_fake_memmap_early();
+        }
+        self.leave(caller);
+    }
 }
 
 /// The part of `kexec_enter_virtual_mode` that touches the map: unmap, then

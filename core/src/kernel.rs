@@ -258,7 +258,7 @@ impl Kernel {
     /// `early_memremap(phys, size)` / `memremap`: finds the block that holds
     /// `phys`, freed or not (the kernel cannot tell). `None` when no block
     /// of the simulation holds it.
-    pub(crate) fn memremap(&self, phys: u64) -> Option<MapPtr> {
+    pub fn memremap(&self, phys: u64) -> Option<MapPtr> {
         let id = self.mem.find(phys)?;
         Some(MapPtr {
             alloc: id,

@@ -9,7 +9,8 @@
 //! - [`cmdline`]: `simple_strtoull`, `memparse` and lib/sort.c;
 //! - [`print`]: `efi_md_typeattr_format` and the `efi: memNN:` line;
 //! - [`era`]: the eras and what differs between them;
-//! - [`boot`]: the boot-flow runner and its [`boot::Outcome`].
+//! - [`boot`]: the boot-flow runner and its [`boot::Outcome`];
+//! - [`report`]: an outcome as plain text.
 #![forbid(unsafe_code)]
 
 pub mod boot;
@@ -23,6 +24,7 @@ pub mod mem;
 pub mod memmap;
 pub mod print;
 pub mod quirks;
+pub mod report;
 
 pub use boot::{run, BootInput, LaterStep, Outcome};
 pub use desc::{MemRange, MemoryDesc};
@@ -32,3 +34,8 @@ pub use mem::Fill;
 /// The largest single buffer the model simulates (64 MiB); a larger
 /// `efi_memmap_alloc` fails as an allocation failure would.
 pub const MAX_MAP_BYTES: u64 = 64 << 20;
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;
