@@ -18,7 +18,7 @@ use crate::desc::{
     MemRange, MemoryDesc, DEFAULT_DESC_SIZE, DESC_LEN, EFI_MEMORY_DESCRIPTOR_VERSION,
 };
 use crate::era::{Era, FakeMem};
-use crate::kernel::{E820Update, EfiMemoryMap, Event, InsertCall, Kernel, Level, MemoryMapData};
+use crate::kernel::{E820Update, EfiMemoryMap, Event, InsertCall, Install, Kernel, Level, MemoryMapData};
 use crate::mem::{AllocId, AllocKind, Fault, FaultKind, Fill};
 
 /// What happens after `mm_init`.
@@ -134,6 +134,8 @@ pub struct Outcome {
     pub leaks: Vec<AllocId>,
     pub e820: Vec<E820Update>,
     pub inserts: Vec<InsertCall>,
+    /// Every map that became `efi.memmap`, in order.
+    pub installs: Vec<Install>,
 }
 
 impl Outcome {
@@ -171,7 +173,7 @@ pub fn run(era: Era, input: &BootInput) -> Result<Outcome, InputError> {
     let mut k = Kernel::new(era, input.fill);
 
     // 1. parse_early_param
-    k.enter("parse_early_param");
+    k.phase("parse_early_param");
     let mut unknown = Vec::new();
     for param in input.cmdline.split_ascii_whitespace() {
         let (name, val) = match param.split_once('=') {
@@ -200,21 +202,23 @@ pub fn run(era: Era, input: &BootInput) -> Result<Outcome, InputError> {
     k.efi_memblock_x86_reserve_range(&input.map, input.desc_size);
 
     // 3. efi_init
-    k.enter("efi_init");
+    k.phase("efi_init");
     k.efi_clean_memmap();
     if k.efi_debug {
         k.efi_print_memmap();
     }
 
     // 4, 5. setup_arch, once the map is there
-    k.enter("setup_arch");
+    k.phase("setup_arch");
     if k.memmap_enabled {
         k.efi_fake_memmap();
     }
-    for &(addr, size) in &input.reservations {
+    k.stage.ranges = k.fake_mems.len() * usize::from(k.f.fake_mem != FakeMem::Removed);
+    for (j, &(addr, size)) in input.reservations.iter().enumerate() {
+        k.stage.reservations = j + 1;
         k.efi_mem_reserve(addr, size);
     }
-    k.enter("start_kernel");
+    k.phase("start_kernel");
     if !unknown.is_empty() {
         k.log(
             Level::Notice,
@@ -236,7 +240,7 @@ pub fn run(era: Era, input: &BootInput) -> Result<Outcome, InputError> {
     }
 
     // 8. efi_runtime_map_init
-    k.enter("efi_runtime_map_init");
+    k.phase("efi_runtime_map_init");
     if let Some(map) = k.memmap.map {
         for o in k.for_each_desc() {
             k.read_desc(map, o);
@@ -323,5 +327,6 @@ fn finish(k: Kernel) -> Outcome {
         leaks,
         e820: k.e820,
         inserts: k.inserts,
+        installs: k.installs,
     }
 }

@@ -78,6 +78,7 @@ impl Kernel {
                 FakeMem::Fixed => {
                     for k in 0..self.fake_mems.len() {
                         let r = self.fake_mems[k];
+                        self.stage.ranges = k + 1;
                         self.efi_fake_range(&r);
                     }
                     self.efi_print_memmap();
@@ -92,6 +93,7 @@ impl Kernel {
     /// original map, one buffer, every range inserted from the original map
     /// starting at slot 0. The map is printed only when it was installed.
     fn fake_memmap_buggy(&mut self) {
+        self.stage.ranges = self.fake_mems.len();
         let mut new_nr_map = self.memmap.nr_map;
         for k in 0..self.fake_mems.len() {
             let r = self.fake_mems[k];
@@ -218,7 +220,7 @@ impl Kernel {
         if let Some(text) = text {
             self.log(Level::Debug, text);
         }
-        let by = self.cur;
+        let by = self.culprit();
         self.e820.push(E820Update {
             start,
             size,

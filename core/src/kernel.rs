@@ -124,16 +124,56 @@ pub struct E820Update {
     pub by: &'static str,
 }
 
-/// One call of `efi_memmap_insert`, as observed: who called it, the range,
-/// how many descriptors it read and wrote, and how many the buffer holds.
+/// One call of `efi_memmap_insert`, as observed: on whose behalf, into
+/// which buffer, the range, how many descriptors it read and wrote, how
+/// many `1 + efi_memmap_split_count` predicts for the descriptors
+/// `for_each_efi_memory_desc` sees, and how many the buffer holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct InsertCall {
     pub caller: &'static str,
+    pub buf: AllocId,
     pub range: MemRange,
     pub read: u64,
     pub written: u64,
+    pub predicted: u64,
     /// Descriptors the destination buffer has room for.
     pub room: u64,
+}
+
+/// The memmap functions that act on behalf of a caller (helpers of
+/// `efi_fake_memmap` included); see [`Kernel::culprit`].
+pub const MEMMAP_API: [&str; 11] = [
+    "efi_memmap_split_count",
+    "efi_memmap_insert",
+    "efi_memmap_alloc",
+    "__efi_memmap_free",
+    "__efi_memmap_init",
+    "efi_memmap_install",
+    "efi_memmap_init_early",
+    "efi_memmap_init_late",
+    "efi_memmap_unmap",
+    "efi_fake_range",
+    "efi_mem_desc_lookup",
+];
+
+/// How far a boot has got: how many `efi_fake_mem` ranges and how many
+/// reservations have been applied. The oracle's expectation for a map
+/// installed at this point is the firmware map with these applied.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Stage {
+    pub ranges: usize,
+    pub reservations: usize,
+}
+
+/// A map that became `efi.memmap`, as it was when installed.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Install {
+    /// The code that installed it ([`Kernel::culprit`]).
+    pub by: &'static str,
+    pub stage: Stage,
+    pub phys: u64,
+    pub alloc: Option<AllocId>,
+    pub descs: Vec<MemoryDesc>,
 }
 
 /// The state of one modelled boot.
@@ -158,8 +198,11 @@ pub struct Kernel {
     pub events: Vec<Event>,
     pub e820: Vec<E820Update>,
     pub inserts: Vec<InsertCall>,
-    /// The modelled function running now, to attribute memory faults.
-    pub(crate) cur: &'static str,
+    /// The modelled call stack, innermost last: who did what.
+    stack: Vec<&'static str>,
+    /// How far the boot has got, for comparing installs with the oracle.
+    pub stage: Stage,
+    pub installs: Vec<Install>,
     printed_once: Vec<&'static str>,
     scratch: Vec<u8>,
 }
@@ -180,24 +223,63 @@ impl Kernel {
             events: Vec::new(),
             e820: Vec::new(),
             inserts: Vec::new(),
-            cur: "setup_arch",
+            stack: vec!["setup_arch"],
+            stage: Stage::default(),
+            installs: Vec::new(),
             printed_once: Vec::new(),
             scratch: Vec::new(),
         }
     }
 
-    /// Marks `func` as the running function; returns the caller's, for [`Kernel::leave`].
+    /// Calls into `func`; returns the caller, for [`Kernel::leave`].
     pub(crate) fn enter(&mut self, func: &'static str) -> &'static str {
-        std::mem::replace(&mut self.cur, func)
+        let caller = self.cur();
+        self.stack.push(func);
+        caller
     }
 
-    pub(crate) fn leave(&mut self, caller: &'static str) {
-        self.cur = caller;
+    /// Returns from the function entered last.
+    pub(crate) fn leave(&mut self, _caller: &'static str) {
+        self.stack.pop();
+    }
+
+    /// Starts a new phase of the boot: the stack holds only `phase`.
+    pub fn phase(&mut self, phase: &'static str) {
+        self.stack.clear();
+        self.stack.push(phase);
+    }
+
+    /// The function running now.
+    pub fn cur(&self) -> &'static str {
+        self.stack.last().copied().unwrap_or("start_kernel")
+    }
+
+    /// The innermost caller that is not part of the memmap API itself: the
+    /// code on whose behalf a buffer is allocated or a map installed
+    /// (`efi_fake_memmap`, `efi_arch_mem_reserve`, `efi_clean_memmap`, ...).
+    pub fn culprit(&self) -> &'static str {
+        self.stack
+            .iter()
+            .rev()
+            .copied()
+            .find(|f| !MEMMAP_API.contains(f))
+            .unwrap_or("start_kernel")
+    }
+
+    /// The outermost memmap API function on the stack: the call that
+    /// decided to do what is being done (e.g. `efi_memmap_init_late` for a
+    /// free inside `__efi_memmap_init`).
+    pub fn api_entry(&self) -> &'static str {
+        self.stack
+            .iter()
+            .copied()
+            .find(|f| MEMMAP_API.contains(f))
+            .unwrap_or_else(|| self.cur())
     }
 
     /// printk from the running function.
     pub(crate) fn log(&mut self, level: Level, text: String) {
-        let func = self.cur;
+        let func = self.cur();
         self.events.push(Event { level, func, text });
     }
 
@@ -211,7 +293,7 @@ impl Kernel {
 
     /// A `WARN_ON` that fired in the running function, defined in `file`.
     pub(crate) fn warn_on(&mut self, file: &'static str) {
-        let text = format!("WARNING: CPU: 0 PID: 0 at {file} {}", self.cur);
+        let text = format!("WARNING: CPU: 0 PID: 0 at {file} {}", self.cur());
         self.log(Level::Warning, text);
     }
 
@@ -226,19 +308,19 @@ impl Kernel {
 
     pub(crate) fn rd64(&mut self, p: MapPtr, off: u64) -> u64 {
         self.mem
-            .read_u64(p.alloc, p.off.wrapping_add(off), self.cur)
+            .read_u64(p.alloc, p.off.wrapping_add(off), self.cur())
     }
 
     pub(crate) fn wr64(&mut self, p: MapPtr, off: u64, v: u64) {
         self.mem
-            .write_u64(p.alloc, p.off.wrapping_add(off), v, self.cur)
+            .write_u64(p.alloc, p.off.wrapping_add(off), v, self.cur())
     }
 
     /// Reads the 40 bytes of the descriptor at `off` past `p`.
     pub(crate) fn read_desc(&mut self, p: MapPtr, off: u64) -> MemoryDesc {
         let mut b = [0u8; DESC_LEN];
         self.mem
-            .read(p.alloc, p.off.wrapping_add(off), &mut b, self.cur);
+            .read(p.alloc, p.off.wrapping_add(off), &mut b, self.cur());
         MemoryDesc::from_bytes(&b)
     }
 
@@ -250,7 +332,7 @@ impl Kernel {
             (src.alloc, src.off.wrapping_add(soff)),
             len,
             &mut scratch,
-            self.cur,
+            self.cur(),
         );
         self.scratch = scratch;
     }

@@ -60,10 +60,12 @@ impl Kernel {
             .get(buf.alloc)
             .map_or(0, |a| a.size.saturating_sub(buf.off) / ds.max(1));
         let mut call = InsertCall {
-            caller,
+            caller: self.culprit(),
+            buf: buf.alloc,
             range: *mem,
             read: 0,
             written: 0,
+            predicted: 0,
             room,
         };
         if !insert_range_aligned(mem) {
@@ -94,6 +96,11 @@ impl Kernel {
             let start = self.rd64(buf, n + off::PHYS_ADDR);
             let pages = self.rd64(buf, n + off::NUM_PAGES);
             let end = start.wrapping_add(pages << EFI_PAGE_SHIFT).wrapping_sub(1);
+            if o.wrapping_add(ds) <= old.map_len {
+                // A descriptor for_each_efi_memory_desc, and so the caller's count, sees.
+                let md = MemoryDesc::new(0, start, pages, 0);
+                call.predicted += 1 + efi_memmap_split_count(&md, mem);
+            }
 
             if m_start <= start && end <= m_end {
                 self.or_attr(buf, n, m_attr);
@@ -209,12 +216,14 @@ impl Kernel {
             if self.f.memmap_flags {
                 data.flags |= EFI_MEMMAP_SLAB;
             }
-            self.mem.page_alloc(data.size, caller).1
+            let by = self.culprit();
+            self.mem.page_alloc(data.size, by).1
         } else {
             if self.f.memmap_flags {
                 data.flags |= EFI_MEMMAP_MEMBLOCK;
             }
-            self.mem.memblock_alloc(data.size, caller).1
+            let by = self.culprit();
+            self.mem.memblock_alloc(data.size, by).1
         };
         data.phys_map = phys;
         self.leave(caller);
@@ -231,7 +240,8 @@ impl Kernel {
         let caller = self.enter("__efi_memmap_free");
         if flags & (EFI_MEMMAP_MEMBLOCK | EFI_MEMMAP_SLAB) != 0 {
             // memblock_free / memblock_free_late / free_pages(get_order(size))
-            self.mem.free(phys, size, caller);
+            let by = self.api_entry();
+            self.mem.free(phys, size, by);
         }
         self.leave(caller);
     }
@@ -271,6 +281,14 @@ impl Kernel {
             flags,
         };
         self.memmap_enabled = true;
+        let install = crate::kernel::Install {
+            by: self.culprit(),
+            stage: self.stage,
+            phys: data.phys_map,
+            alloc: Some(map.alloc),
+            descs: self.installed_descs(),
+        };
+        self.installs.push(install);
         self.leave(caller);
         Ok(())
     }

@@ -324,7 +324,7 @@ fn b4_kexec_init_late_use_after_free() {
     };
     let o = ok(Era::V5_6, &input);
     let id = reserve_alloc(&o);
-    assert_eq!(o.allocations[id].freed_by, Some("__efi_memmap_init"));
+    assert_eq!(o.allocations[id].freed_by, Some("efi_memmap_init_late"));
     assert_eq!(
         o.memmap.phys_map, o.allocations[id].phys,
         "the freed block is the map"
