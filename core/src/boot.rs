@@ -18,14 +18,18 @@ use crate::desc::{
     MemRange, MemoryDesc, DEFAULT_DESC_SIZE, DESC_LEN, EFI_MEMORY_DESCRIPTOR_VERSION,
 };
 use crate::era::{Era, FakeMem};
-use crate::kernel::{E820Update, EfiMemoryMap, Event, InsertCall, Install, Kernel, Level, MemoryMapData};
+use crate::kernel::{
+    E820Update, EfiMemoryMap, Event, InsertCall, Install, Kernel, Level, MemoryMapData,
+};
 use crate::mem::{AllocId, AllocKind, Fault, FaultKind, Fill};
 
 /// What happens after `mm_init`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum LaterStep {
     /// `kexec_enter_virtual_mode`: `efi_memmap_unmap()`, then
     /// `efi_memmap_init_late(phys_map, desc_size * nr_map)` of the same map.
+    #[serde(rename = "kexec")]
     KexecInitLate,
 }
 

@@ -61,7 +61,9 @@ pub mod attr {
 
 /// One `efi_memory_desc_t`, decoded. The vendor bytes past [`DESC_LEN`] are
 /// not part of it; they live only in the simulated memory.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct MemoryDesc {
     pub ty: u32,
     pub pad: u32,
@@ -149,7 +151,9 @@ impl MemoryDesc {
 }
 
 /// `struct efi_mem_range`: an inclusive `struct range` plus an attribute.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
 pub struct MemRange {
     pub start: u64,
     /// Inclusive.

@@ -10,30 +10,37 @@ use std::fmt;
 use std::str::FromStr;
 
 /// A kernel release whose EFI memory-map code efimap models.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub enum Era {
     /// v5.4 (E1): `drivers/firmware/efi/memmap.c` with the bool `late`;
     /// buggy `efi_fake_memmap` (since 0f96a99dab36); `efi_arch_mem_reserve`
     /// returns early for RUNTIME descriptors (quirks.c as at 704f63ef);
     /// no EFI_MEMORY_SP column in the printer.
+    #[serde(rename = "v5.4")]
     V5_4,
     /// v5.5 (E1b): fe3e5e65c06e enumerates EFI_MEMORY_SP (printer column),
     /// 199c84717612 adds `efi_fake_memmap_early`, and the seed commit
     /// af164898482817a1d487964b68f3c21bae7a1beb removes the RUNTIME early
     /// return and adds the e820 update. The crash era.
+    #[serde(rename = "v5.5")]
     V5_5,
     /// v5.6 (E2): Dan Williams' series, 1db91035d01a (flags, data block),
     /// f0ef6523475f (old map freed inside `__efi_memmap_init`: bug B4),
     /// 484a418d0754 (per-range `efi_fake_range`), with 59365cadfbcd
     /// (efi_clean_memmap size).
+    #[serde(rename = "v5.6")]
     V5_6,
     /// v6.10 (E4): 6277e374 (short names, CC column), the move of the
     /// manipulation code to arch/x86 (fdc6d38d, 4059ba65, d85e3e34),
     /// Kuan-Wei Chiu's lib/sort.c changes (v6.9), and 75dde792d6f6 (old map
     /// freed only after a successful install).
+    #[serde(rename = "v6.10")]
     V6_10,
     /// v6.11 (E5): 37aee82c213d removes `efi_fake_mem`; the option becomes an
     /// unknown parameter passed to init.
+    #[serde(rename = "v6.11")]
     V6_11,
 }
 

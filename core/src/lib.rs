@@ -15,16 +15,21 @@
 
 pub mod boot;
 pub mod cmdline;
+pub mod codec;
 pub mod desc;
+pub mod dmesg;
 pub mod efi;
 pub mod era;
 pub mod fake_mem;
+pub mod findings;
 pub mod kernel;
 pub mod mem;
 pub mod memmap;
+pub mod oracle;
 pub mod print;
 pub mod quirks;
 pub mod report;
+pub mod scenario;
 
 pub use boot::{run, BootInput, LaterStep, Outcome};
 pub use desc::{MemRange, MemoryDesc};

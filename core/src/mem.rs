@@ -51,7 +51,10 @@ pub enum AllocKind {
 }
 
 /// What fresh memory contains: a property of the run, not of the kernel.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
 pub enum Fill {
     /// Every byte 0x00, as on a freshly booted VM.
     Zero,

@@ -1,0 +1,407 @@
+//! The fuzz encoding of a [`Scenario`]: every byte string decodes to a
+//! valid scenario, and [`encode`] turns any scenario into bytes that decode
+//! back to it exactly. A fuzz artifact becomes a readable file this way, and
+//! a corpus file a fuzz seed.
+//!
+//! The decoder reads a small program. Most of its choices are biased toward
+//! what matters for this code: page-aligned descriptors packed into a small
+//! address space, ranges whose edges sit on or next to descriptor edges,
+//! adjacent and overlapping ranges, reservations inside descriptors, and
+//! now and then an empty, overlapping or arbitrary descriptor. Each kind of
+//! item also has a raw form holding every field; the encoder always uses
+//! the raw forms, which is what makes it exact. Bytes past the end read as
+//! zeros.
+//!
+//! Layout: `flags` (eras mask, fill), `desc_size`, descriptors, command
+//! line, reservations, later steps, header lines.
+
+use crate::boot::{LaterStep, MAX_FIRMWARE_DESCS};
+use crate::desc::{attr, ty, MemRange, MemoryDesc, DEFAULT_DESC_SIZE, EFI_PAGE_SIZE};
+use crate::era::Era;
+use crate::mem::Fill;
+use crate::scenario::{Scenario, MAX_HEADER, MAX_LATER, MAX_RESERVATIONS};
+
+const TYPES: [u32; 8] = [
+    ty::CONVENTIONAL_MEMORY,
+    ty::BOOT_SERVICES_DATA,
+    ty::CONVENTIONAL_MEMORY,
+    ty::BOOT_SERVICES_CODE,
+    ty::RUNTIME_SERVICES_DATA,
+    ty::RESERVED,
+    ty::LOADER_DATA,
+    ty::ACPI_RECLAIM_MEMORY,
+];
+const DESC_ATTRS: [u64; 8] = [
+    0xf,
+    0xf,
+    0x8,
+    attr::RUNTIME | 0xf,
+    0xf | attr::SP,
+    0,
+    0xf | attr::MORE_RELIABLE,
+    0x1,
+];
+const RANGE_ATTRS: [u64; 6] = [
+    attr::SP,
+    attr::MORE_RELIABLE,
+    attr::SP,
+    attr::RUNTIME,
+    attr::UC,
+    attr::SP | attr::MORE_RELIABLE,
+];
+const DESC_SIZES: [u64; 4] = [DEFAULT_DESC_SIZE, 40, 56, 64];
+/// Descriptors the short count form reaches (more take the long form).
+const SHORT_DESCS: u8 = 32;
+const RAW_DESC: u8 = 6;
+const RAW_CMDLINE: u8 = 200;
+const RAW_RESERVE: u8 = 3;
+const LONG_COUNT: u8 = 255;
+const MAX_RANGES: u8 = 9;
+
+struct Reader<'a> {
+    b: &'a [u8],
+}
+
+impl Reader<'_> {
+    fn u8(&mut self) -> u8 {
+        match self.b.split_first() {
+            Some((&x, rest)) => {
+                self.b = rest;
+                x
+            }
+            None => 0,
+        }
+    }
+    fn u16(&mut self) -> u16 {
+        u16::from_le_bytes([self.u8(), self.u8()])
+    }
+    fn u32(&mut self) -> u32 {
+        u32::from_le_bytes([self.u8(), self.u8(), self.u8(), self.u8()])
+    }
+    fn u64(&mut self) -> u64 {
+        u64::from(self.u32()) | u64::from(self.u32()) << 32
+    }
+    fn done(&self) -> bool {
+        self.b.is_empty()
+    }
+}
+
+#[derive(Default)]
+struct Writer {
+    b: Vec<u8>,
+}
+
+impl Writer {
+    fn u8(&mut self, x: u8) {
+        self.b.push(x);
+    }
+    fn u16(&mut self, x: u16) {
+        self.b.extend_from_slice(&x.to_le_bytes());
+    }
+    fn u32(&mut self, x: u32) {
+        self.b.extend_from_slice(&x.to_le_bytes());
+    }
+    fn u64(&mut self, x: u64) {
+        self.b.extend_from_slice(&x.to_le_bytes());
+    }
+}
+
+/// Decodes any bytes into a scenario.
+pub fn decode(bytes: &[u8]) -> Scenario {
+    let mut r = Reader { b: bytes };
+    let mut sc = Scenario::default();
+
+    let flags = r.u8();
+    let mask = flags & 0x1f;
+    if mask != 0 {
+        sc.eras = Era::ALL
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| mask & (1 << i) != 0)
+            .map(|(_, e)| e)
+            .collect();
+    }
+    sc.fill = match flags >> 6 {
+        0 => Fill::Stale,
+        2 => Fill::Pattern(r.u8()),
+        _ => Fill::Zero,
+    };
+    let ds = r.u8();
+    sc.desc_size = match ds {
+        0..=3 => DESC_SIZES[ds as usize],
+        4 => 40 + u64::from(r.u16()) % 4057,
+        _ => DEFAULT_DESC_SIZE,
+    };
+
+    let n = match r.u8() {
+        LONG_COUNT => usize::from(r.u16()) % (MAX_FIRMWARE_DESCS + 1),
+        b => usize::from(b % (SHORT_DESCS + 1)),
+    };
+    let mut cursor = 0u64;
+    for _ in 0..n {
+        let d = match r.u8() % 8 {
+            0..=4 => {
+                let gap = u64::from(r.u8() % 4);
+                let pages = 1 + u64::from(r.u8() % 32);
+                let t = TYPES[usize::from(r.u8() % 8)];
+                let a = DESC_ATTRS[usize::from(r.u8() % 8)];
+                let phys = cursor.wrapping_add(gap * EFI_PAGE_SIZE);
+                cursor = phys.wrapping_add(pages * EFI_PAGE_SIZE);
+                MemoryDesc::new(t, phys, pages, a)
+            }
+            5 => MemoryDesc::default(),
+            RAW_DESC => MemoryDesc {
+                ty: r.u32(),
+                pad: r.u32(),
+                phys_addr: r.u64(),
+                virt_addr: r.u64(),
+                num_pages: r.u64(),
+                attribute: r.u64(),
+            },
+            _ => match sc.map.len() {
+                0 => MemoryDesc::default(),
+                len => {
+                    let mut d = sc.map[usize::from(r.u8()) % len];
+                    d.phys_addr = d
+                        .phys_addr
+                        .wrapping_add(u64::from(r.u8() % 4) * EFI_PAGE_SIZE);
+                    d.num_pages = 1 + u64::from(r.u8() % 8);
+                    d
+                }
+            },
+        };
+        sc.map.push(d);
+    }
+
+    let mode = r.u8();
+    sc.cmdline = if mode >= RAW_CMDLINE {
+        let tokens: Vec<String> = (0..r.u8())
+            .map(|_| {
+                (0..r.u16())
+                    .map(|_| char::from(0x21 + r.u8() % 94))
+                    .collect::<String>()
+            })
+            .filter(|t| !t.is_empty())
+            .collect();
+        tokens.join(" ")
+    } else {
+        structured_cmdline(&mut r, &sc.map, mode % (MAX_RANGES + 1))
+    };
+
+    let count = match r.u8() {
+        LONG_COUNT => usize::from(r.u16()) % (MAX_RESERVATIONS + 1),
+        b => usize::from(b % 5),
+    };
+    for _ in 0..count {
+        let k = r.u8() % 4;
+        let res = if k == RAW_RESERVE || sc.map.is_empty() {
+            (r.u64(), r.u64())
+        } else {
+            let d = sc.map[usize::from(r.u8()) % sc.map.len()];
+            let page = u64::from(r.u8()) % d.num_pages.max(1);
+            let addr = d
+                .phys_addr
+                .wrapping_add(page * EFI_PAGE_SIZE + u64::from(r.u8() % 4) * 0x400);
+            (addr, (1 + u64::from(r.u8() % 64)) * 0x400)
+        };
+        sc.reservations.push(res);
+    }
+
+    for _ in 0..r.u8() as usize % (MAX_LATER + 1) {
+        sc.later.push(LaterStep::KexecInitLate);
+    }
+
+    let lines = usize::from(r.u8()).min(MAX_HEADER);
+    for _ in 0..lines {
+        if r.done() {
+            break;
+        }
+        let len = usize::from(r.u16());
+        let raw: Vec<u8> = (0..len).map(|_| r.u8()).collect();
+        let text: String = String::from_utf8_lossy(&raw)
+            .chars()
+            .map(|c| if c.is_control() && c != '\t' { '?' } else { c })
+            .collect();
+        sc.header.push(text);
+    }
+    sc
+}
+
+/// The decoder's structured command line: `efi_fake_mem=` ranges placed
+/// relative to the map, then optionally `efi=debug` / `efi=nosoftreserve`.
+fn structured_cmdline(r: &mut Reader, map: &[MemoryDesc], count: u8) -> String {
+    let mut ranges: Vec<MemRange> = Vec::new();
+    for _ in 0..count {
+        let k = r.u8() % 8;
+        let edge = |r: &mut Reader| -> u64 {
+            let d = map
+                .get(usize::from(r.u8()) % map.len().max(1))
+                .copied()
+                .unwrap_or_default();
+            let e = r.u8();
+            let base = if e & 1 == 0 {
+                d.phys_addr
+            } else {
+                d.end().wrapping_add(1)
+            };
+            let delta = i64::from((e >> 1) % 5) - 2;
+            base.wrapping_add_signed(delta * EFI_PAGE_SIZE as i64)
+        };
+        let prev = ranges.last().copied().unwrap_or_default();
+        let (start, size) = match k {
+            0..=3 => (edge(r), u64::from(r.u8() % 24) * EFI_PAGE_SIZE),
+            4 => (
+                prev.end.wrapping_add(1),
+                (1 + u64::from(r.u8() % 16)) * EFI_PAGE_SIZE,
+            ),
+            5 => (prev.start, (1 + u64::from(r.u8() % 16)) * EFI_PAGE_SIZE),
+            6 => (r.u64(), r.u64()),
+            _ => (
+                edge(r).wrapping_add(u64::from(r.u8()) * 0x10),
+                u64::from(r.u8()) * 0x100,
+            ),
+        };
+        let a = match r.u8() % 8 {
+            i @ 0..=5 => RANGE_ATTRS[usize::from(i)],
+            6 => r.u64(),
+            _ => 0,
+        };
+        ranges.push(MemRange::from_size(start, size, a));
+    }
+    let mut words = Vec::new();
+    if !ranges.is_empty() {
+        let items: Vec<String> = ranges
+            .iter()
+            .map(|m| {
+                let size = m.end.wrapping_sub(m.start).wrapping_add(1);
+                format!("{size:#x}@{:#x}:{:#x}", m.start, m.attribute)
+            })
+            .collect();
+        words.push(format!("efi_fake_mem={}", items.join(",")));
+    }
+    let extra = r.u8();
+    if extra & 1 != 0 {
+        words.push("efi=debug".into());
+    }
+    if extra & 2 != 0 {
+        words.push("efi=nosoftreserve".into());
+    }
+    words.join(" ")
+}
+
+/// Encodes a scenario so that [`decode`] gives it back. The scenario must
+/// be valid (as [`Scenario::parse`] or [`decode`] make them): sorted eras,
+/// a desc_size from 40 to 4096, a command line of printable ASCII words,
+/// bounded lists.
+pub fn encode(sc: &Scenario) -> Vec<u8> {
+    let mut w = Writer::default();
+    let mask = Era::ALL
+        .into_iter()
+        .enumerate()
+        .filter(|(_, e)| sc.eras.contains(e))
+        .fold(0u8, |m, (i, _)| m | 1 << i);
+    let (fill_bits, pattern) = match sc.fill {
+        Fill::Stale => (0u8, None),
+        Fill::Pattern(b) => (2, Some(b)),
+        Fill::Zero => (1, None),
+    };
+    w.u8(mask | fill_bits << 6);
+    if let Some(b) = pattern {
+        w.u8(b);
+    }
+    match DESC_SIZES.iter().position(|&d| d == sc.desc_size) {
+        Some(i) => w.u8(i as u8),
+        None => {
+            w.u8(4);
+            w.u16((sc.desc_size - 40) as u16);
+        }
+    }
+    if sc.map.len() < usize::from(SHORT_DESCS) + 1 {
+        w.u8(sc.map.len() as u8);
+    } else {
+        w.u8(LONG_COUNT);
+        w.u16(sc.map.len() as u16);
+    }
+    for d in &sc.map {
+        w.u8(RAW_DESC);
+        w.u32(d.ty);
+        w.u32(d.pad);
+        w.u64(d.phys_addr);
+        w.u64(d.virt_addr);
+        w.u64(d.num_pages);
+        w.u64(d.attribute);
+    }
+    w.u8(RAW_CMDLINE);
+    let tokens: Vec<&str> = sc.cmdline.split(' ').filter(|t| !t.is_empty()).collect();
+    w.u8(tokens.len() as u8);
+    for t in tokens {
+        w.u16(t.len() as u16);
+        for b in t.bytes() {
+            w.u8(b - 0x21);
+        }
+    }
+    if sc.reservations.len() < 5 {
+        w.u8(sc.reservations.len() as u8);
+    } else {
+        w.u8(LONG_COUNT);
+        w.u16(sc.reservations.len() as u16);
+    }
+    for &(a, z) in &sc.reservations {
+        w.u8(RAW_RESERVE);
+        w.u64(a);
+        w.u64(z);
+    }
+    w.u8(sc.later.len() as u8);
+    w.u8(sc.header.len() as u8);
+    for h in &sc.header {
+        w.u16(h.len() as u16);
+        for b in h.bytes() {
+            w.u8(b);
+        }
+    }
+    w.b
+}
+
+impl<'a> arbitrary::Arbitrary<'a> for Scenario {
+    fn arbitrary(u: &mut arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        let n = u.len();
+        Ok(decode(u.bytes(n)?))
+    }
+
+    fn arbitrary_take_rest(u: arbitrary::Unstructured<'a>) -> arbitrary::Result<Self> {
+        Ok(decode(u.take_rest()))
+    }
+
+    fn size_hint(_depth: usize) -> (usize, Option<usize>) {
+        (0, None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_bytes_are_an_empty_scenario() {
+        let sc = decode(&[]);
+        assert_eq!(sc, Scenario::default());
+        assert_eq!(decode(&encode(&sc)), sc);
+    }
+
+    #[test]
+    fn structured_descriptors_pack_pages() {
+        // Flags: all eras, zero fill; desc_size 48; two "next" descriptors:
+        // (gap 0, 1 + 3 pages, TYPES[1], DESC_ATTRS[0]) and
+        // (gap 1, 1 + 0 pages, TYPES[0], DESC_ATTRS[4]).
+        let sc = decode(&[0x40, 0, 2, 0, 0, 3, 1, 0, 1, 1, 0, 0, 4]);
+        assert_eq!(sc.fill, Fill::Zero);
+        assert_eq!(sc.desc_size, 48);
+        assert_eq!(
+            sc.map,
+            vec![
+                MemoryDesc::new(ty::BOOT_SERVICES_DATA, 0, 4, 0xf),
+                MemoryDesc::new(ty::CONVENTIONAL_MEMORY, 0x5000, 1, 0xf | attr::SP),
+            ]
+        );
+    }
+}

@@ -1,0 +1,548 @@
+//! Scenarios: one case, in a plain-text form a kernel developer can write by
+//! hand and paste into a mail, and as JSON.
+//!
+//! ```text
+//! # dan-williams-two-contiguous-sp
+//! # Two contiguous SP ranges at the end of one descriptor, then BGRT.
+//! # expect v5.5: overrun/efi_arch_mem_reserve over-count/efi_fake_memmap
+//! # expect v5.6: none
+//! eras v5.5 v5.6
+//! desc_size 48
+//! fill zero
+//! map
+//!   BootServicesData 0xbea00000 0x100 0xf
+//!   efi: mem01: [Conventional Memory|   |  |  |  |  |  |  |  |   |WB|WT|WC|UC] range=[0x0000000100000000-0x000000047fffffff] (14336MB)
+//! cmdline efi_fake_mem=4G@9G:0x40000,4G@13G:0x40000
+//! reserve 0xbea06000 0x27000
+//! kexec
+//! ```
+//!
+//! The comment lines before the first directive are the header; `expect
+//! ERA: SIGNATURE...` (or `none`) lines in it state what each era must
+//! show. A map line is `TYPE PHYS PAGES ATTR [virt=V] [pad=P]` (TYPE a
+//! name such as `Conventional` or a number, ATTR a number or names joined
+//! by `|`), or a line the kernel printed. Every directive but `map` is
+//! optional; `eras` defaults to all, `desc_size` to 48, `fill` to `stale`.
+//! [`Scenario::to_text`] prints the canonical form; parsing it gives the
+//! same scenario back.
+
+use crate::boot::{BootInput, LaterStep, MAX_FIRMWARE_DESCS};
+use crate::desc::{attr, MemoryDesc, DEFAULT_DESC_SIZE, DESC_LEN};
+use crate::dmesg::{column_bit, is_memmap_line, parse_memmap_line};
+use crate::era::Era;
+use crate::mem::Fill;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+
+/// Most reservations a scenario holds.
+pub const MAX_RESERVATIONS: usize = 64;
+/// Most later steps a scenario holds.
+pub const MAX_LATER: usize = 4;
+/// Most header lines a scenario holds.
+pub const MAX_HEADER: usize = 255;
+
+/// One case.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Scenario {
+    /// The header comment, one entry a line, without the leading `# `.
+    pub header: Vec<String>,
+    /// Sorted, without duplicates, never empty.
+    pub eras: Vec<Era>,
+    pub desc_size: u64,
+    pub fill: Fill,
+    pub map: Vec<MemoryDesc>,
+    /// Tokens of printable ASCII separated by single spaces.
+    pub cmdline: String,
+    pub reservations: Vec<(u64, u64)>,
+    pub later: Vec<LaterStep>,
+}
+
+impl Default for Scenario {
+    fn default() -> Self {
+        Scenario {
+            header: Vec::new(),
+            eras: Era::ALL.to_vec(),
+            desc_size: DEFAULT_DESC_SIZE,
+            fill: Fill::Stale,
+            map: Vec::new(),
+            cmdline: String::new(),
+            reservations: Vec::new(),
+            later: Vec::new(),
+        }
+    }
+}
+
+/// A parse error: 1-based line and column, what was expected, what was found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseError {
+    pub line: usize,
+    pub col: usize,
+    pub expected: String,
+    pub found: String,
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}:{}: expected {}, found {}",
+            self.line, self.col, self.expected, self.found
+        )
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+/// Canonical names of the memory types, for map lines.
+pub const TYPE_NAMES: [&str; 15] = [
+    "Reserved",
+    "LoaderCode",
+    "LoaderData",
+    "BootServicesCode",
+    "BootServicesData",
+    "RuntimeServicesCode",
+    "RuntimeServicesData",
+    "Conventional",
+    "Unusable",
+    "ACPIReclaim",
+    "ACPINVS",
+    "MMIO",
+    "MMIOPortSpace",
+    "PALCode",
+    "Persistent",
+];
+
+const DIRECTIVES: [&str; 7] = [
+    "eras",
+    "desc_size",
+    "fill",
+    "map",
+    "cmdline",
+    "reserve",
+    "kexec",
+];
+
+impl Scenario {
+    /// The inputs of one boot.
+    pub fn boot_input(&self) -> BootInput {
+        BootInput {
+            desc_size: self.desc_size,
+            map: self.map.clone(),
+            fill: self.fill,
+            cmdline: self.cmdline.clone(),
+            reservations: self.reservations.clone(),
+            later: self.later.clone(),
+        }
+    }
+
+    /// The signatures the header expects, by era: `expect v5.5: a b`, or
+    /// `expect v5.6: none`. Header lines that do not parse as such are
+    /// description.
+    pub fn expectations(&self) -> BTreeMap<Era, BTreeSet<String>> {
+        let mut out = BTreeMap::new();
+        for line in &self.header {
+            let Some(rest) = line.trim().strip_prefix("expect ") else {
+                continue;
+            };
+            let Some((eras, sigs)) = rest.split_once(':') else {
+                continue;
+            };
+            let sigs: BTreeSet<String> = sigs
+                .split_whitespace()
+                .filter(|s| *s != "none")
+                .map(str::to_string)
+                .collect();
+            for era in eras
+                .split_whitespace()
+                .filter_map(|e| e.parse::<Era>().ok())
+            {
+                out.entry(era)
+                    .or_insert_with(BTreeSet::new)
+                    .extend(sigs.iter().cloned());
+            }
+        }
+        out
+    }
+
+    /// The canonical text form.
+    pub fn to_text(&self) -> String {
+        let mut s = String::new();
+        for h in &self.header {
+            s.push_str("# ");
+            s.push_str(h);
+            s.push('\n');
+        }
+        let eras: Vec<&str> = self.eras.iter().map(|e| e.name()).collect();
+        s.push_str(&format!("eras {}\n", eras.join(" ")));
+        s.push_str(&format!("desc_size {}\n", self.desc_size));
+        s.push_str(&format!("fill {}\n", fill_name(self.fill)));
+        s.push_str("map\n");
+        for d in &self.map {
+            s.push_str("  ");
+            s.push_str(&desc_text(d));
+            s.push('\n');
+        }
+        if !self.cmdline.is_empty() {
+            s.push_str(&format!("cmdline {}\n", self.cmdline));
+        }
+        for (a, z) in &self.reservations {
+            s.push_str(&format!("reserve {a:#x} {z:#x}\n"));
+        }
+        for step in &self.later {
+            match step {
+                LaterStep::KexecInitLate => s.push_str("kexec\n"),
+            }
+        }
+        s
+    }
+
+    /// Parses the text form.
+    pub fn parse(text: &str) -> Result<Scenario, ParseError> {
+        let mut sc = Scenario::default();
+        let mut seen_directive = false;
+        let mut in_map = false;
+        let mut have_map = false;
+        let mut seen: BTreeSet<&str> = BTreeSet::new();
+        for (n, raw) in text.lines().enumerate() {
+            let line = Line {
+                n: n + 1,
+                text: raw,
+            };
+            line.check_chars()?;
+            let trimmed = raw.trim();
+            if trimmed.is_empty() {
+                continue;
+            }
+            if let Some(c) = trimmed.strip_prefix('#') {
+                if !seen_directive {
+                    if sc.header.len() == MAX_HEADER {
+                        return Err(line.error(0, "at most 255 header lines", "another"));
+                    }
+                    let c = raw.trim_start().strip_prefix('#').unwrap_or(c);
+                    sc.header.push(c.strip_prefix(' ').unwrap_or(c).to_string());
+                }
+                continue;
+            }
+            seen_directive = true;
+            let word = trimmed.split_whitespace().next().unwrap_or("");
+            if in_map && !DIRECTIVES.contains(&word) {
+                if sc.map.len() == MAX_FIRMWARE_DESCS {
+                    return Err(line.error(0, "at most 4096 descriptors", "another"));
+                }
+                sc.map.push(line.descriptor()?);
+                continue;
+            }
+            in_map = false;
+            if word != "reserve"
+                && word != "kexec"
+                && !seen.insert(word)
+                && DIRECTIVES.contains(&word)
+            {
+                return Err(line.error(
+                    0,
+                    "each of eras, desc_size, fill, map, cmdline once",
+                    word,
+                ));
+            }
+            let args = line.args();
+            match word {
+                "eras" => {
+                    if args.is_empty() {
+                        return Err(line.error(
+                            raw.len(),
+                            "at least one era",
+                            "the end of the line",
+                        ));
+                    }
+                    let mut eras = Vec::new();
+                    for &(col, a) in &args {
+                        eras.push(
+                            a.parse::<Era>()
+                                .map_err(|e| line.error(col, &e.to_string(), a))?,
+                        );
+                    }
+                    eras.sort();
+                    eras.dedup();
+                    sc.eras = eras;
+                }
+                "desc_size" => {
+                    let [(col, a)] = line.exactly::<1>(&args, "one number")?;
+                    let v = number(a).ok_or_else(|| line.error(col, "a number", a))?;
+                    if !(DESC_LEN as u64..=4096).contains(&v) {
+                        return Err(line.error(col, "a desc_size from 40 to 4096", a));
+                    }
+                    sc.desc_size = v;
+                }
+                "fill" => {
+                    let [(col, a)] =
+                        line.exactly::<1>(&args, "zero, stale or a byte such as 0xa5")?;
+                    sc.fill = match a {
+                        "zero" => Fill::Zero,
+                        "stale" => Fill::Stale,
+                        _ => match number(a) {
+                            Some(b) if b <= 0xff => Fill::Pattern(b as u8),
+                            _ => {
+                                return Err(line.error(
+                                    col,
+                                    "zero, stale or a byte such as 0xa5",
+                                    a,
+                                ))
+                            }
+                        },
+                    };
+                }
+                "map" => {
+                    if let Some(&(col, a)) = args.first() {
+                        return Err(line.error(
+                            col,
+                            "the map's descriptors on the lines below `map`",
+                            a,
+                        ));
+                    }
+                    in_map = true;
+                    have_map = true;
+                }
+                "cmdline" => {
+                    for &(col, a) in &args {
+                        if let Some(i) = a.bytes().position(|b| !(0x21..=0x7e).contains(&b)) {
+                            return Err(line.error(
+                                col + i,
+                                "a command line of printable ASCII",
+                                a,
+                            ));
+                        }
+                    }
+                    let words: Vec<&str> = args.iter().map(|&(_, a)| a).collect();
+                    sc.cmdline = words.join(" ");
+                }
+                "reserve" => {
+                    let [(c1, a), (c2, z)] = line.exactly::<2>(&args, "an address and a size")?;
+                    let a = number(a).ok_or_else(|| line.error(c1, "an address", a))?;
+                    let z = number(z).ok_or_else(|| line.error(c2, "a size", z))?;
+                    if sc.reservations.len() == MAX_RESERVATIONS {
+                        return Err(line.error(0, "at most 64 reservations", "another"));
+                    }
+                    sc.reservations.push((a, z));
+                }
+                "kexec" => {
+                    if let Some(&(col, a)) = args.first() {
+                        return Err(line.error(col, "nothing after `kexec`", a));
+                    }
+                    if sc.later.len() == MAX_LATER {
+                        return Err(line.error(0, "at most 4 later steps", "another"));
+                    }
+                    sc.later.push(LaterStep::KexecInitLate);
+                }
+                _ => {
+                    let col = raw.len() - raw.trim_start().len();
+                    return Err(line.error(
+                        col,
+                        "a directive (eras, desc_size, fill, map, cmdline, reserve, kexec) or a comment",
+                        word,
+                    ));
+                }
+            }
+        }
+        if !have_map {
+            let last = text.lines().count().max(1);
+            return Err(ParseError {
+                line: last,
+                col: 1,
+                expected: "a `map` directive".into(),
+                found: "the end of the file".into(),
+            });
+        }
+        Ok(sc)
+    }
+
+    /// The JSON form.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).expect("a scenario serializes")
+    }
+
+    /// Parses the JSON form, with the same checks as the text form.
+    pub fn from_json(json: &str) -> Result<Scenario, ParseError> {
+        let sc: Scenario = serde_json::from_str(json).map_err(|e| ParseError {
+            line: e.line(),
+            col: e.column(),
+            expected: "a scenario in JSON".into(),
+            found: e.to_string(),
+        })?;
+        // Reuse the text checks: print and parse.
+        let back = Scenario::parse(&sc.to_text())?;
+        if back != sc {
+            return Err(ParseError {
+                line: 1,
+                col: 1,
+                expected:
+                    "sorted eras, a desc_size from 40 to 4096, a command line of printable ASCII"
+                        .into(),
+                found: "a scenario outside those bounds".into(),
+            });
+        }
+        Ok(sc)
+    }
+}
+
+fn fill_name(f: Fill) -> String {
+    match f {
+        Fill::Zero => "zero".into(),
+        Fill::Stale => "stale".into(),
+        Fill::Pattern(b) => format!("{b:#04x}"),
+    }
+}
+
+/// The canonical map line of a descriptor.
+pub fn desc_text(d: &MemoryDesc) -> String {
+    let ty = TYPE_NAMES
+        .get(d.ty as usize)
+        .map_or_else(|| d.ty.to_string(), |n| n.to_string());
+    let mut s = format!(
+        "{ty} {:#x} {:#x} {:#x}",
+        d.phys_addr, d.num_pages, d.attribute
+    );
+    if d.virt_addr != 0 {
+        s.push_str(&format!(" virt={:#x}", d.virt_addr));
+    }
+    if d.pad != 0 {
+        s.push_str(&format!(" pad={:#x}", d.pad));
+    }
+    s
+}
+
+/// A number in C's notation: `0x` hex or decimal.
+pub fn number(s: &str) -> Option<u64> {
+    match s.strip_prefix("0x").or_else(|| s.strip_prefix("0X")) {
+        Some(h) if !h.is_empty() => u64::from_str_radix(h, 16).ok(),
+        Some(_) => None,
+        None => s.parse::<u64>().ok(),
+    }
+}
+
+fn attribute(s: &str) -> Option<u64> {
+    number(s).or_else(|| {
+        s.split('|').try_fold(0u64, |acc, name| {
+            let bit = match name {
+                "RUNTIME" => Some(attr::RUNTIME),
+                _ => column_bit(name),
+            }?;
+            Some(acc | bit)
+        })
+    })
+}
+
+struct Line<'a> {
+    n: usize,
+    text: &'a str,
+}
+
+impl Line<'_> {
+    /// An error at 0-based byte column `col`.
+    fn error(&self, col: usize, expected: &str, found: &str) -> ParseError {
+        ParseError {
+            line: self.n,
+            col: col + 1,
+            expected: expected.to_string(),
+            found: if found.is_empty() {
+                "nothing".into()
+            } else {
+                format!("`{found}`")
+            },
+        }
+    }
+
+    fn check_chars(&self) -> Result<(), ParseError> {
+        match self
+            .text
+            .char_indices()
+            .find(|&(_, c)| c.is_control() && c != '\t')
+        {
+            Some((col, c)) => {
+                Err(self.error(col, "text without control characters", &format!("{c:?}")))
+            }
+            None => Ok(()),
+        }
+    }
+
+    /// The words of the line, with their 0-based columns.
+    fn words(&self) -> Vec<(usize, &str)> {
+        let mut out = Vec::new();
+        let mut at = 0;
+        for w in self.text.split_whitespace() {
+            let col = at + self.text[at..].find(w).expect("a word of the line");
+            at = col + w.len();
+            out.push((col, w));
+        }
+        out
+    }
+
+    /// The words after the directive.
+    fn args(&self) -> Vec<(usize, &str)> {
+        let mut out = self.words();
+        out.remove(0);
+        out
+    }
+
+    fn exactly<'b, const N: usize>(
+        &self,
+        args: &[(usize, &'b str)],
+        what: &str,
+    ) -> Result<[(usize, &'b str); N], ParseError> {
+        if args.len() > N {
+            let (col, a) = args[N];
+            return Err(self.error(col, &format!("{what} only"), a));
+        }
+        args.try_into()
+            .map_err(|_| self.error(self.text.len(), what, "the end of the line"))
+    }
+
+    fn descriptor(&self) -> Result<MemoryDesc, ParseError> {
+        if is_memmap_line(self.text) {
+            return parse_memmap_line(self.text).map_err(|e| {
+                let found: String = self.text[e.col..].chars().take(12).collect();
+                self.error(e.col, &e.expected, &found)
+            });
+        }
+        let words = self.words();
+        let expected = "TYPE PHYS PAGES ATTR [virt=V] [pad=P], or an `efi: memNN:` line";
+        if words.len() < 4 {
+            return Err(self.error(self.text.len(), expected, "the end of the line"));
+        }
+        let (c, t) = words[0];
+        let ty = TYPE_NAMES
+            .iter()
+            .position(|n| *n == t)
+            .map(|i| i as u32)
+            .or_else(|| number(t).and_then(|v| u32::try_from(v).ok()))
+            .ok_or_else(|| {
+                self.error(
+                    c,
+                    "a memory type (e.g. Conventional, BootServicesData) or number",
+                    t,
+                )
+            })?;
+        let (c, p) = words[1];
+        let phys = number(p).ok_or_else(|| self.error(c, "the physical address", p))?;
+        let (c, n) = words[2];
+        let pages = number(n).ok_or_else(|| self.error(c, "the page count", n))?;
+        let (c, a) = words[3];
+        let attribute = attribute(a)
+            .ok_or_else(|| self.error(c, "the attribute: a number or names like WB|SP", a))?;
+        let mut d = MemoryDesc::new(ty, phys, pages, attribute);
+        for &(c, w) in &words[4..] {
+            match w.split_once('=') {
+                Some(("virt", v)) => {
+                    d.virt_addr = number(v).ok_or_else(|| self.error(c + 5, "a number", v))?
+                }
+                Some(("pad", v)) => {
+                    d.pad = number(v)
+                        .and_then(|v| u32::try_from(v).ok())
+                        .ok_or_else(|| self.error(c + 4, "a 32-bit number", v))?
+                }
+                _ => return Err(self.error(c, "virt=V or pad=P", w)),
+            }
+        }
+        Ok(d)
+    }
+}
