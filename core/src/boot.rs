@@ -2,18 +2,21 @@
 //! reservations and later steps, through one era's sequence of calls.
 //!
 //! The sequence is x86 `setup_arch` and what follows it, as in v5.5 .. v6.11:
-//! 1. `parse_early_param`: `efi_fake_mem=` (`setup_fake_mem`), `efi=debug`,
-//!    `efi=nosoftreserve`;
+//! 1. `parse_early_param`: `efi_fake_mem=` (`setup_fake_mem`), `efi=`,
+//!    `noefi`;
 //! 2. `efi_memblock_x86_reserve_range`: `efi_memmap_init_early` on the
 //!    firmware's map, then `efi_fake_memmap_early`;
-//! 3. `efi_init`: `efi_clean_memmap`, and `efi_print_memmap` with efi=debug;
-//! 4. `efi_fake_memmap`;
-//! 5. the reservations, in order (`efi_esrt_init`, then BGRT from
-//!    `acpi_boot_init`, both `efi_mem_reserve`);
+//! 3. `efi_init`: `efi_clean_memmap`, and `efi_print_memmap` with efi=debug
+//!    (with the runtime disabled: `efi_memmap_unmap` instead);
+//! 4. `efi_fake_memmap`, if the map is there;
+//! 5. the reservations, in order, if the map is there (each an
+//!    `efi_mem_reserve` as `efi_bgrt_init` makes it; ESRT's own checks are
+//!    not modelled);
 //! 6. `mm_init`: from here on `efi_memmap_alloc` uses the page allocator;
 //! 7. the later steps (a kexec-style `kexec_enter_virtual_mode`);
 //! 8. `efi_runtime_map_init`, which walks the map to publish it in sysfs.
 
+use crate::cmdline::{kernel_params, parameq};
 use crate::desc::{
     MemRange, MemoryDesc, DEFAULT_DESC_SIZE, DESC_LEN, EFI_MEMORY_DESCRIPTOR_VERSION,
 };
@@ -68,6 +71,8 @@ pub enum InputError {
     DescSize(u64),
     /// More descriptors than the runner simulates.
     TooManyDescriptors(usize),
+    /// More reservations or later steps than the runner simulates.
+    TooManySteps(usize),
 }
 
 impl std::fmt::Display for InputError {
@@ -75,11 +80,12 @@ impl std::fmt::Display for InputError {
         match self {
             InputError::DescSize(d) => write!(f, "desc_size {d} is outside 40..=4096"),
             InputError::TooManyDescriptors(n) => {
-                write!(
-                    f,
-                    "{n} descriptors: at most {MAX_FIRMWARE_DESCS} are simulated"
-                )
+                write!(f, "{n} descriptors: at most {MAX_FIRMWARE_DESCS} are simulated")
             }
+            InputError::TooManySteps(n) => write!(
+                f,
+                "{n} reservations and later steps: at most {MAX_RESERVATIONS} and {MAX_LATER} are simulated"
+            ),
         }
     }
 }
@@ -88,6 +94,10 @@ impl std::error::Error for InputError {}
 
 /// The largest firmware map the runner accepts.
 pub const MAX_FIRMWARE_DESCS: usize = 4096;
+/// The most reservations the runner accepts.
+pub const MAX_RESERVATIONS: usize = 64;
+/// The most later steps the runner accepts.
+pub const MAX_LATER: usize = 4;
 
 /// Vendor byte of firmware descriptor `i`: the bytes past 40 all carry it,
 /// so a split part shows which firmware descriptor it was copied from.
@@ -174,42 +184,29 @@ pub fn run(era: Era, input: &BootInput) -> Result<Outcome, InputError> {
     if input.map.len() > MAX_FIRMWARE_DESCS {
         return Err(InputError::TooManyDescriptors(input.map.len()));
     }
+    if input.reservations.len() > MAX_RESERVATIONS || input.later.len() > MAX_LATER {
+        return Err(InputError::TooManySteps(
+            input.reservations.len() + input.later.len(),
+        ));
+    }
     let mut k = Kernel::new(era, input.fill);
 
     // 1. parse_early_param
     k.phase("parse_early_param");
-    let mut unknown = Vec::new();
-    for param in input.cmdline.split_ascii_whitespace() {
-        let (name, val) = match param.split_once('=') {
-            Some((n, v)) => (n, Some(v)),
-            None => (param, None),
-        };
-        match name {
-            "efi_fake_mem" if k.f.fake_mem == FakeMem::Removed => unknown.push(param),
-            "efi_fake_mem" if k.setup_fake_mem(val).is_err() => {
-                k.log(Level::Warn, format!("Malformed early option '{name}'"));
-            }
-            "efi" => {
-                for opt in val.unwrap_or("").split(',') {
-                    match opt {
-                        "debug" => k.efi_debug = true,
-                        "nosoftreserve" => k.soft_reserve = false,
-                        _ => {}
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
+    let unknown = k.parse_early_param(&input.cmdline);
 
     // 2.
     k.efi_memblock_x86_reserve_range(&input.map, input.desc_size);
 
-    // 3. efi_init
+    // 3. efi_init: with the runtime disabled the map is unmapped, not cleaned.
     k.phase("efi_init");
-    k.efi_clean_memmap();
-    if k.efi_debug {
-        k.efi_print_memmap();
+    if k.runtime_disabled {
+        k.efi_memmap_unmap();
+    } else {
+        k.efi_clean_memmap();
+        if k.efi_debug {
+            k.efi_print_memmap();
+        }
     }
 
     // 4, 5. setup_arch, once the map is there
@@ -218,26 +215,24 @@ pub fn run(era: Era, input: &BootInput) -> Result<Outcome, InputError> {
         k.efi_fake_memmap();
     }
     k.stage.ranges = k.fake_mems.len() * usize::from(k.f.fake_mem != FakeMem::Removed);
-    for (j, &(addr, size)) in input.reservations.iter().enumerate() {
-        k.stage.reservations = j + 1;
-        k.efi_mem_reserve(addr, size);
+    // ESRT and BGRT look for the map first.
+    if k.memmap_enabled {
+        for (j, &(addr, size)) in input.reservations.iter().enumerate() {
+            k.stage.reservations = j + 1;
+            k.efi_mem_reserve(addr, size);
+        }
     }
     k.phase("start_kernel");
-    if !unknown.is_empty() {
-        k.log(
-            Level::Notice,
-            format!(
-                "Unknown kernel command line parameters \"{}\", will be passed to user space.",
-                unknown.join(" ")
-            ),
-        );
+    if let Some(text) = unknown {
+        k.log(Level::Notice, text);
     }
 
     // 6. mm_init
     k.slab_available = true;
 
-    // 7. later steps
-    for step in &input.later {
+    // 7. later steps (efi_enter_virtual_mode needs the runtime)
+    let runtime = k.memmap_enabled && !k.runtime_disabled;
+    for step in input.later.iter().filter(|_| runtime) {
         match step {
             LaterStep::KexecInitLate => kexec_enter_virtual_mode(&mut k),
         }
@@ -255,6 +250,63 @@ pub fn run(era: Era, input: &BootInput) -> Result<Outcome, InputError> {
 }
 
 impl Kernel {
+    /// `parse_early_param()` over the early parameters the EFI code has:
+    /// `efi_fake_mem=` (until v6.11), `efi=` (debug, noruntime, runtime,
+    /// nosoftreserve) and `noefi`. A handler's failure prints
+    /// `Malformed early option`. Returns the notice `start_kernel` prints
+    /// about parameters it passes to init, as far as this model knows them:
+    /// `efi_fake_mem` once it is gone.
+    pub fn parse_early_param(&mut self, cmdline: &str) -> Option<String> {
+        let (mut argv, mut envp): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
+        for p in kernel_params(cmdline) {
+            let val = p.val.as_deref();
+            if parameq(&p.name, "efi_fake_mem") {
+                if self.f.fake_mem != FakeMem::Removed {
+                    if self.setup_fake_mem(val).is_err() {
+                        self.log(Level::Warn, format!("Malformed early option '{}'", p.name));
+                    }
+                } else if let Some(v) = val {
+                    // init's environment: a later `name=` replaces the earlier.
+                    let entry = format!("{}={v}", p.name);
+                    let prefix = format!("{}=", p.name);
+                    match envp.iter_mut().find(|e| e.starts_with(&prefix)) {
+                        Some(e) => *e = entry,
+                        None => envp.push(entry),
+                    }
+                } else {
+                    argv.push(p.name.clone());
+                }
+            } else if parameq(&p.name, "efi") {
+                // x86's own efi= handler (efi=old_map) runs first until v5.6.
+                let handlers = 1 + usize::from(self.f.x86_efi_old_map_param);
+                for _ in 0..handlers {
+                    if val.is_none() {
+                        self.log(Level::Warn, "efi: need at least one option".into());
+                        self.log(Level::Warn, format!("Malformed early option '{}'", p.name));
+                    }
+                }
+                for opt in val.unwrap_or("").split(',') {
+                    match opt {
+                        "debug" => self.efi_debug = true,
+                        "noruntime" => self.runtime_disabled = true,
+                        "runtime" if self.f.efi_runtime_option => self.runtime_disabled = false,
+                        "nosoftreserve" => self.soft_reserve = false,
+                        _ => {}
+                    }
+                }
+            } else if parameq(&p.name, "noefi") {
+                self.runtime_disabled = true;
+            }
+        }
+        let unknown: Vec<String> = argv.into_iter().chain(envp).collect();
+        (self.f.unknown_params_notice && !unknown.is_empty()).then(|| {
+            format!(
+                "Unknown kernel command line parameters \"{}\", will be passed to user space.",
+                unknown.join(" ")
+            )
+        })
+    }
+
     /// `efi_memblock_x86_reserve_range()`: the boot loader's map (`map`,
     /// with vendor bytes, at stride `desc_size`) becomes `efi.memmap` by
     /// `efi_memmap_init_early`; then `efi_fake_memmap_early`.

@@ -6,6 +6,88 @@
 use crate::era::SortVariant;
 use std::cmp::Ordering;
 
+/// x86 `COMMAND_LINE_SIZE`: the kernel keeps at most 2047 bytes.
+pub const COMMAND_LINE_SIZE: usize = 2048;
+
+/// The kernel's `isspace` (lib/ctype.c): the C spaces and Latin-1 NBSP.
+pub fn kernel_isspace(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | 0xa0)
+}
+
+/// One parameter of the command line: its name and its value (`None`
+/// without `=`), quotes removed as `next_arg` removes them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Param {
+    pub name: String,
+    pub val: Option<String>,
+}
+
+/// `parse_args` over `next_arg` (kernel/params.c): splits the command line
+/// at unquoted spaces, strips the quotes of a quoted word or value, and
+/// stops at a bare `--`. The line is first cut to `COMMAND_LINE_SIZE - 1`
+/// bytes, as x86 copies it.
+pub fn kernel_params(cmdline: &str) -> Vec<Param> {
+    let b = &cmdline.as_bytes()[..cmdline.len().min(COMMAND_LINE_SIZE - 1)];
+    let text = |x: &[u8]| String::from_utf8_lossy(x).into_owned();
+    let mut out = Vec::new();
+    let mut at = 0;
+    loop {
+        while at < b.len() && kernel_isspace(b[at]) {
+            at += 1;
+        }
+        if at == b.len() {
+            break;
+        }
+        let mut args = &b[at..];
+        let quoted = args[0] == b'"';
+        if quoted {
+            args = &args[1..];
+            at += 1;
+        }
+        let (mut in_quote, mut equals, mut i) = (quoted, None, 0);
+        while i < args.len() {
+            if kernel_isspace(args[i]) && !in_quote {
+                break;
+            }
+            if equals.is_none() && args[i] == b'=' {
+                equals = Some(i);
+            }
+            if args[i] == b'"' {
+                in_quote = !in_quote;
+            }
+            i += 1;
+        }
+        // Quotes: a value's leading quote, and the word's last quote.
+        let mut end = i;
+        let val = equals.map(|e| {
+            let mut v = &args[e + 1..i];
+            if v.first() == Some(&b'"') {
+                v = &v[1..];
+                if v.last() == Some(&b'"') {
+                    v = &v[..v.len() - 1];
+                }
+            }
+            text(v)
+        });
+        if quoted && end > 0 && args[end - 1] == b'"' {
+            end -= 1;
+        }
+        let name = text(&args[..equals.unwrap_or(end)]);
+        at += i + usize::from(i < args.len());
+        if val.is_none() && name == "--" {
+            break;
+        }
+        out.push(Param { name, val });
+    }
+    out
+}
+
+/// `parameq`: names compare with `-` and `_` alike.
+pub fn parameq(a: &str, b: &str) -> bool {
+    let norm = |c: u8| if c == b'-' { b'_' } else { c };
+    a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| norm(x) == norm(y))
+}
+
 /// `simple_strtoull(s, &end, 0)`: returns the value and the bytes consumed.
 ///
 /// Base: "0x"/"0X" followed by a hex digit is base 16 (the "0x" skipped); a
@@ -157,6 +239,50 @@ mod tests {
     }
     fn m(x: &str) -> (u64, usize) {
         memparse(x.as_bytes())
+    }
+
+    fn params(s: &str) -> Vec<(String, Option<String>)> {
+        kernel_params(s)
+            .into_iter()
+            .map(|p| (p.name, p.val))
+            .collect()
+    }
+
+    fn p(n: &str, v: Option<&str>) -> (String, Option<String>) {
+        (n.to_string(), v.map(str::to_string))
+    }
+
+    #[test]
+    fn command_line_words_quotes_and_double_dash() {
+        assert_eq!(
+            params("  efi_fake_mem=4G@9G:0x40000 efi=debug\x0bnoefi "),
+            vec![
+                p("efi_fake_mem", Some("4G@9G:0x40000")),
+                p("efi", Some("debug")),
+                p("noefi", None)
+            ]
+        );
+        assert_eq!(
+            params("efi_fake_mem=\"4G@9G:0x1\" \"a b\" x=\"1 2\""),
+            vec![
+                p("efi_fake_mem", Some("4G@9G:0x1")),
+                p("a b", None),
+                p("x", Some("1 2"))
+            ]
+        );
+        assert_eq!(
+            params("efi=debug -- efi_fake_mem=4G@9G:1"),
+            vec![p("efi", Some("debug"))]
+        );
+        assert_eq!(params("a=b=c"), vec![p("a", Some("b=c"))]);
+        let long = format!("x={} efi=debug", "y".repeat(2100));
+        let cut = params(&long);
+        assert_eq!(
+            (cut.len(), cut[0].1.as_ref().map(String::len)),
+            (1, Some(2047 - 2))
+        );
+        assert!(parameq("efi-fake-mem", "efi_fake_mem"));
+        assert!(!parameq("efi_fake_me", "efi_fake_mem"));
     }
 
     #[test]

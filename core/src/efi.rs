@@ -12,7 +12,8 @@ use crate::print::{efi_md_typeattr_format, memmap_line};
 impl Kernel {
     /// `efi_mem_desc_lookup(addr, &out)`: the first descriptor with
     /// `phys <= addr < phys + (pages << 12)` (wrapping), 40 bytes of it.
-    /// No type filter. Empty descriptors never match.
+    /// No type filter. Empty descriptors never match. From ab03e91e60ce
+    /// misaligned, empty and overflowing descriptors are skipped.
     pub fn efi_mem_desc_lookup(&mut self, addr: u64) -> Result<MemoryDesc, Errno> {
         let caller = self.enter("efi_mem_desc_lookup");
         let r = if !self.memmap_enabled {
@@ -27,6 +28,13 @@ impl Kernel {
             let mut found = Err(Errno::ENOENT);
             for o in self.for_each_desc() {
                 let md = self.read_desc(map, o);
+                if self.f.lookup_skips_bogus
+                    && (md.phys_addr % crate::desc::EFI_PAGE_SIZE != 0
+                        || md.num_pages == 0
+                        || md.num_pages > (u64::MAX - md.phys_addr) >> EFI_PAGE_SHIFT)
+                {
+                    continue;
+                }
                 if addr >= md.phys_addr && addr < md.end_exclusive() {
                     found = Ok(md);
                     break;

@@ -33,9 +33,10 @@ pub enum Era {
     #[serde(rename = "v5.6")]
     V5_6,
     /// v6.10 (E4): 6277e374 (short names, CC column), the move of the
-    /// manipulation code to arch/x86 (fdc6d38d, 4059ba65, d85e3e34),
-    /// Kuan-Wei Chiu's lib/sort.c changes (v6.9), and 75dde792d6f6 (old map
-    /// freed only after a successful install).
+    /// manipulation code to arch/x86 (fdc6d38d, 4059ba65, d85e3e34), the
+    /// lookup that skips bogus entries (ab03e91e60ce), Kuan-Wei Chiu's
+    /// lib/sort.c changes (v6.9), and 75dde792d6f6 (old map freed only after
+    /// a successful install).
     #[serde(rename = "v6.10")]
     V6_10,
     /// v6.11 (E5): 37aee82c213d removes `efi_fake_mem`; the option becomes an
@@ -122,6 +123,17 @@ pub struct Features {
     /// split_count/insert/alloc/install live in arch/x86/platform/efi/memmap.c
     /// (fdc6d38d, v6.2) rather than drivers/firmware/efi/memmap.c.
     pub x86_memmap: bool,
+    /// `efi_mem_desc_lookup` skips misaligned, empty and overflowing
+    /// descriptors (ab03e91e60ce "efi: memmap: Disregard bogus entries
+    /// instead of returning them", v6.3).
+    pub lookup_skips_bogus: bool,
+    /// x86's own `early_param("efi")` for `efi=old_map` (until v5.6): a bare
+    /// `efi` is complained about twice.
+    pub x86_efi_old_map_param: bool,
+    /// `efi=runtime` re-enables the runtime (v5.15).
+    pub efi_runtime_option: bool,
+    /// The notice about unknown parameters passed to user space (v5.14).
+    pub unknown_params_notice: bool,
 }
 
 impl Era {
@@ -140,6 +152,10 @@ impl Era {
                 sort: SortVariant::BottomUp,
                 printer: PrinterFormat::Long12,
                 x86_memmap: false,
+                lookup_skips_bogus: false,
+                x86_efi_old_map_param: true,
+                efi_runtime_option: false,
+                unknown_params_notice: false,
             },
             Era::V5_5 => Features {
                 reserve_skips_runtime: false,
@@ -152,6 +168,7 @@ impl Era {
                 memmap_flags: true,
                 old_map_free: OldMapFree::InInit,
                 fake_mem: FakeMem::Fixed,
+                x86_efi_old_map_param: false,
                 ..Era::V5_5.features()
             },
             Era::V6_10 => Features {
@@ -160,6 +177,9 @@ impl Era {
                 sort: SortVariant::DoublePop,
                 printer: PrinterFormat::Short14Cc,
                 x86_memmap: true,
+                lookup_skips_bogus: true,
+                efi_runtime_option: true,
+                unknown_params_notice: true,
                 ..Era::V5_6.features()
             },
             Era::V6_11 => Features {

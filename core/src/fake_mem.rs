@@ -106,7 +106,7 @@ impl Kernel {
         if self.efi_memmap_alloc(new_nr_map, &mut data).is_err() {
             return;
         }
-        let Some(buf) = self.memremap(data.phys_map) else {
+        let Some(buf) = self.early_memremap(data.phys_map, data.size) else {
             self.mem.free(data.phys_map, data.size, "efi_fake_memmap");
             return;
         };
@@ -130,7 +130,7 @@ impl Kernel {
         }
         let mut data = MemoryMapData::default();
         if self.efi_memmap_alloc(new_nr_map, &mut data).is_ok() {
-            match self.memremap(data.phys_map) {
+            match self.early_memremap(data.phys_map, data.size) {
                 None => self.__efi_memmap_free(data.phys_map, data.size, data.flags),
                 Some(buf) => {
                     let current = self.memmap;
@@ -198,6 +198,8 @@ impl Kernel {
 
     /// Records an e820 change and the line e820 prints for it.
     pub(crate) fn e820_request(&mut self, start: u64, size: u64, op: E820Op) {
+        // e820.c clamps the size so that the range ends below 2^64.
+        let size = size.min(u64::MAX - start);
         let last = start.wrapping_add(size).wrapping_sub(1);
         // e820__range_update and e820__range_remove print at KERN_DEBUG;
         // e820__range_add prints nothing.

@@ -217,10 +217,13 @@ pub fn classify(input: &BootInput, o: &Outcome) -> Classification {
 
 /// The oracle's domain for this outcome's inputs.
 fn oracle_domain(input: &BootInput, o: &Outcome) -> Result<(), OutsideDomain> {
-    if o.events
-        .iter()
-        .any(|e| e.text.starts_with("Malformed early option"))
-    {
+    let rejected = |e: &crate::kernel::Event| {
+        e.text
+            .strip_prefix("Malformed early option '")
+            .and_then(|r| r.strip_suffix('\''))
+            .is_some_and(|name| crate::cmdline::parameq(name, "efi_fake_mem"))
+    };
+    if o.events.iter().any(rejected) {
         return Err(OutsideDomain(
             "the kernel rejected the efi_fake_mem= option".into(),
         ));

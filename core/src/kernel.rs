@@ -14,6 +14,9 @@ pub const EFI_MEMMAP_MEMBLOCK: u32 = 1 << 1;
 /// `EFI_MEMMAP_SLAB`: allocated from the page allocator by `efi_memmap_alloc`.
 pub const EFI_MEMMAP_SLAB: u32 = 1 << 2;
 
+/// `NR_FIX_BTMAPS` on x86: the most pages one `early_memremap` maps.
+pub const NR_FIX_BTMAPS: u64 = 64;
+
 /// `CONFIG_EFI_MAX_FAKE_MEM`'s default.
 pub const EFI_MAX_FAKEMEM: usize = 8;
 
@@ -192,6 +195,8 @@ pub struct Kernel {
     pub efi_debug: bool,
     /// Soft reservation enabled (CONFIG_EFI_SOFT_RESERVE and no `efi=nosoftreserve`).
     pub soft_reserve: bool,
+    /// `efi=noruntime` or `noefi`.
+    pub runtime_disabled: bool,
     /// `efi_fake_mems[0..nr_fake_mem]`.
     pub fake_mems: Vec<MemRange>,
     pub max_fake_mem: usize,
@@ -218,6 +223,7 @@ impl Kernel {
             slab_available: false,
             efi_debug: false,
             soft_reserve: true,
+            runtime_disabled: false,
             fake_mems: Vec::new(),
             max_fake_mem: EFI_MAX_FAKEMEM,
             events: Vec::new(),
@@ -293,8 +299,19 @@ impl Kernel {
 
     /// A `WARN_ON` that fired in the running function, defined in `file`.
     pub(crate) fn warn_on(&mut self, file: &'static str) {
-        let text = format!("WARNING: CPU: 0 PID: 0 at {file} {}", self.cur());
-        self.log(Level::Warning, text);
+        self.warn_in(file, self.cur());
+    }
+
+    /// A `WARN_ON` in `func` of `file`. The text is the first line of the
+    /// kernel's splat without the line number and offsets, which differ
+    /// from build to build: `WARNING: CPU: 0 PID: 0 at FILE FUNC`.
+    pub(crate) fn warn_in(&mut self, file: &'static str, func: &'static str) {
+        let text = format!("WARNING: CPU: 0 PID: 0 at {file} {func}");
+        self.events.push(Event {
+            level: Level::Warning,
+            func,
+            text,
+        });
     }
 
     /// The file that holds the memmap manipulation functions in this era.
@@ -337,15 +354,36 @@ impl Kernel {
         self.scratch = scratch;
     }
 
-    /// `early_memremap(phys, size)` / `memremap`: finds the block that holds
-    /// `phys`, freed or not (the kernel cannot tell). `None` when no block
-    /// of the simulation holds it.
-    pub fn memremap(&self, phys: u64) -> Option<MapPtr> {
+    /// The block holding `phys`, freed or not (the kernel cannot tell).
+    /// `None` when no block of the simulation holds it: the model has no
+    /// bytes to map there.
+    fn block_at(&self, phys: u64) -> Option<MapPtr> {
         let id = self.mem.find(phys)?;
         Some(MapPtr {
             alloc: id,
             off: phys - self.mem.allocations[id].phys,
         })
+    }
+
+    /// `early_memremap(phys, size)` (mm/early_ioremap.c `__early_ioremap`):
+    /// WARNs and fails for a size of 0, a range that wraps, or one that needs
+    /// more than `NR_FIX_BTMAPS` (64 on x86) pages.
+    pub fn early_memremap(&mut self, phys: u64, size: u64) -> Option<MapPtr> {
+        let last = phys.wrapping_add(size).wrapping_sub(1);
+        if size == 0 || last < phys || (last >> 12) - (phys >> 12) + 1 > NR_FIX_BTMAPS {
+            self.warn_in("mm/early_ioremap.c", "__early_ioremap");
+            return None;
+        }
+        self.block_at(phys)
+    }
+
+    /// `memremap(phys, size, MEMREMAP_WB)`: RAM is in the direct map, so any
+    /// size maps (up to what the model simulates).
+    pub fn memremap(&mut self, phys: u64, size: u64) -> Option<MapPtr> {
+        if size > crate::MAX_MAP_BYTES {
+            return None;
+        }
+        self.block_at(phys)
     }
 
     /// Offsets of the descriptors `for_each_efi_memory_desc` visits:

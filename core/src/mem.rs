@@ -1,27 +1,31 @@
 //! Simulated physical memory: the KASAN of the model.
 //!
 //! Every buffer the modelled kernel touches is an [`Allocation`] at a
-//! simulated physical address. Its bytes are kept for the whole pages it
-//! spans, because `early_memremap` maps whole pages: an access past the end
-//! of the allocation but inside its last page is *silent corruption*, an
-//! access beyond the last page is a *page fault* (the kernel would oops).
-//! Either way the access is recorded as a [`Fault`], the bytes land in a
-//! shadow of the block, and the model carries on as if the page had been
-//! there, so one run shows everything that follows the first bad write.
+//! simulated physical address, and every access names the allocation it
+//! goes through. An access past the end is recorded as a [`Fault`] and
+//! classified by what the kernel's mapping of the buffer covers:
+//! `early_memremap` maps whole pages, so bytes past the end but inside the
+//! buffer's last page are *silent corruption*, and bytes beyond it fall in
+//! an unmapped fixmap page: a *page fault* (the kernel would oops). Either
+//! way the bytes land in a shadow of the block and the model carries on as
+//! if the page had been there, so one run shows everything that follows the
+//! first bad write. (In the kernel, silent bytes overwrite whatever lies
+//! next to the buffer, often the previous map; the shadow keeps them apart
+//! and the fault record says where they went.)
 //!
-//! Placement follows the two allocators the EFI code uses:
-//! - memblock (before the slab allocator is up) allocates top-down with
-//!   `SMP_CACHE_BYTES` alignment, so a buffer sits against the top of the
-//!   free range it came from; above it the model keeps an unmapped guard page
-//!   (the red zone), never another allocation;
-//! - the page allocator hands out naturally aligned blocks of `2^order`
-//!   pages, `order` the smallest that fits; each block is followed by a guard
-//!   page too.
+//! Placement follows the two allocators the EFI code uses: memblock
+//! (before the slab allocator is up) allocates top-down with
+//! `SMP_CACHE_BYTES` alignment, so a buffer ends at the top of the range it
+//! came from; the page allocator hands out naturally aligned blocks of
+//! `2^order` pages, `order` the smallest that fits, all of whose pages are
+//! mapped. The model leaves an unused page after each block so that blocks
+//! never share a page: a modelling device that keeps faults attributable.
 //!
 //! Nothing is zeroed by the model: new memory is filled by the run's
 //! [`Fill`] policy. Frees poison the block (any later access is a
 //! use-after-free) and keep its bytes, so the `Stale` policy can hand them to
-//! the next allocation.
+//! the next allocation. Allocations fail, as an out-of-memory kernel's
+//! would, past [`MAX_TOTAL_BYTES`] or when memblock's range is used up.
 
 use crate::desc::EFI_PAGE_SIZE;
 
@@ -33,8 +37,15 @@ pub const MEMBLOCK_TOP: u64 = 0x8000_0000;
 pub const PAGES_BASE: u64 = 0x1_0000_0000_0000;
 /// Where the boot loader left the firmware's memory map.
 pub const FIRMWARE_MAP_PHYS: u64 = 0x0800_0000;
-/// How far past a block's mapped pages the model keeps written bytes.
+/// How far past a block's mapped pages the model keeps written bytes. An
+/// insert writes at most three descriptors per descriptor it reads from a
+/// map that early_memremap could map (at most 64 pages), so 1 MiB holds any
+/// overrun the early code can make.
 const SHADOW_BYTES: u64 = 1 << 20;
+/// Bottom of the simulated memblock range: above the firmware's map.
+pub const MEMBLOCK_FLOOR: u64 = 0x1000_0000;
+/// The most bytes all allocations of one run may hold.
+pub const MAX_TOTAL_BYTES: u64 = 256 << 20;
 
 /// Index of an allocation in [`SimMemory::allocations`].
 pub type AllocId = usize;
@@ -148,6 +159,7 @@ pub struct SimMemory {
     memblock_top: u64,
     pages_next: u64,
     last_freed: Option<AllocId>,
+    total: u64,
 }
 
 fn page_floor(x: u64) -> u64 {
@@ -173,6 +185,7 @@ impl SimMemory {
             memblock_top: MEMBLOCK_TOP,
             pages_next: PAGES_BASE,
             last_freed: None,
+            total: 0,
         }
     }
 
@@ -225,17 +238,36 @@ impl SimMemory {
         id
     }
 
-    /// `memblock_phys_alloc(size, SMP_CACHE_BYTES)`: top-down, 64-byte aligned.
-    pub fn memblock_alloc(&mut self, size: u64, by: &'static str) -> (AllocId, u64) {
-        let phys = (self.memblock_top - size) & !(SMP_CACHE_BYTES - 1);
-        self.memblock_top = page_floor(phys) - EFI_PAGE_SIZE;
-        (self.push(AllocKind::Memblock, phys, size, by), phys)
+    /// Whether `bytes` more fit under [`MAX_TOTAL_BYTES`]; counts them if so.
+    fn reserve_bytes(&mut self, bytes: u64) -> bool {
+        match self.total.checked_add(bytes) {
+            Some(t) if t <= MAX_TOTAL_BYTES => {
+                self.total = t;
+                true
+            }
+            _ => false,
+        }
     }
 
-    /// `alloc_pages(GFP_KERNEL, get_order(size))`: a naturally aligned block.
-    pub fn page_alloc(&mut self, size: u64, by: &'static str) -> (AllocId, u64) {
+    /// `memblock_phys_alloc(size, SMP_CACHE_BYTES)`: top-down, 64-byte
+    /// aligned. `None` when it does not fit.
+    pub fn memblock_alloc(&mut self, size: u64, by: &'static str) -> Option<(AllocId, u64)> {
+        let phys = self.memblock_top.checked_sub(size)? & !(SMP_CACHE_BYTES - 1);
+        if phys < MEMBLOCK_FLOOR + EFI_PAGE_SIZE || !self.reserve_bytes(size) {
+            return None;
+        }
+        self.memblock_top = page_floor(phys) - EFI_PAGE_SIZE;
+        Some((self.push(AllocKind::Memblock, phys, size, by), phys))
+    }
+
+    /// `alloc_pages(GFP_KERNEL, get_order(size))`: a naturally aligned
+    /// block. `None` when it does not fit.
+    pub fn page_alloc(&mut self, size: u64, by: &'static str) -> Option<(AllocId, u64)> {
         let order = get_order(size);
         let block = EFI_PAGE_SIZE << order;
+        if !self.reserve_bytes(block) {
+            return None;
+        }
         let phys = self.pages_next.div_ceil(block) * block;
         self.pages_next = phys + block + EFI_PAGE_SIZE;
         let id = self.push(AllocKind::Pages { order }, phys, size, by);
@@ -247,7 +279,7 @@ impl SimMemory {
             a.bytes.extend_from_slice(&fill[have..]);
         }
         a.mapped = block;
-        (id, phys)
+        Some((id, phys))
     }
 
     /// The live or freed block containing `phys`, newest first.
@@ -457,9 +489,9 @@ mod tests {
     #[test]
     fn memblock_is_top_down_aligned_with_a_guard_page() {
         let mut m = SimMemory::new(Fill::Zero);
-        let (_, a) = m.memblock_alloc(288, "t");
+        let (_, a) = m.memblock_alloc(288, "t").unwrap();
         assert_eq!(a, MEMBLOCK_TOP - 320);
-        let (_, b) = m.memblock_alloc(384, "t");
+        let (_, b) = m.memblock_alloc(384, "t").unwrap();
         // One guard page between a's page and the top of b's range.
         assert_eq!(b, MEMBLOCK_TOP - 2 * 4096 - 384);
     }
@@ -467,7 +499,7 @@ mod tests {
     #[test]
     fn overrun_in_the_last_page_is_silent_beyond_it_faults() {
         let mut m = SimMemory::new(Fill::Pattern(0xaa));
-        let (id, phys) = m.memblock_alloc(336, "t"); // 7 x 48: 48 bytes of slack
+        let (id, phys) = m.memblock_alloc(336, "t").unwrap(); // 7 x 48: 48 bytes of slack
         assert_eq!(phys % 4096, 4096 - 384);
         m.write(id, 336, &[1u8; 96], "insert");
         assert_eq!(
@@ -502,7 +534,7 @@ mod tests {
     #[test]
     fn contiguous_faults_merge() {
         let mut m = SimMemory::new(Fill::Zero);
-        let (id, _) = m.memblock_alloc(384, "t");
+        let (id, _) = m.memblock_alloc(384, "t").unwrap();
         for k in 0..4u64 {
             m.write(id, 384 + 48 * k, &[0u8; 48], "insert");
             m.write_u64(id, 384 + 48 * k + 32, 1, "insert");
@@ -518,13 +550,13 @@ mod tests {
     #[test]
     fn free_poisons_and_stale_fill_reuses_bytes() {
         let mut m = SimMemory::new(Fill::Stale);
-        let (a, pa) = m.memblock_alloc(64, "t");
+        let (a, pa) = m.memblock_alloc(64, "t").unwrap();
         m.write(a, 0, &[7u8; 64], "t");
         m.free(pa, 64, "free");
         m.read_u64(a, 0, "late");
         assert_eq!(m.faults[0].kind, FaultKind::UseAfterFree);
         assert_eq!(m.faults[0].by, "late");
-        let (b, _) = m.memblock_alloc(64, "t");
+        let (b, _) = m.memblock_alloc(64, "t").unwrap();
         // Byte i of the new block is byte i of the last freed one.
         assert_eq!(m.peek(b, 0, 64), vec![7u8; 64]);
         m.free(pa, 64, "again");
@@ -532,11 +564,27 @@ mod tests {
     }
 
     #[test]
+    fn allocations_fail_instead_of_overflowing() {
+        let mut m = SimMemory::new(Fill::Zero);
+        assert!(
+            m.memblock_alloc(MEMBLOCK_TOP, "t").is_none(),
+            "below the floor"
+        );
+        assert!(m.memblock_alloc(u64::MAX, "t").is_none());
+        let mut n = 0;
+        while m.memblock_alloc(64 << 20, "t").is_some() {
+            n += 1;
+        }
+        assert_eq!(n, 4, "256 MiB in all");
+        assert!(m.page_alloc(4096, "t").is_none());
+    }
+
+    #[test]
     fn page_blocks_are_naturally_aligned() {
         let mut m = SimMemory::new(Fill::Zero);
-        let (_, a) = m.page_alloc(100, "t");
+        let (_, a) = m.page_alloc(100, "t").unwrap();
         assert_eq!(a, PAGES_BASE);
-        let (id, b) = m.page_alloc(3 * 4096, "t");
+        let (id, b) = m.page_alloc(3 * 4096, "t").unwrap();
         assert_eq!(b % (4 * 4096), 0);
         assert!(b > a);
         assert_eq!(m.allocations[id].kind, AllocKind::Pages { order: 2 });

@@ -217,13 +217,13 @@ impl Kernel {
                 data.flags |= EFI_MEMMAP_SLAB;
             }
             let by = self.culprit();
-            self.mem.page_alloc(data.size, by).1
+            self.mem.page_alloc(data.size, by).map_or(0, |a| a.1)
         } else {
             if self.f.memmap_flags {
                 data.flags |= EFI_MEMMAP_MEMBLOCK;
             }
             let by = self.culprit();
-            self.mem.memblock_alloc(data.size, by).1
+            self.mem.memblock_alloc(data.size, by).map_or(0, |a| a.1)
         };
         data.phys_map = phys;
         self.leave(caller);
@@ -252,7 +252,12 @@ impl Kernel {
     /// new one current. No paravirt (Xen) path is modelled.
     pub fn __efi_memmap_init(&mut self, data: &MemoryMapData) -> Result<(), Errno> {
         let caller = self.enter("__efi_memmap_init");
-        let Some(map) = self.memremap(data.phys_map) else {
+        let map = if data.flags & EFI_MEMMAP_LATE != 0 {
+            self.memremap(data.phys_map, data.size)
+        } else {
+            self.early_memremap(data.phys_map, data.size)
+        };
+        let Some(map) = map else {
             self.log(Level::Err, "efi: Could not map the memory map!".into());
             self.leave(caller);
             return Err(Errno::ENOMEM);

@@ -54,7 +54,7 @@ impl Kernel {
                 "efi: Could not allocate boot services memmap".into(),
             );
         }
-        let Some(new) = self.memremap(data.phys_map) else {
+        let Some(new) = self.early_memremap(data.phys_map, data.size) else {
             // The allocation is leaked.
             return self.log(
                 Level::Err,

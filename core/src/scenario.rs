@@ -27,6 +27,7 @@
 //! same scenario back.
 
 use crate::boot::{BootInput, LaterStep, MAX_FIRMWARE_DESCS};
+pub use crate::boot::{MAX_LATER, MAX_RESERVATIONS};
 use crate::desc::{attr, MemoryDesc, DEFAULT_DESC_SIZE, DESC_LEN};
 use crate::dmesg::{column_bit, is_memmap_line, parse_memmap_line};
 use crate::era::Era;
@@ -35,10 +36,6 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
-/// Most reservations a scenario holds.
-pub const MAX_RESERVATIONS: usize = 64;
-/// Most later steps a scenario holds.
-pub const MAX_LATER: usize = 4;
 /// Most header lines a scenario holds.
 pub const MAX_HEADER: usize = 255;
 

@@ -110,6 +110,20 @@ fn lookup_takes_the_first_match_and_never_an_empty_entry() {
         Err(Errno::ENOENT),
         "end wraps to 0"
     );
+    // From ab03e91e60ce bogus entries are skipped: a misaligned first match
+    // no longer hides the next one.
+    let odd = vec![
+        MemoryDesc::new(ty::CONVENTIONAL_MEMORY, 0xbe00_0800, 0x1000, 0xf),
+        MemoryDesc::new(ty::BOOT_SERVICES_DATA, 0xbea0_0000, 0x100, 0xf),
+    ];
+    assert_eq!(
+        booted(Era::V5_6, &odd).efi_mem_desc_lookup(0xbea0_6000),
+        Ok(odd[0])
+    );
+    assert_eq!(
+        booted(Era::V6_10, &odd).efi_mem_desc_lookup(0xbea0_6000),
+        Ok(odd[1])
+    );
     k.efi_memmap_unmap();
     assert_eq!(k.efi_mem_desc_lookup(0xbea0_6000), Err(Errno::EINVAL));
     assert_eq!(k.efi_mem_desc_lookup(0xbea0_6000), Err(Errno::EINVAL));

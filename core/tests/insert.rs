@@ -23,7 +23,7 @@ fn insert(era: Era, map: &[MemoryDesc], r: MemRange) -> (Kernel, Vec<MemoryDesc>
             .sum::<u64>();
     let mut data = MemoryMapData::default();
     k.efi_memmap_alloc(n, &mut data).unwrap();
-    let buf = k.memremap(data.phys_map).unwrap();
+    let buf = k.early_memremap(data.phys_map, data.size).unwrap();
     let current = k.memmap;
     let written = k.efi_memmap_insert(&current, buf, &r);
     let bytes = k.mem.peek(buf.alloc, 0, written * 48);

@@ -107,8 +107,11 @@ fn dan_williams_v5_5_overruns_the_reservation_buffer() {
     assert_eq!(o.allocations[id].size, 8 * 48);
     assert_eq!(o.allocations[id].kind, AllocKind::Memblock);
     assert_eq!(o.bytes_written_past(id), 192);
-    // memblock placed the 384-byte buffer against the top of a page: every
-    // byte past it is in an unmapped page, the page fault of the trace.
+    // The model's memblock ends the 384-byte buffer at a page boundary
+    // (where a top-down allocation ends depends on what was allocated
+    // before it; this is the model's placement): early_memremap maps that
+    // one page, so every byte past it hits an unmapped page, the page fault
+    // of the seed thread's trace.
     assert_eq!(o.allocations[id].phys % 4096, 4096 - 384);
     let writes: Vec<&Fault> = o
         .faults
