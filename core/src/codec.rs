@@ -19,7 +19,9 @@ use crate::boot::{LaterStep, MAX_FIRMWARE_DESCS};
 use crate::desc::{attr, ty, MemRange, MemoryDesc, DEFAULT_DESC_SIZE, EFI_PAGE_SIZE};
 use crate::era::Era;
 use crate::mem::Fill;
-use crate::scenario::{Scenario, MAX_HEADER, MAX_LATER, MAX_RESERVATIONS};
+use crate::scenario::{
+    Scenario, MAX_CMDLINE, MAX_HEADER, MAX_HEADER_LINE, MAX_LATER, MAX_RESERVATIONS,
+};
 
 const TYPES: [u32; 8] = [
     ty::CONVENTIONAL_MEMORY,
@@ -175,15 +177,19 @@ pub fn decode(bytes: &[u8]) -> Scenario {
 
     let mode = r.u8();
     sc.cmdline = if mode >= RAW_CMDLINE {
-        let tokens: Vec<String> = (0..r.u8())
-            .map(|_| {
-                (0..r.u16())
-                    .map(|_| char::from(0x21 + r.u8() % 94))
-                    .collect::<String>()
-            })
-            .filter(|t| !t.is_empty())
-            .collect();
-        tokens.join(" ")
+        let mut line = String::new();
+        for _ in 0..r.u8() {
+            let len = usize::from(r.u16()).min(r.b.len());
+            let token: String = (0..len).map(|_| char::from(0x21 + r.u8() % 94)).collect();
+            if token.is_empty() || line.len() + 1 + token.len() > MAX_CMDLINE {
+                continue;
+            }
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(&token);
+        }
+        line
     } else {
         structured_cmdline(&mut r, &sc.map, mode % (MAX_RANGES + 1))
     };
@@ -216,7 +222,9 @@ pub fn decode(bytes: &[u8]) -> Scenario {
         if r.done() {
             break;
         }
-        let len = usize::from(r.u16());
+        // At most 4096 bytes, so that the text stays under MAX_HEADER_LINE
+        // even when every byte becomes a 3-byte replacement character.
+        let len = usize::from(r.u16()).min(r.b.len()).min(MAX_HEADER_LINE / 4);
         let raw: Vec<u8> = (0..len).map(|_| r.u8()).collect();
         let text: String = String::from_utf8_lossy(&raw)
             .chars()

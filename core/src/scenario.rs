@@ -38,6 +38,12 @@ use std::fmt;
 
 /// Most header lines a scenario holds.
 pub const MAX_HEADER: usize = 255;
+/// Longest header line, in bytes.
+pub const MAX_HEADER_LINE: usize = 16384;
+/// Longest command line, in bytes (the kernel itself keeps 2047).
+pub const MAX_CMDLINE: usize = 4096;
+/// Most words in a command line.
+pub const MAX_CMDLINE_WORDS: usize = 255;
 
 /// One case.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -217,7 +223,15 @@ impl Scenario {
                         return Err(line.error(0, "at most 255 header lines", "another"));
                     }
                     let c = raw.trim_start().strip_prefix('#').unwrap_or(c);
-                    sc.header.push(c.strip_prefix(' ').unwrap_or(c).to_string());
+                    let c = c.strip_prefix(' ').unwrap_or(c);
+                    if c.len() > MAX_HEADER_LINE {
+                        return Err(line.error(
+                            MAX_HEADER_LINE,
+                            "a header line of at most 16384 bytes",
+                            "more",
+                        ));
+                    }
+                    sc.header.push(c.to_string());
                 }
                 continue;
             }
@@ -312,6 +326,13 @@ impl Scenario {
                     }
                     let words: Vec<&str> = args.iter().map(|&(_, a)| a).collect();
                     sc.cmdline = words.join(" ");
+                    if sc.cmdline.len() > MAX_CMDLINE || words.len() > MAX_CMDLINE_WORDS {
+                        return Err(line.error(
+                            0,
+                            "a command line of at most 4096 bytes and 255 words",
+                            "more",
+                        ));
+                    }
                 }
                 "reserve" => {
                     let [(c1, a), (c2, z)] = line.exactly::<2>(&args, "an address and a size")?;
