@@ -96,8 +96,8 @@ impl std::error::Error for InputError {}
 pub const MAX_FIRMWARE_DESCS: usize = 4096;
 /// The most reservations the runner accepts.
 pub const MAX_RESERVATIONS: usize = 64;
-/// The most later steps the runner accepts.
-pub const MAX_LATER: usize = 4;
+/// The most later steps the runner accepts: one kexec.
+pub const MAX_LATER: usize = 1;
 
 /// Vendor byte of firmware descriptor `i`: the bytes past 40 all carry it,
 /// so a split part shows which firmware descriptor it was copied from.

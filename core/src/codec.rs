@@ -135,8 +135,10 @@ pub fn decode(bytes: &[u8]) -> Scenario {
         _ => DEFAULT_DESC_SIZE,
     };
 
+    // The long forms never ask for more items than there are bytes left,
+    // so that a few bytes cannot make a huge map.
     let n = match r.u8() {
-        LONG_COUNT => usize::from(r.u16()) % (MAX_FIRMWARE_DESCS + 1),
+        LONG_COUNT => (usize::from(r.u16()) % (MAX_FIRMWARE_DESCS + 1)).min(r.b.len()),
         b => usize::from(b % (SHORT_DESCS + 1)),
     };
     let mut cursor = 0u64;
@@ -195,7 +197,7 @@ pub fn decode(bytes: &[u8]) -> Scenario {
     };
 
     let count = match r.u8() {
-        LONG_COUNT => usize::from(r.u16()) % (MAX_RESERVATIONS + 1),
+        LONG_COUNT => (usize::from(r.u16()) % (MAX_RESERVATIONS + 1)).min(r.b.len()),
         b => usize::from(b % 5),
     };
     for _ in 0..count {

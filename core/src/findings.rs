@@ -223,6 +223,16 @@ fn oracle_domain(input: &BootInput, o: &Outcome) -> Result<(), OutsideDomain> {
             .and_then(|r| r.strip_suffix('\''))
             .is_some_and(|name| crate::cmdline::parameq(name, "efi_fake_mem"))
     };
+    if !input.map.iter().any(crate::oracle::firmware_entry_valid) {
+        return Err(OutsideDomain(
+            "the firmware map has no valid descriptor".into(),
+        ));
+    }
+    if o.events.iter().any(|e| e.func == "__early_ioremap") {
+        return Err(OutsideDomain(
+            "a map outgrew what early_memremap maps (64 pages)".into(),
+        ));
+    }
     if o.events.iter().any(rejected) {
         return Err(OutsideDomain(
             "the kernel rejected the efi_fake_mem= option".into(),
@@ -377,13 +387,22 @@ struct Discrepancy {
 }
 
 fn map_findings(input: &BootInput, o: &Outcome, judge: bool, found: &mut Vec<Finding>) {
+    // Each finding goes to the install where it first appears: a map that
+    // is merely installed again (efi_memmap_init_late) inherits nothing.
     let mut previous: Vec<Discrepancy> = Vec::new();
+    // What the firmware handed over is not the kernel's doing.
+    let mut before: &[MemoryDesc] = o
+        .installs
+        .first()
+        .filter(|i| i.by == "efi_memblock_x86_reserve_range")
+        .map_or(&[], |i| &i.descs);
     for install in o
         .installs
         .iter()
         .filter(|i| i.by != "efi_memblock_x86_reserve_range")
     {
-        structure_findings(install.by, &install.descs, found);
+        structure_findings(install.by, before, &install.descs, found);
+        before = &install.descs;
         if !judge {
             continue;
         }
@@ -400,8 +419,19 @@ fn map_findings(input: &BootInput, o: &Outcome, judge: bool, found: &mut Vec<Fin
     }
 }
 
-fn structure_findings(by: &'static str, descs: &[MemoryDesc], found: &mut Vec<Finding>) {
-    if let Some((index, d)) = descs.iter().enumerate().find(|(_, d)| d.num_pages == 0) {
+/// Empty and overlapping descriptors of an installed map that the map
+/// installed before it did not have.
+fn structure_findings(
+    by: &'static str,
+    before: &[MemoryDesc],
+    descs: &[MemoryDesc],
+    found: &mut Vec<Finding>,
+) {
+    let new_empty = descs
+        .iter()
+        .enumerate()
+        .find(|(_, d)| d.num_pages == 0 && !before.contains(d));
+    if let Some((index, d)) = new_empty {
         found.push(Finding {
             class: Class::EmptyEntry,
             function: by,
@@ -417,30 +447,51 @@ fn structure_findings(by: &'static str, descs: &[MemoryDesc], found: &mut Vec<Fi
             },
         });
     }
-    let spans: Vec<(usize, u128, u128)> = descs
+    let old = overlaps(before);
+    let new = overlaps(descs).into_iter().find(|(i, j, _, _)| {
+        !old.iter()
+            .any(|(a, b, _, _)| before[*a] == descs[*i] && before[*b] == descs[*j])
+    });
+    if let Some((i, j, start, end)) = new {
+        found.push(Finding {
+            class: Class::StaleDuplicate,
+            function: by,
+            explanation: format!("{by} installed descriptors {i} and {j}, which overlap"),
+            evidence: Evidence::Overlap {
+                first: i,
+                second: j,
+                start,
+                end,
+            },
+        });
+    }
+}
+
+/// Overlapping descriptors `(first, second, start, end)`: a sweep by
+/// address, pairing each descriptor that starts below the furthest end so
+/// far with the one that reached it. Finds at least one pair whenever any
+/// two overlap, in O(n log n).
+fn overlaps(descs: &[MemoryDesc]) -> Vec<(usize, usize, u64, u64)> {
+    let mut spans: Vec<(u128, usize, u128)> = descs
         .iter()
         .enumerate()
-        .filter_map(|(i, d)| span(d).map(|(s, e)| (i, s, e)))
+        .filter_map(|(i, d)| span(d).map(|(s, e)| (s, i, e)))
         .collect();
-    'outer: for (x, &(i, s1, e1)) in spans.iter().enumerate() {
-        for &(j, s2, e2) in &spans[x + 1..] {
-            let (s, e) = (s1.max(s2), e1.min(e2));
-            if s < e {
-                found.push(Finding {
-                    class: Class::StaleDuplicate,
-                    function: by,
-                    explanation: format!("{by} installed descriptors {i} and {j}, which overlap"),
-                    evidence: Evidence::Overlap {
-                        first: i,
-                        second: j,
-                        start: s as u64,
-                        end: (e - 1) as u64,
-                    },
-                });
-                break 'outer;
+    spans.sort_unstable();
+    let mut out = Vec::new();
+    let mut reach: Option<(u128, usize)> = None;
+    for &(s, j, e) in &spans {
+        match reach {
+            Some((end, i)) if s < end => {
+                out.push((i.min(j), i.max(j), s as u64, (e.min(end) - 1) as u64));
+                if e > end {
+                    reach = Some((e, j));
+                }
             }
+            _ => reach = Some((e, j)),
         }
     }
+    out
 }
 
 /// The bytes a descriptor covers, `[start, end)` below 2^64; `None` if none.
@@ -461,23 +512,41 @@ fn compare(expected: &[Region], descs: &[MemoryDesc]) -> Vec<Discrepancy> {
         cuts.push(r.start.into());
         cuts.push(u128::from(r.end) + 1);
     }
-    for &(s, e, _, _) in &spans {
+    // (address, descriptor) at which a descriptor starts or stops covering.
+    let mut starts: Vec<(u128, usize)> = Vec::new();
+    let mut stops: Vec<(u128, usize)> = Vec::new();
+    for (i, &(s, e, _, _)) in spans.iter().enumerate() {
         cuts.push(s);
         cuts.push(e);
+        starts.push((s, i));
+        stops.push((e, i));
     }
     cuts.sort_unstable();
     cuts.dedup();
+    starts.sort_unstable();
+    stops.sort_unstable();
+    let (mut si, mut ti, mut ri) = (0, 0, 0);
+    // The descriptors covering the current stretch; the first in map order wins.
+    let mut active = std::collections::BTreeSet::new();
     let mut out: Vec<Discrepancy> = Vec::new();
     for w in cuts.windows(2) {
         let (x, y) = (w[0], w[1]);
+        while ti < stops.len() && stops[ti].0 <= x {
+            active.remove(&stops[ti].1);
+            ti += 1;
+        }
+        while si < starts.len() && starts[si].0 <= x {
+            active.insert(starts[si].1);
+            si += 1;
+        }
+        while ri < expected.len() && u128::from(expected[ri].end) < x {
+            ri += 1;
+        }
         let want = expected
-            .iter()
-            .find(|r| u128::from(r.start) <= x && x <= u128::from(r.end))
+            .get(ri)
+            .filter(|r| u128::from(r.start) <= x)
             .map(|r| (r.ty, r.attr));
-        let got = spans
-            .iter()
-            .find(|&&(s, e, _, _)| s <= x && x < e)
-            .map(|&(_, _, t, a)| (t, a));
+        let got = active.first().map(|&i| (spans[i].2, spans[i].3));
         let mut push = |class| {
             let d = Discrepancy {
                 class,

@@ -22,6 +22,7 @@ pub mod efi;
 pub mod era;
 pub mod fake_mem;
 pub mod findings;
+pub mod fuzzing;
 pub mod kernel;
 pub mod mem;
 pub mod memmap;

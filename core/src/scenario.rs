@@ -348,7 +348,7 @@ impl Scenario {
                         return Err(line.error(col, "nothing after `kexec`", a));
                     }
                     if sc.later.len() == MAX_LATER {
-                        return Err(line.error(0, "at most 4 later steps", "another"));
+                        return Err(line.error(0, "at most one later step", "another"));
                     }
                     sc.later.push(LaterStep::KexecInitLate);
                 }

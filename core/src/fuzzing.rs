@@ -1,0 +1,276 @@
+//! What the fuzz targets ask, as plain functions: each takes the fuzzer's
+//! bytes and a [`Config`], and panics with one stable first line,
+//! `efimap finding: <signature> era=<era> ...`, when it finds something
+//! the config does not already know. The targets in `fuzz/` only call
+//! these, so `cargo test` can run every check the fuzzer runs.
+//!
+//! The config comes from the environment:
+//! - `EFIMAP_ERAS`: eras to run, comma-separated (default: all);
+//! - `EFIMAP_KNOWN`: signatures that are not crashes (default: none);
+//! - `EFIMAP_ONLY`: if set, only these signatures are crashes.
+//!
+//! Memory-safety findings (overrun, use-after-free, bad-free) are crashes
+//! on any input; the others only on input the oracle can judge.
+
+use crate::boot::BootInput;
+use crate::codec::decode;
+use crate::desc::{MemRange, MemoryDesc, EFI_PAGE_SIZE};
+use crate::era::{Era, FakeMem};
+use crate::findings::{check, differential, Class, Finding, Verdict};
+use crate::kernel::{Kernel, Level, MemoryMapData};
+use crate::mem::Fill;
+use crate::memmap::efi_memmap_split_count;
+use crate::scenario::Scenario;
+use std::collections::BTreeSet;
+use std::sync::OnceLock;
+
+/// Which eras run and which signatures count.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Config {
+    pub eras: Vec<Era>,
+    pub known: BTreeSet<String>,
+    pub only: Option<BTreeSet<String>>,
+}
+
+/// The signatures the fixed code is known to have (spec 7): a zero-size
+/// range or reservation makes a 0-page entry; efi_arch_mem_reserve counts
+/// only its own descriptor (overlapping or empty descriptors overrun) and
+/// leaks its buffer when mapping it fails; v5.6 .. v6.9 free the map that
+/// init_late remaps (B4).
+pub const KNOWN_IN_FIXED_CODE: [&str; 5] = [
+    "empty-entry/efi_fake_memmap",
+    "empty-entry/efi_arch_mem_reserve",
+    "overrun/efi_arch_mem_reserve",
+    "leak/efi_arch_mem_reserve",
+    "use-after-free/efi_memmap_init_late",
+];
+
+fn list(s: &str) -> BTreeSet<String> {
+    s.split(',')
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+impl Config {
+    /// Reads `EFIMAP_ERAS`, `EFIMAP_KNOWN` and `EFIMAP_ONLY`.
+    pub fn from_env() -> Config {
+        let eras = std::env::var("EFIMAP_ERAS")
+            .ok()
+            .map(|s| {
+                list(&s)
+                    .iter()
+                    .filter_map(|e| e.parse().ok())
+                    .collect::<Vec<Era>>()
+            })
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| Era::ALL.to_vec());
+        Config {
+            eras,
+            known: std::env::var("EFIMAP_KNOWN")
+                .map(|s| list(&s))
+                .unwrap_or_default(),
+            only: std::env::var("EFIMAP_ONLY").ok().map(|s| list(&s)),
+        }
+    }
+
+    /// The config of this process, read once.
+    pub fn global() -> &'static Config {
+        static CONFIG: OnceLock<Config> = OnceLock::new();
+        CONFIG.get_or_init(Config::from_env)
+    }
+
+    /// Whether `signature` is a crash under this config.
+    pub fn counts(&self, signature: &str) -> bool {
+        !self.known.contains(signature) && self.only.as_ref().is_none_or(|o| o.contains(signature))
+    }
+}
+
+/// A finding the fuzzer should stop on: the line it panics with.
+fn crash_line(f: &Finding, era: Era) -> String {
+    format!(
+        "efimap finding: {} era={era} {}",
+        f.signature(),
+        f.explanation
+    )
+}
+
+fn memory_safety(c: Class) -> bool {
+    matches!(c, Class::Overrun | Class::UseAfterFree | Class::BadFree)
+}
+
+/// The first finding of `input` in `era` that `cfg` counts, as a crash line.
+pub fn boot_flow_finding(input: &BootInput, era: Era, cfg: &Config) -> Option<String> {
+    let (_, c) = check(era, input).ok()?;
+    let judged = c.domain.is_ok();
+    c.findings
+        .iter()
+        .filter(|f| judged || memory_safety(f.class))
+        .find(|f| cfg.counts(&f.signature()))
+        .map(|f| crash_line(f, era))
+}
+
+/// `boot_flow`: a whole boot through every configured era.
+pub fn boot_flow(data: &[u8], cfg: &Config) {
+    let input = decode(data).boot_input();
+    for &era in &cfg.eras {
+        if let Some(line) = boot_flow_finding(&input, era, cfg) {
+            panic!("{line}");
+        }
+    }
+}
+
+/// `fake_mem`: only the efi_fake_memmap flow (no reservations, no later
+/// steps), against the oracle in each era, and each pair of configured
+/// eras with the fixed efi_fake_memmap against each other.
+pub fn fake_mem(data: &[u8], cfg: &Config) {
+    let input = BootInput {
+        reservations: vec![],
+        later: vec![],
+        ..decode(data).boot_input()
+    };
+    for &era in &cfg.eras {
+        if let Some(line) = boot_flow_finding(&input, era, cfg) {
+            panic!("{line}");
+        }
+    }
+    let fixed: Vec<Era> = cfg
+        .eras
+        .iter()
+        .copied()
+        .filter(|e| e.features().fake_mem == FakeMem::Fixed)
+        .collect();
+    for w in fixed.windows(2) {
+        let signature = "divergence/efi_fake_memmap";
+        if let Verdict::Diverge { only_a, only_b, .. } = differential(&input, w[0], w[1]) {
+            if cfg.counts(signature) {
+                panic!(
+                    "efimap finding: {signature} era={},{} only {}: {only_a:?}, only {}: {only_b:?}",
+                    w[0], w[1], w[0], w[1]
+                );
+            }
+        }
+    }
+}
+
+/// `split_count_vs_insert`: descriptors and one range straight from the
+/// bytes; in every configured era, insert must write exactly `1 +
+/// efi_memmap_split_count` per descriptor, or refuse the range with its
+/// WARN and write nothing.
+pub fn split_count_vs_insert(data: &[u8], cfg: &Config) {
+    let (map, range) = descs_and_range(data);
+    for &era in &cfg.eras {
+        let mut k = Kernel::new(era, Fill::Pattern(0x5a));
+        k.efi_memblock_x86_reserve_range(&map, 48);
+        if k.memmap.map.is_none() {
+            return;
+        }
+        let predicted: u64 = map
+            .iter()
+            .map(|d| 1 + efi_memmap_split_count(d, &range))
+            .sum();
+        let mut data = MemoryMapData::default();
+        if k.efi_memmap_alloc(predicted, &mut data).is_err() {
+            return;
+        }
+        let Some(buf) = k.early_memremap(data.phys_map, data.size) else {
+            return;
+        };
+        let current = k.memmap;
+        let written = k.efi_memmap_insert(&current, buf, &range);
+        let warned = k
+            .events
+            .iter()
+            .any(|e| e.level == Level::Warning && e.func == "efi_memmap_insert");
+        let ok = if warned {
+            written == 0
+        } else {
+            written == predicted
+        };
+        let signature = "count-mismatch/efi_memmap_insert";
+        if (!ok || !k.mem.faults.is_empty()) && cfg.counts(signature) {
+            panic!(
+                "efimap finding: {signature} era={era} predicted={predicted} written={written} warned={warned} faults={}",
+                k.mem.faults.len()
+            );
+        }
+    }
+}
+
+/// Descriptors and a range read from raw bytes: a count, then per
+/// descriptor a type, page-granular start and length (a 0 length now and
+/// then), then the range, page-aligned unless the bytes say otherwise.
+pub fn descs_and_range(data: &[u8]) -> (Vec<MemoryDesc>, MemRange) {
+    let mut b = data.iter().copied();
+    let mut next = || b.next().unwrap_or(0);
+    let n = usize::from(next() % 8) + 1;
+    let map = (0..n)
+        .map(|_| {
+            let ty = u32::from(next() % 15);
+            let start = u64::from(next()) * EFI_PAGE_SIZE;
+            let pages = u64::from(next() % 32);
+            MemoryDesc::new(ty, start, pages, 0xf)
+        })
+        .collect();
+    let start = u64::from(next()) * EFI_PAGE_SIZE;
+    let len = u64::from(next() % 64) * EFI_PAGE_SIZE;
+    let skew = if next() % 8 == 0 {
+        u64::from(next())
+    } else {
+        0
+    };
+    let range = MemRange::from_size(start.wrapping_add(skew), len, 0x40000);
+    (map, range)
+}
+
+/// `parse_cmdline`: splitting the command line and `setup_fake_mem`, in
+/// every era; never panics.
+pub fn parse_cmdline(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    for era in Era::ALL {
+        let mut k = Kernel::new(era, Fill::Zero);
+        let _ = k.parse_early_param(&text);
+        let _ = k.setup_fake_mem(Some(&text));
+    }
+}
+
+/// `parse_scenario`: the text form parses or errs, and what parses prints
+/// and parses back to itself.
+pub fn parse_scenario(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    if let Ok(sc) = Scenario::parse(&text) {
+        let again = Scenario::parse(&sc.to_text());
+        if again.as_ref() != Ok(&sc) {
+            panic!("efimap finding: roundtrip/scenario_parse {again:?}");
+        }
+    }
+}
+
+/// `parse_dmesg`: every line through the `efi: memNN:` reader; never panics.
+pub fn parse_dmesg(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    for line in text.lines() {
+        let _ = crate::dmesg::parse_memmap_line(line);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_counts() {
+        let cfg = Config {
+            eras: vec![Era::V5_5],
+            known: list("a/b, c/d"),
+            only: None,
+        };
+        assert!(!cfg.counts("a/b") && !cfg.counts("c/d") && cfg.counts("e/f"));
+        let only = Config {
+            only: Some(list("e/f")),
+            ..cfg
+        };
+        assert!(only.counts("e/f") && !only.counts("g/h"));
+    }
+}

@@ -1,0 +1,6 @@
+//! Do the command-line splitter and setup_fake_mem take any bytes without panicking?
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| efimap_core::fuzzing::parse_cmdline(data));
