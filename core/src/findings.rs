@@ -447,11 +447,11 @@ fn structure_findings(
             },
         });
     }
+    // An overlap is new where the map before had no overlap at all.
     let old = overlaps(before);
-    let new = overlaps(descs).into_iter().find(|(i, j, _, _)| {
-        !old.iter()
-            .any(|(a, b, _, _)| before[*a] == descs[*i] && before[*b] == descs[*j])
-    });
+    let new = overlaps(descs)
+        .into_iter()
+        .find(|&(_, _, s, e)| !old.iter().any(|&(_, _, os, oe)| os <= s && e <= oe));
     if let Some((i, j, start, end)) = new {
         found.push(Finding {
             class: Class::StaleDuplicate,

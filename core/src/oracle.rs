@@ -136,7 +136,10 @@ impl Oracle {
     /// An `efi_fake_mem` range.
     pub fn apply_range(&mut self, r: &MemRange) -> Result<(), OutsideDomain> {
         Oracle::check_range(r)?;
-        if r.end >= r.start {
+        // A zero-size range is [start, start - 1]: at 0 that wraps to the
+        // whole space, which it does not mean.
+        let zero_size = r.end.wrapping_add(1) == r.start;
+        if !zero_size && r.end >= r.start {
             self.or_into(r.start, r.end, r.attribute);
         }
         Ok(())

@@ -1,11 +1,16 @@
-//! Plain-text rendering of an [`Outcome`]: the installed map in the era's
-//! dmesg format, then what the boot printed, the memory faults, the leaks
-//! and the e820 requests. Stable: the same outcome renders the same text.
+//! Plain-text rendering: an [`Outcome`] (the installed map in the era's
+//! dmesg format, what the boot printed, the memory faults, the leaks), a
+//! picture of maps, and a whole scenario across its eras. Stable: the same
+//! input renders the same text.
 
 use crate::boot::{AllocInfo, Outcome};
+use crate::desc::MemoryDesc;
+use crate::findings::check;
 use crate::kernel::Level;
 use crate::mem::{Access, AllocKind, Fault, FaultKind};
+use crate::oracle::{Oracle, Region};
 use crate::print::memmap_lines;
+use crate::scenario::Scenario;
 use std::fmt::Write;
 
 fn alloc_name(a: &AllocInfo) -> String {
@@ -91,5 +96,178 @@ pub fn render(o: &Outcome) -> String {
     for &id in &o.leaks {
         let _ = writeln!(s, "  {}", alloc_name(&o.allocations[id]));
     }
+    s
+}
+
+/// The letter a memory type is drawn with.
+fn type_letter(ty: u32) -> char {
+    use crate::desc::ty::*;
+    match ty {
+        RESERVED => 'r',
+        LOADER_CODE | LOADER_DATA => 'l',
+        BOOT_SERVICES_CODE | BOOT_SERVICES_DATA => 'b',
+        RUNTIME_SERVICES_CODE | RUNTIME_SERVICES_DATA => 'u',
+        CONVENTIONAL_MEMORY => 'c',
+        UNUSABLE_MEMORY => 'x',
+        ACPI_RECLAIM_MEMORY | ACPI_MEMORY_NVS => 'a',
+        MEMORY_MAPPED_IO | MEMORY_MAPPED_IO_PORT_SPACE => 'm',
+        PAL_CODE => 'p',
+        PERSISTENT_MEMORY => 'n',
+        _ => '?',
+    }
+}
+
+/// The most stretches a picture draws.
+pub const PICTURE_MAX: usize = 96;
+
+/// Draws maps one character per stretch of addresses (the stretches
+/// between every boundary of every row), as the kernel's tools/testing/vma
+/// comments draw pages: `.` nothing, a letter for the type (`r` Reserved,
+/// `l` Loader, `b` BootServices, `u` RuntimeServices, `c` Conventional,
+/// `x` Unusable, `a` ACPI, `m` MMIO, `p` PAL, `n` Persistent, `?` other),
+/// capital where the stretch carries attribute bits the firmware's map did
+/// not give it, `*` where more than one descriptor covers it.
+pub fn picture(
+    firmware: &[MemoryDesc],
+    rows: &[(String, Vec<MemoryDesc>)],
+    expected: Option<&[Region]>,
+) -> String {
+    let fw = crate::findings::effective_map(firmware);
+    let expected_descs: Vec<MemoryDesc> = expected.map_or_else(Vec::new, |regions| {
+        regions
+            .iter()
+            .map(|r| MemoryDesc::new(r.ty, r.start, (r.end - r.start + 1) >> 12, r.attr))
+            .collect()
+    });
+    let mut all: Vec<(String, &[MemoryDesc])> = vec![("firmware".into(), firmware)];
+    if expected.is_some() {
+        all.push(("expected".into(), &expected_descs));
+    }
+    for (name, descs) in rows {
+        all.push((name.clone(), descs));
+    }
+    let mut cuts: Vec<u128> = Vec::new();
+    for (_, descs) in &all {
+        for d in descs.iter() {
+            let len = u128::from(d.num_pages << crate::desc::EFI_PAGE_SHIFT);
+            if len > 0 {
+                let s = u128::from(d.phys_addr);
+                cuts.push(s);
+                cuts.push((s + len).min(1 << 64));
+            }
+        }
+    }
+    cuts.sort_unstable();
+    cuts.dedup();
+    let stretches = cuts.len().saturating_sub(1);
+    let mut s = String::new();
+    if stretches > PICTURE_MAX {
+        let _ = writeln!(s, "({stretches} stretches: too many to draw)");
+        return s;
+    }
+    let width = all.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
+    let ruler: String = (0..stretches)
+        .map(|i| char::from(b'0' + (i % 10) as u8))
+        .collect();
+    let _ = writeln!(
+        s,
+        "  one column per stretch: . nothing, letter = type, CAPITAL = attributes added, * = overlap"
+    );
+    let _ = writeln!(s, "  {:width$}  {ruler}", "");
+    for (name, descs) in &all {
+        let row: String = cuts
+            .windows(2)
+            .map(|w| {
+                let x = w[0];
+                let covering: Vec<&MemoryDesc> = descs
+                    .iter()
+                    .filter(|d| {
+                        let len = u128::from(d.num_pages << crate::desc::EFI_PAGE_SHIFT);
+                        let st = u128::from(d.phys_addr);
+                        len > 0 && st <= x && x < st + len
+                    })
+                    .collect();
+                match covering.as_slice() {
+                    [] => '.',
+                    [d] => {
+                        let base = fw
+                            .iter()
+                            .find(|r| u128::from(r.start) <= x && x <= u128::from(r.end))
+                            .map_or(0, |r| r.attr);
+                        let c = type_letter(d.ty);
+                        if d.attribute & !base != 0 {
+                            c.to_ascii_uppercase()
+                        } else {
+                            c
+                        }
+                    }
+                    _ => '*',
+                }
+            })
+            .collect();
+        let _ = writeln!(s, "  {name:width$}  {row}");
+    }
+    let marks: Vec<String> = cuts
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("{i}:{c:#x}"))
+        .collect();
+    for chunk in marks.chunks(4) {
+        let _ = writeln!(s, "  {}", chunk.join("  "));
+    }
+    s
+}
+
+/// Everything a scenario does, era by era, as one stable text: for each
+/// era its findings (and whether they are the ones the header expects),
+/// then the outcome; last, the picture of every era's installed map.
+pub fn scenario_report(sc: &Scenario) -> String {
+    let input = sc.boot_input();
+    let expectations = sc.expectations();
+    let mut s = String::new();
+    let mut rows = Vec::new();
+    let mut expected = None;
+    for &era in &sc.eras {
+        let _ = writeln!(s, "== {era}");
+        let (o, c) = match check(era, &input) {
+            Ok(x) => x,
+            Err(e) => {
+                let _ = writeln!(s, "rejected: {e}");
+                continue;
+            }
+        };
+        if let Err(d) = &c.domain {
+            let _ = writeln!(s, "oracle: {d}");
+        } else if expected.is_none() {
+            expected = Oracle::expect(&input.map, &o.fake_mems, &input.reservations)
+                .ok()
+                .map(|x| x.normalized());
+        }
+        let _ = writeln!(
+            s,
+            "findings:{}",
+            if c.findings.is_empty() { " none" } else { "" }
+        );
+        for f in &c.findings {
+            let _ = writeln!(s, "  {}: {}", f.signature(), f.explanation);
+        }
+        if let Some(want) = expectations.get(&era) {
+            let got = c.signatures();
+            if &got == want {
+                let _ = writeln!(s, "expected: as stated");
+            } else {
+                let missing: Vec<&String> = want.difference(&got).collect();
+                let extra: Vec<&String> = got.difference(want).collect();
+                let _ = writeln!(
+                    s,
+                    "expected: DIFFERS, missing {missing:?}, unexpected {extra:?}"
+                );
+            }
+        }
+        s.push_str(&render(&o));
+        rows.push((era.to_string(), o.map.clone()));
+    }
+    let _ = writeln!(s, "== picture");
+    s.push_str(&picture(&sc.map, &rows, expected.as_deref()));
     s
 }

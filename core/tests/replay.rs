@@ -1,0 +1,64 @@
+//! The regression suite: every scenario under corpus/ must show exactly the
+//! signatures its header expects, and its whole outcome must equal the
+//! reviewed snapshot under snapshots/ (`cargo insta review` to accept a
+//! change; CI runs with INSTA_UPDATE=no, so an unreviewed change fails).
+
+use efimap_core::findings::check;
+use efimap_core::report::scenario_report;
+use efimap_core::scenario::Scenario;
+use std::path::{Path, PathBuf};
+
+fn corpus() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .expect("corpus/")
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "scn"))
+        .collect();
+    files.sort();
+    files
+}
+
+fn load(path: &Path) -> Scenario {
+    let text = std::fs::read_to_string(path).unwrap();
+    Scenario::parse(&text).unwrap_or_else(|e| panic!("{}:{e}", path.display()))
+}
+
+#[test]
+fn every_corpus_file_shows_what_its_header_expects() {
+    let files = corpus();
+    assert!(files.len() >= 9, "the corpus is there");
+    let mut wrong = Vec::new();
+    for path in &files {
+        let sc = load(path);
+        let expect = sc.expectations();
+        assert!(
+            !expect.is_empty(),
+            "{} states no expectation",
+            path.display()
+        );
+        for (era, want) in expect {
+            let (_, c) = check(era, &sc.boot_input()).unwrap();
+            if c.signatures() != want {
+                wrong.push(format!(
+                    "{} {era}: expected {want:?}, got {:?}",
+                    path.display(),
+                    c.signatures()
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn every_corpus_file_matches_its_snapshot() {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("../../snapshots");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.bind(|| {
+        insta::glob!("../../corpus", "*.scn", |path| {
+            insta::assert_snapshot!(scenario_report(&load(path)));
+        });
+    });
+}
