@@ -178,6 +178,12 @@ impl Outcome {
 
 /// Runs one boot of `era` on `input`.
 pub fn run(era: Era, input: &BootInput) -> Result<Outcome, InputError> {
+    run_with(era, input, false)
+}
+
+/// [`run`], leaving out KERN_INFO and KERN_DEBUG text if `quiet` (see
+/// [`Kernel::quiet`]): what fuzzing and searching use.
+pub fn run_with(era: Era, input: &BootInput, quiet: bool) -> Result<Outcome, InputError> {
     if !(DESC_LEN as u64..=4096).contains(&input.desc_size) {
         return Err(InputError::DescSize(input.desc_size));
     }
@@ -190,6 +196,7 @@ pub fn run(era: Era, input: &BootInput) -> Result<Outcome, InputError> {
         ));
     }
     let mut k = Kernel::new(era, input.fill);
+    k.quiet = quiet;
 
     // 1. parse_early_param
     k.phase("parse_early_param");

@@ -141,8 +141,10 @@ impl Kernel {
         if let Some(map) = self.memmap.map {
             for (i, o) in self.for_each_desc().enumerate() {
                 let md = self.read_desc(map, o);
-                let line = memmap_line(i, &md, self.f.printer);
-                self.log(Level::Info, line);
+                if !self.quiet {
+                    let line = memmap_line(i, &md, self.f.printer);
+                    self.log(Level::Info, line);
+                }
             }
         }
         self.leave(caller);

@@ -50,7 +50,8 @@ impl Kernel {
         kernel_sort(&mut self.fake_mems, self.f.sort, |a, b| {
             a.start.cmp(&b.start)
         });
-        for k in 0..self.fake_mems.len() {
+        let printed = if self.quiet { 0 } else { self.fake_mems.len() };
+        for k in 0..printed {
             let m = self.fake_mems[k];
             // No "efi: " prefix and no newline in the kernel's format.
             self.log(
@@ -204,6 +205,7 @@ impl Kernel {
         // e820__range_update and e820__range_remove print at KERN_DEBUG;
         // e820__range_add prints nothing.
         let text = match op {
+            _ if self.quiet => None,
             E820Op::Update { from, to } => Some(format!(
                 "e820: update [mem {:#010x}-{:#010x}] {} ==> {}",
                 start,
@@ -219,7 +221,7 @@ impl Kernel {
             )),
             E820Op::Add { .. } => None,
         };
-        if let Some(text) = text {
+        if let Some(text) = text.filter(|_| !self.quiet) {
             self.log(Level::Debug, text);
         }
         let by = self.culprit();

@@ -6,7 +6,8 @@
 //!
 //! The config comes from the environment:
 //! - `EFIMAP_ERAS`: eras to run, comma-separated (default: all);
-//! - `EFIMAP_KNOWN`: signatures that are not crashes (default: none);
+//! - `EFIMAP_KNOWN`: signatures that are not crashes (default: none;
+//!   `fixed-code` stands for [`KNOWN_IN_FIXED_CODE`]);
 //! - `EFIMAP_ONLY`: if set, only these signatures are crashes.
 //!
 //! Memory-safety findings (overrun, use-after-free, bad-free) are crashes
@@ -16,7 +17,7 @@ use crate::boot::BootInput;
 use crate::codec::decode;
 use crate::desc::{MemRange, MemoryDesc, EFI_PAGE_SIZE};
 use crate::era::{Era, FakeMem};
-use crate::findings::{check, differential, Class, Finding, Verdict};
+use crate::findings::{check_quiet, verdict, Checked, Class, Finding, Verdict};
 use crate::kernel::{Kernel, Level, MemoryMapData};
 use crate::mem::Fill;
 use crate::memmap::efi_memmap_split_count;
@@ -70,11 +71,16 @@ impl Config {
             })
             .filter(|v| !v.is_empty())
             .unwrap_or_else(|| Era::ALL.to_vec());
+        // `fixed-code` in EFIMAP_KNOWN stands for KNOWN_IN_FIXED_CODE.
+        let mut known = std::env::var("EFIMAP_KNOWN")
+            .map(|s| list(&s))
+            .unwrap_or_default();
+        if known.remove("fixed-code") {
+            known.extend(KNOWN_IN_FIXED_CODE.iter().map(|s| s.to_string()));
+        }
         Config {
             eras,
-            known: std::env::var("EFIMAP_KNOWN")
-                .map(|s| list(&s))
-                .unwrap_or_default(),
+            known,
             only: std::env::var("EFIMAP_ONLY").ok().map(|s| list(&s)),
         }
     }
@@ -106,7 +112,12 @@ fn memory_safety(c: Class) -> bool {
 
 /// The first finding of `input` in `era` that `cfg` counts, as a crash line.
 pub fn boot_flow_finding(input: &BootInput, era: Era, cfg: &Config) -> Option<String> {
-    let (_, c) = check(era, input).ok()?;
+    counted_finding(&check_quiet(era, input), era, cfg)
+}
+
+/// The first finding of a checked run that `cfg` counts, as a crash line.
+fn counted_finding(checked: &Checked, era: Era, cfg: &Config) -> Option<String> {
+    let (_, c) = checked.as_ref().ok()?;
     let judged = c.domain.is_ok();
     c.findings
         .iter()
@@ -134,32 +145,33 @@ pub fn fake_mem(data: &[u8], cfg: &Config) {
         later: vec![],
         ..decode(data).boot_input()
     };
-    for &era in &cfg.eras {
-        if let Some(line) = boot_flow_finding(&input, era, cfg) {
+    let results: Vec<(Era, Checked)> = cfg
+        .eras
+        .iter()
+        .map(|&e| (e, check_quiet(e, &input)))
+        .collect();
+    for (era, checked) in &results {
+        if let Some(line) = counted_finding(checked, *era, cfg) {
             panic!("{line}");
         }
     }
-    let fixed: Vec<Era> = cfg
-        .eras
+    let fixed: Vec<&(Era, Checked)> = results
         .iter()
-        .copied()
-        .filter(|e| e.features().fake_mem == FakeMem::Fixed)
+        .filter(|(e, _)| e.features().fake_mem == FakeMem::Fixed)
         .collect();
     for w in fixed.windows(2) {
+        let ((a, ra), (b, rb)) = (w[0], w[1]);
         let signature = "divergence/efi_fake_memmap";
         if let Verdict::Diverge {
             only_a,
             only_b,
             maps_differ,
-        } = differential(&input, w[0], w[1])
+        } = verdict(ra, rb)
         {
             // A difference in known findings alone is known too.
             let unknown = only_a.iter().chain(&only_b).any(|s| !cfg.known.contains(s));
             if (maps_differ || unknown) && cfg.counts(signature) {
-                panic!(
-                    "efimap finding: {signature} era={},{} only {}: {only_a:?}, only {}: {only_b:?}",
-                    w[0], w[1], w[0], w[1]
-                );
+                panic!("efimap finding: {signature} era={a},{b} only {a}: {only_a:?}, only {b}: {only_b:?}");
             }
         }
     }

@@ -197,6 +197,11 @@ pub struct Kernel {
     pub soft_reserve: bool,
     /// `efi=noruntime` or `noefi`.
     pub runtime_disabled: bool,
+    /// Leave out what the kernel prints at KERN_INFO and KERN_DEBUG (the
+    /// map listings, the e820 lines): no finding depends on them, and
+    /// formatting them dominates the cost of a fuzzing run. The reads that
+    /// printing makes still happen.
+    pub quiet: bool,
     /// `efi_fake_mems[0..nr_fake_mem]`.
     pub fake_mems: Vec<MemRange>,
     pub max_fake_mem: usize,
@@ -224,6 +229,7 @@ impl Kernel {
             efi_debug: false,
             soft_reserve: true,
             runtime_disabled: false,
+            quiet: false,
             fake_mems: Vec::new(),
             max_fake_mem: EFI_MAX_FAKEMEM,
             events: Vec::new(),

@@ -16,6 +16,7 @@
 pub mod boot;
 pub mod cmdline;
 pub mod codec;
+pub mod corpus;
 pub mod desc;
 pub mod dmesg;
 pub mod efi;

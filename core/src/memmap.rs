@@ -33,6 +33,37 @@ pub fn efi_memmap_split_count(md: &MemoryDesc, range: &MemRange) -> u64 {
     count
 }
 
+/// Which row of the condition table (spec 8) a descriptor and a range fall in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Shape {
+    /// Untouched: copied as it is.
+    None,
+    /// The range covers the whole descriptor.
+    Full,
+    /// The range covers its head; the tail remains.
+    Head,
+    /// Strictly inside: three parts.
+    Inside,
+    /// The range covers its tail.
+    Tail,
+}
+
+/// The shape of `range` on `md`, by the same comparisons insert makes.
+pub fn shape(md: &MemoryDesc, range: &MemRange) -> Shape {
+    let (s, e, a, b) = (md.phys_addr, md.end(), range.start, range.end);
+    if a <= s && e <= b {
+        Shape::Full
+    } else if a <= s && s < b && b < e {
+        Shape::Head
+    } else if s < a && a < e && b < e {
+        Shape::Inside
+    } else if s < a && a < e && e <= b {
+        Shape::Tail
+    } else {
+        Shape::None
+    }
+}
+
 /// Whether `efi_memmap_insert` accepts the range: start and end + 1 (mod
 /// 2^64) page-aligned. It WARNs and writes nothing otherwise.
 pub fn insert_range_aligned(range: &MemRange) -> bool {

@@ -1,0 +1,190 @@
+//! The corpus on disk: loading scenario files with file:line:column
+//! errors, writing files atomically, turning the corpus into cargo-fuzz
+//! seeds, and replaying it against each file's expectations.
+
+use crate::codec::encode;
+use crate::era::Era;
+use crate::findings::check;
+use crate::print::memmap_lines;
+use crate::scenario::Scenario;
+use std::collections::BTreeSet;
+use std::fmt;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// Something wrong with a file the user gave.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InputFileError {
+    pub path: PathBuf,
+    /// 1-based; 0 when the error concerns the whole file.
+    pub line: usize,
+    pub col: usize,
+    pub message: String,
+}
+
+impl fmt::Display for InputFileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line == 0 {
+            write!(f, "{}: {}", self.path.display(), self.message)
+        } else {
+            write!(
+                f,
+                "{}:{}:{}: {}",
+                self.path.display(),
+                self.line,
+                self.col,
+                self.message
+            )
+        }
+    }
+}
+
+impl std::error::Error for InputFileError {}
+
+/// Reads and parses one scenario file.
+pub fn load(path: &Path) -> Result<Scenario, InputFileError> {
+    let whole = |message: String| InputFileError {
+        path: path.to_path_buf(),
+        line: 0,
+        col: 0,
+        message,
+    };
+    let bytes = std::fs::read(path).map_err(|e| whole(format!("cannot read: {e}")))?;
+    let text = String::from_utf8(bytes).map_err(|e| whole(format!("not UTF-8 text: {e}")))?;
+    Scenario::parse(&text).map_err(|e| InputFileError {
+        path: path.to_path_buf(),
+        line: e.line,
+        col: e.col,
+        message: format!("expected {}, found {}", e.expected, e.found),
+    })
+}
+
+/// The `.scn` files of a folder, sorted by name.
+pub fn scenario_files(dir: &Path) -> Result<Vec<PathBuf>, InputFileError> {
+    let entries = std::fs::read_dir(dir).map_err(|e| InputFileError {
+        path: dir.to_path_buf(),
+        line: 0,
+        col: 0,
+        message: format!("cannot read the folder: {e}"),
+    })?;
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "scn"))
+        .collect();
+    files.sort();
+    Ok(files)
+}
+
+/// Writes `bytes` to `path` so that the file appears whole or not at all:
+/// a temporary file in the same folder, then a rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let name = path
+        .file_name()
+        .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let result = (|| {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// The fuzz targets a scenario seeds, and the bytes it seeds each with.
+pub fn seed_inputs(sc: &Scenario) -> Vec<(&'static str, Vec<u8>)> {
+    let dmesg = memmap_lines(&sc.map, Era::V5_5.features().printer).join("\n");
+    vec![
+        ("boot_flow", encode(sc)),
+        ("fake_mem", encode(sc)),
+        ("parse_scenario", sc.to_text().into_bytes()),
+        ("parse_cmdline", sc.cmdline.clone().into_bytes()),
+        ("parse_dmesg", dmesg.into_bytes()),
+    ]
+}
+
+/// Writes every corpus file's seeds under `out/<target>/<file stem>`.
+/// Returns how many files were written.
+pub fn write_seeds(corpus: &Path, out: &Path) -> Result<usize, Box<dyn std::error::Error>> {
+    let files = scenario_files(corpus)?;
+    let loaded: Vec<(PathBuf, Scenario)> = files
+        .into_iter()
+        .map(|p| load(&p).map(|s| (p, s)))
+        .collect::<Result<_, _>>()?;
+    let mut n = 0;
+    for (path, sc) in &loaded {
+        let stem = path
+            .file_stem()
+            .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
+        for (target, bytes) in seed_inputs(sc) {
+            write_atomic(&out.join(target).join(&stem), &bytes)?;
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+/// One corpus file's replay in one era.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReplayRow {
+    pub file: PathBuf,
+    pub era: Era,
+    pub got: BTreeSet<String>,
+    /// What the header expects, if it says.
+    pub expected: Option<BTreeSet<String>>,
+}
+
+impl ReplayRow {
+    pub fn matches(&self) -> bool {
+        self.expected.as_ref().is_none_or(|e| e == &self.got)
+    }
+}
+
+/// Runs every scenario of `dir` in each of its eras.
+pub fn replay(dir: &Path) -> Result<Vec<ReplayRow>, InputFileError> {
+    let mut rows = Vec::new();
+    for path in scenario_files(dir)? {
+        let sc = load(&path)?;
+        let expect = sc.expectations();
+        for &era in &sc.eras {
+            let got = check(era, &sc.boot_input())
+                .map(|(_, c)| c.signatures())
+                .unwrap_or_default();
+            rows.push(ReplayRow {
+                file: path.clone(),
+                era,
+                got,
+                expected: expect.get(&era).cloned(),
+            });
+        }
+    }
+    Ok(rows)
+}
+
+/// `expect ERA: SIGNATURE...` header lines recording what each of the
+/// scenario's eras shows now.
+pub fn expect_lines(sc: &Scenario) -> Vec<String> {
+    sc.eras
+        .iter()
+        .map(|&era| {
+            let sigs = check(era, &sc.boot_input())
+                .map(|(_, c)| c.signatures())
+                .unwrap_or_default();
+            let list: Vec<&str> = sigs.iter().map(String::as_str).collect();
+            let list = if list.is_empty() {
+                "none".to_string()
+            } else {
+                list.join(" ")
+            };
+            format!("expect {era}: {list}")
+        })
+        .collect()
+}

@@ -1,0 +1,33 @@
+//! A crash artifact of `cargo fuzz run boot_flow` (v5.5, overrun only) is a
+//! scenario: decoded, printed and parsed back, it reproduces the same
+//! crash line in a plain test.
+
+use efimap_core::codec::decode;
+use efimap_core::findings::check;
+use efimap_core::fuzzing::{boot_flow_finding, Config};
+use efimap_core::scenario::Scenario;
+use efimap_core::Era;
+
+#[test]
+fn a_crash_artifact_reproduces_as_a_scenario() {
+    let bytes = include_bytes!("data/boot_flow-v5.5-overrun.crash");
+    let sc = Scenario::parse(&decode(bytes).to_text()).unwrap();
+    let cfg = Config {
+        eras: vec![Era::V5_5],
+        only: Some(["overrun/efi_arch_mem_reserve".to_string()].into()),
+        ..Config::default()
+    };
+    let line = boot_flow_finding(&sc.boot_input(), Era::V5_5, &cfg).unwrap();
+    assert!(
+        line.starts_with("efimap finding: overrun/efi_arch_mem_reserve era=v5.5 "),
+        "{line}"
+    );
+    // The fixed eras do not overrun on it.
+    for era in [Era::V5_6, Era::V6_10] {
+        let (_, c) = check(era, &sc.boot_input()).unwrap();
+        assert!(
+            !c.signatures().contains("overrun/efi_arch_mem_reserve"),
+            "{era}"
+        );
+    }
+}
