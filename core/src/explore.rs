@@ -1,0 +1,253 @@
+//! The exhaustive small-scope explorer: every scenario inside a bound, each
+//! checked in every chosen era; the smallest example of every signature is
+//! the proven minimum within that bound.
+//!
+//! The bound: a `pages`-page address space; up to `descs` page-granular
+//! firmware descriptors, Conventional or BootServicesData, attributes
+//! WB|WT|WC|UC; up to `ranges` page-granular `efi_fake_mem` ranges of at
+//! least one page, range k carrying its own attribute bit; optionally one
+//! page-granular reservation. desc_size 48, fill zero.
+//!
+//! Symmetry reductions (each sound for the findings):
+//! - descriptors are disjoint and listed in address order: firmware lists
+//!   them so, and for disjoint descriptors the order only permutes the map;
+//! - ranges are listed with non-decreasing starts: `setup_fake_mem` sorts
+//!   by start, so permuting ranges with different starts gives the same
+//!   sorted array; ranges with equal starts keep every order, because the
+//!   kernel's heapsort is not stable;
+//! - the reservation lies inside a BootServicesData descriptor: any other
+//!   is refused before anything is allocated or installed, exactly as no
+//!   reservation at all.
+
+use crate::desc::{attr, ty, MemRange, MemoryDesc, EFI_PAGE_SIZE};
+use crate::era::Era;
+use crate::findings::check_quiet;
+use crate::mem::Fill;
+use crate::scenario::Scenario;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What the explorer enumerates.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Bound {
+    pub descs: usize,
+    pub ranges: usize,
+    pub pages: u64,
+    pub reserve: bool,
+}
+
+/// The attribute of range k.
+const RANGE_ATTRS: [u64; 4] = [attr::SP, attr::MORE_RELIABLE, attr::RO, attr::XP];
+const TYPES: [u32; 2] = [ty::CONVENTIONAL_MEMORY, ty::BOOT_SERVICES_DATA];
+
+/// The size of a case: descriptors plus ranges (then reservations).
+pub fn size(sc: &Scenario) -> (usize, usize) {
+    (sc.map.len() + fake_ranges(sc).len(), sc.reservations.len())
+}
+
+/// The `efi_fake_mem=` ranges a scenario's command line gives, in order.
+pub fn fake_ranges(sc: &Scenario) -> Vec<MemRange> {
+    crate::minimize::split_cmdline(&sc.cmdline).map_or_else(Vec::new, |(r, _)| r)
+}
+
+/// The smallest example of one signature.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Example {
+    pub scenario: Scenario,
+    /// The eras in which this example shows the signature.
+    pub eras: BTreeSet<Era>,
+    /// How many scenarios had been checked when it was found.
+    pub after: u64,
+}
+
+/// What an exploration found.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Explored {
+    pub checked: u64,
+    pub minimum: BTreeMap<String, Example>,
+}
+
+/// Every page interval `[a, b)` with `0 <= a < b <= pages`, ordered.
+fn intervals(pages: u64) -> Vec<(u64, u64)> {
+    let mut v = Vec::new();
+    for a in 0..pages {
+        for b in a + 1..=pages {
+            v.push((a, b));
+        }
+    }
+    v
+}
+
+/// All disjoint descriptor lists in address order, up to `n` long.
+fn maps(n: usize, pages: u64) -> Vec<Vec<MemoryDesc>> {
+    let mut out = vec![Vec::new()];
+    let mut frontier: Vec<(Vec<MemoryDesc>, u64)> = vec![(Vec::new(), 0)];
+    for _ in 0..n {
+        let mut next = Vec::new();
+        for (m, from) in &frontier {
+            for (a, b) in intervals(pages).into_iter().filter(|&(a, _)| a >= *from) {
+                for t in TYPES {
+                    let mut m2 = m.clone();
+                    m2.push(MemoryDesc::new(t, a * EFI_PAGE_SIZE, b - a, 0xf));
+                    out.push(m2.clone());
+                    next.push((m2, b));
+                }
+            }
+        }
+        frontier = next;
+    }
+    out
+}
+
+/// All range lists up to `n` long with non-decreasing starts.
+fn range_lists(n: usize, pages: u64) -> Vec<Vec<MemRange>> {
+    let mut out = vec![Vec::new()];
+    let mut frontier: Vec<Vec<MemRange>> = vec![Vec::new()];
+    for k in 0..n {
+        let mut next = Vec::new();
+        for l in &frontier {
+            let from = l.last().map_or(0, |r| r.start);
+            for (a, b) in intervals(pages) {
+                if a * EFI_PAGE_SIZE < from {
+                    continue;
+                }
+                let mut l2 = l.clone();
+                l2.push(MemRange::new(
+                    a * EFI_PAGE_SIZE,
+                    b * EFI_PAGE_SIZE - 1,
+                    RANGE_ATTRS[k % 4],
+                ));
+                out.push(l2.clone());
+                next.push(l2);
+            }
+        }
+        frontier = next;
+    }
+    out
+}
+
+/// The scenario with these parts.
+pub fn scenario(
+    map: &[MemoryDesc],
+    ranges: &[MemRange],
+    reservation: Option<(u64, u64)>,
+) -> Scenario {
+    Scenario {
+        fill: Fill::Zero,
+        map: map.to_vec(),
+        cmdline: crate::minimize::join_cmdline(ranges, &[]),
+        reservations: reservation.into_iter().collect(),
+        ..Scenario::default()
+    }
+}
+
+/// How many scenarios `explore` checks for `bound`.
+pub fn count(bound: &Bound) -> u64 {
+    let rl = range_lists(bound.ranges, bound.pages).len() as u64;
+    maps(bound.descs, bound.pages)
+        .iter()
+        .map(|m| rl * reservations(m, bound).len() as u64)
+        .sum()
+}
+
+fn reservations(map: &[MemoryDesc], bound: &Bound) -> Vec<Option<(u64, u64)>> {
+    let mut v = vec![None];
+    if bound.reserve {
+        for d in map.iter().filter(|d| d.ty == ty::BOOT_SERVICES_DATA) {
+            let first = d.phys_addr / EFI_PAGE_SIZE;
+            for (a, b) in intervals(d.num_pages) {
+                v.push(Some(((first + a) * EFI_PAGE_SIZE, (b - a) * EFI_PAGE_SIZE)));
+            }
+        }
+    }
+    v
+}
+
+/// Checks every scenario inside `bound` in each of `eras`. `progress` is
+/// called now and then with (checked, total); returning false stops early.
+pub fn explore(
+    bound: &Bound,
+    eras: &[Era],
+    mut progress: impl FnMut(u64, u64) -> bool,
+) -> Explored {
+    let total = count(bound);
+    let rls = range_lists(bound.ranges, bound.pages);
+    let mut found = Explored::default();
+    'all: for map in maps(bound.descs, bound.pages) {
+        for res in reservations(&map, bound) {
+            for rl in &rls {
+                let sc = scenario(&map, rl, res);
+                let input = sc.boot_input();
+                found.checked += 1;
+                for &era in eras {
+                    let Ok((_, c)) = check_quiet(era, &input) else {
+                        continue;
+                    };
+                    let judged = c.domain.is_ok();
+                    for f in &c.findings {
+                        if !judged
+                            && !matches!(
+                                f.class,
+                                crate::findings::Class::Overrun
+                                    | crate::findings::Class::UseAfterFree
+                            )
+                        {
+                            continue;
+                        }
+                        let sig = f.signature();
+                        let better = |e: &Example| size(&sc) < size(&e.scenario);
+                        match found.minimum.get_mut(&sig) {
+                            Some(e) if e.scenario == sc => {
+                                e.eras.insert(era);
+                            }
+                            Some(e) if better(e) => {
+                                *e = Example {
+                                    scenario: sc.clone(),
+                                    eras: [era].into(),
+                                    after: found.checked,
+                                }
+                            }
+                            Some(_) => {}
+                            None => {
+                                found.minimum.insert(
+                                    sig,
+                                    Example {
+                                        scenario: sc.clone(),
+                                        eras: [era].into(),
+                                        after: found.checked,
+                                    },
+                                );
+                            }
+                        }
+                    }
+                }
+                if found.checked % 1024 == 0 && !progress(found.checked, total) {
+                    break 'all;
+                }
+            }
+        }
+    }
+    progress(found.checked, total);
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn enumeration_sizes() {
+        assert_eq!(intervals(4).len(), 10);
+        // Empty map, 10 x 2 single descriptors, and ordered disjoint pairs.
+        let pairs: usize = intervals(4)
+            .iter()
+            .map(|&(_, b)| intervals(4).iter().filter(|&&(a, _)| a >= b).count())
+            .sum();
+        assert_eq!(maps(2, 4).len(), 1 + 20 + pairs * 4);
+        // Ranges: none, 10 singles, then pairs with non-decreasing start.
+        let ordered: usize = intervals(4)
+            .iter()
+            .map(|&(a, _)| intervals(4).iter().filter(|&&(c, _)| c >= a).count())
+            .sum();
+        assert_eq!(range_lists(2, 4).len(), 1 + 10 + ordered);
+    }
+}

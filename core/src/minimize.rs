@@ -1,0 +1,361 @@
+//! Signature-preserving minimization: shrink a scenario while one era still
+//! shows one signature (not merely some finding), until no single step
+//! does. Deterministic: the steps are tried in a fixed order; time-bounded:
+//! it stops at the deadline with the smallest scenario so far.
+//!
+//! Steps, smallest change first: drop the kexec step, a reservation, a
+//! range, a descriptor or another command-line word; merge a descriptor
+//! with the next; compress the address space (every boundary to the next
+//! free page, keeping their order); move each boundary one page toward
+//! zero; round unaligned values down to pages (never emptying what was not
+//! empty, which would make another bug rather than a smaller one); make a type Conventional or
+//! BootServicesData; clear an attribute bit; desc_size 48, fill stale.
+
+use crate::cmdline::{kernel_params, memparse, parameq, simple_strtoull};
+use crate::desc::{MemRange, DEFAULT_DESC_SIZE, EFI_PAGE_SIZE};
+use crate::era::Era;
+use crate::findings::check_quiet;
+use crate::mem::Fill;
+use crate::scenario::Scenario;
+use std::time::Instant;
+
+/// The `efi_fake_mem=` ranges of a command line, in order, and its other
+/// words; `None` unless every `efi_fake_mem=` value is consumed cleanly.
+pub fn split_cmdline(cmdline: &str) -> Option<(Vec<MemRange>, Vec<String>)> {
+    let mut ranges = Vec::new();
+    let mut rest = Vec::new();
+    for p in kernel_params(cmdline) {
+        if !parameq(&p.name, "efi_fake_mem") {
+            rest.push(match p.val {
+                Some(v) => format!("{}={v}", p.name),
+                None => p.name,
+            });
+            continue;
+        }
+        let s = p.val?.into_bytes();
+        let mut i = 0;
+        while i < s.len() {
+            let (size, n) = memparse(&s[i..]);
+            i += n;
+            (s.get(i) == Some(&b'@')).then_some(())?;
+            let (start, n) = memparse(&s[i + 1..]);
+            i += 1 + n;
+            (s.get(i) == Some(&b':')).then_some(())?;
+            let (attribute, n) = simple_strtoull(&s[i + 1..]);
+            i += 1 + n;
+            ranges.push(MemRange::from_size(start, size, attribute));
+            match s.get(i) {
+                None => {}
+                Some(b',') if i + 1 < s.len() => i += 1,
+                Some(_) => return None,
+            }
+        }
+    }
+    Some((ranges, rest))
+}
+
+/// The command line with these ranges (one `efi_fake_mem=`, in hex) and words.
+pub fn join_cmdline(ranges: &[MemRange], rest: &[String]) -> String {
+    let mut words = Vec::new();
+    if !ranges.is_empty() {
+        let items: Vec<String> = ranges
+            .iter()
+            .map(|m| {
+                let size = m.end.wrapping_sub(m.start).wrapping_add(1);
+                format!("{size:#x}@{:#x}:{:#x}", m.start, m.attribute)
+            })
+            .collect();
+        words.push(format!("efi_fake_mem={}", items.join(",")));
+    }
+    words.extend(rest.iter().cloned());
+    words.join(" ")
+}
+
+/// What must be kept: `signature` in `era`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Goal {
+    pub era: Era,
+    pub signature: String,
+}
+
+impl Goal {
+    pub fn holds(&self, sc: &Scenario) -> bool {
+        check_quiet(self.era, &sc.boot_input())
+            .is_ok_and(|(_, c)| c.signatures().contains(&self.signature))
+    }
+}
+
+/// A scenario taken apart for editing.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Parts {
+    sc: Scenario,
+    ranges: Vec<MemRange>,
+    rest: Vec<String>,
+    structured: bool,
+}
+
+impl Parts {
+    fn of(sc: &Scenario) -> Parts {
+        match split_cmdline(&sc.cmdline) {
+            Some((ranges, rest)) => Parts {
+                sc: sc.clone(),
+                ranges,
+                rest,
+                structured: true,
+            },
+            None => Parts {
+                sc: sc.clone(),
+                ranges: Vec::new(),
+                rest: Vec::new(),
+                structured: false,
+            },
+        }
+    }
+
+    fn scenario(&self) -> Scenario {
+        let mut sc = self.sc.clone();
+        if self.structured {
+            sc.cmdline = join_cmdline(&self.ranges, &self.rest);
+        }
+        sc
+    }
+
+    /// Every value that marks a boundary, as (kind, index) handles.
+    fn values(&self) -> Vec<u64> {
+        let mut v = Vec::new();
+        for d in &self.sc.map {
+            v.push(d.phys_addr);
+            v.push(d.end_exclusive());
+        }
+        for r in &self.ranges {
+            v.push(r.start);
+            v.push(r.end.wrapping_add(1));
+        }
+        for &(a, s) in &self.sc.reservations {
+            v.push(a);
+            v.push(a.wrapping_add(s));
+        }
+        v
+    }
+
+    /// Applies `f` to every boundary value; `None` if that would empty a
+    /// descriptor, range or reservation that was not empty (dropping is a
+    /// step of its own; emptying one makes another bug, not a smaller one).
+    fn remap(&self, f: impl Fn(u64) -> u64) -> Option<Parts> {
+        let mut p = self.clone();
+        for d in &mut p.sc.map {
+            let (s, e) = (f(d.phys_addr), f(d.end_exclusive()));
+            let pages = e.wrapping_sub(s) / EFI_PAGE_SIZE;
+            if pages == 0 && d.num_pages != 0 {
+                return None;
+            }
+            d.phys_addr = s;
+            d.num_pages = pages;
+        }
+        for r in &mut p.ranges {
+            let (s, e) = (f(r.start), f(r.end.wrapping_add(1)));
+            if s == e && r.start != r.end.wrapping_add(1) {
+                return None;
+            }
+            *r = MemRange::new(s, e.wrapping_sub(1), r.attribute);
+        }
+        for res in &mut p.sc.reservations {
+            let (a, e) = (f(res.0), f(res.0.wrapping_add(res.1)));
+            if a == e && res.1 != 0 {
+                return None;
+            }
+            *res = (a, e.wrapping_sub(a));
+        }
+        Some(p)
+    }
+
+    /// How big the scenario is, most important first; every accepted step
+    /// makes it smaller, so minimization ends. Types rank Conventional,
+    /// then BootServicesData, then the rest.
+    fn measure(&self) -> [u64; 10] {
+        let rank = |t: u32| match t {
+            crate::desc::ty::CONVENTIONAL_MEMORY => 0,
+            crate::desc::ty::BOOT_SERVICES_DATA => 1,
+            _ => 2,
+        };
+        let values = self.values();
+        let attrs = self
+            .sc
+            .map
+            .iter()
+            .map(|d| d.attribute)
+            .chain(self.ranges.iter().map(|r| r.attribute));
+        [
+            (self.sc.map.len() + self.ranges.len()) as u64,
+            self.sc.reservations.len() as u64,
+            self.sc.later.len() as u64,
+            (self.rest.len() + usize::from(!self.structured) * self.sc.cmdline.len()) as u64,
+            values.iter().copied().max().unwrap_or(0),
+            values.iter().fold(0u64, |a, &v| a.saturating_add(v)),
+            attrs.map(|a| u64::from(a.count_ones())).sum(),
+            self.sc.map.iter().map(|d| rank(d.ty)).sum(),
+            self.sc
+                .map
+                .iter()
+                .filter(|d| d.virt_addr != 0 || d.pad != 0)
+                .count() as u64,
+            u64::from(self.sc.desc_size != DEFAULT_DESC_SIZE)
+                + u64::from(self.sc.fill != Fill::Stale),
+        ]
+    }
+
+    /// Adds the result of `f` to `out` if it changes anything.
+    fn step(&self, out: &mut Vec<Parts>, f: impl Fn(&mut Parts)) {
+        let mut p = self.clone();
+        f(&mut p);
+        if &p != self {
+            out.push(p);
+        }
+    }
+
+    /// The candidates one step away, smallest change first.
+    fn candidates(&self) -> Vec<Parts> {
+        let mut out = Vec::new();
+        self.step(&mut out, |p| p.sc.later.clear());
+        for i in 0..self.sc.reservations.len() {
+            self.step(&mut out, |p| {
+                p.sc.reservations.remove(i);
+            });
+        }
+        for i in 0..self.ranges.len() {
+            self.step(&mut out, |p| {
+                p.ranges.remove(i);
+            });
+        }
+        for i in 0..self.sc.map.len() {
+            self.step(&mut out, |p| {
+                p.sc.map.remove(i);
+            });
+        }
+        for i in 0..self.rest.len() {
+            self.step(&mut out, |p| {
+                p.rest.remove(i);
+            });
+        }
+        if !self.structured && !self.sc.cmdline.is_empty() {
+            self.step(&mut out, |p| p.sc.cmdline.clear());
+        }
+        for i in 0..self.sc.map.len().saturating_sub(1) {
+            self.step(&mut out, |p| {
+                let (a, b) = (p.sc.map[i], p.sc.map[i + 1]);
+                let (s, e) = (
+                    a.phys_addr.min(b.phys_addr),
+                    a.end_exclusive().max(b.end_exclusive()),
+                );
+                p.sc.map[i].phys_addr = s;
+                p.sc.map[i].num_pages = e.wrapping_sub(s) / EFI_PAGE_SIZE;
+                p.sc.map.remove(i + 1);
+            });
+        }
+        let values = self.values();
+        if values.iter().all(|v| v % EFI_PAGE_SIZE == 0) {
+            // Compress: the k-th distinct boundary goes to page k.
+            let mut distinct = values.clone();
+            distinct.sort_unstable();
+            distinct.dedup();
+            let compressed = self.remap(|v| {
+                let k = distinct.binary_search(&v).unwrap_or(0) as u64;
+                k.wrapping_mul(EFI_PAGE_SIZE)
+            });
+            out.extend(compressed.filter(|c| c != self));
+            // Each boundary, and everything above it, one page down.
+            for &b in &distinct {
+                if b >= EFI_PAGE_SIZE {
+                    let shifted = self.remap(|v| if v >= b { v - EFI_PAGE_SIZE } else { v });
+                    out.extend(shifted.filter(|c| c != self));
+                }
+            }
+        } else {
+            let aligned = self.remap(|v| v & !(EFI_PAGE_SIZE - 1));
+            out.extend(aligned.filter(|c| c != self));
+        }
+        for i in 0..self.sc.map.len() {
+            for t in [
+                crate::desc::ty::CONVENTIONAL_MEMORY,
+                crate::desc::ty::BOOT_SERVICES_DATA,
+            ] {
+                self.step(&mut out, |p| p.sc.map[i].ty = t);
+            }
+            self.step(&mut out, |p| {
+                p.sc.map[i].virt_addr = 0;
+                p.sc.map[i].pad = 0;
+            });
+            for bit in 0..64 {
+                self.step(&mut out, |p| p.sc.map[i].attribute &= !(1u64 << bit));
+            }
+        }
+        for i in 0..self.ranges.len() {
+            for bit in 0..64 {
+                self.step(&mut out, |p| p.ranges[i].attribute &= !(1u64 << bit));
+            }
+        }
+        self.step(&mut out, |p| p.sc.desc_size = DEFAULT_DESC_SIZE);
+        self.step(&mut out, |p| p.sc.fill = Fill::Stale);
+        out
+    }
+}
+
+/// Minimizes `sc` while `goal` holds, until no single step keeps it or the
+/// deadline passes. Returns `sc` unchanged if the goal does not hold on it.
+pub fn minimize(sc: &Scenario, goal: &Goal, deadline: Instant) -> Scenario {
+    if !goal.holds(sc) {
+        return sc.clone();
+    }
+    let mut cur = Parts::of(sc);
+    'improve: while Instant::now() < deadline {
+        let now = cur.measure();
+        for cand in cur.candidates() {
+            if Instant::now() >= deadline {
+                break 'improve;
+            }
+            if cand.measure() < now && goal.holds(&cand.scenario()) {
+                cur = cand;
+                continue 'improve;
+            }
+        }
+        break;
+    }
+    let mut out = cur.scenario();
+    out.eras = Era::ALL.to_vec();
+    out
+}
+
+/// Whether no single step of `sc` makes it smaller and keeps `goal`: the
+/// minimizer's fixpoint.
+pub fn is_locally_minimal(sc: &Scenario, goal: &Goal) -> bool {
+    let p = Parts::of(sc);
+    let now = p.measure();
+    p.candidates()
+        .iter()
+        .all(|c| c.measure() >= now || !goal.holds(&c.scenario()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn command_lines_split_and_join() {
+        let (r, rest) = split_cmdline("efi=debug efi_fake_mem=4G@9G:0x40000,4K@0:1 quiet").unwrap();
+        assert_eq!(
+            r,
+            vec![
+                MemRange::from_size(9 << 30, 4 << 30, 0x40000),
+                MemRange::from_size(0, 4096, 1)
+            ]
+        );
+        assert_eq!(rest, vec!["efi=debug".to_string(), "quiet".into()]);
+        assert_eq!(
+            join_cmdline(&r, &rest),
+            "efi_fake_mem=0x100000000@0x240000000:0x40000,0x1000@0x0:0x1 efi=debug quiet"
+        );
+        assert_eq!(split_cmdline("efi_fake_mem=4G@9G"), None);
+        assert_eq!(split_cmdline("efi_fake_mem=4G@9G:1,"), None);
+        assert_eq!(split_cmdline("efi_fake_mem"), None);
+    }
+}
