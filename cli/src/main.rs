@@ -2,11 +2,16 @@
 //! efimap-core; this file reads arguments, prints, and sets exit codes:
 //! 0 clean, 1 findings (or expectations not met), 2 bad input.
 
+mod hunt;
+
 use clap::{Parser, Subcommand};
 use efimap_core::codec::decode;
 use efimap_core::corpus::{self, InputFileError};
+use efimap_core::explore::{self as explorer, Bound};
 use efimap_core::findings::check;
+use efimap_core::minimize::{self as minimizer, Goal};
 use efimap_core::report::scenario_report;
+use efimap_core::scenario::Scenario;
 use efimap_core::Era;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -24,6 +29,60 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// The main job: an exhaustive small-scope search, then a random
+    /// structure-aware one, for a time budget; each new finding signature is
+    /// minimized and written as a scenario file.
+    Hunt {
+        /// Seconds to hunt for, minimization included.
+        #[arg(long, default_value_t = 30)]
+        budget: u64,
+        /// The random search's seed (default: from the clock; printed).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Eras to hunt in (comma-separated; default all).
+        #[arg(long, value_delimiter = ',')]
+        eras: Vec<Era>,
+        /// Where the reproducers go.
+        #[arg(short, long, default_value = "found")]
+        out: PathBuf,
+        /// The exhaustive phase's bound: descriptors, ranges, pages.
+        #[arg(long, default_value_t = 1)]
+        descs: usize,
+        #[arg(long, default_value_t = 2)]
+        ranges: usize,
+        #[arg(long, default_value_t = 4)]
+        pages: u64,
+    },
+    /// Check every scenario inside a bound; report how many and the smallest
+    /// example of every signature (the proven minimum within the bound).
+    Explore {
+        #[arg(long, default_value_t = 2)]
+        descs: usize,
+        #[arg(long, default_value_t = 2)]
+        ranges: usize,
+        #[arg(long, default_value_t = 6)]
+        pages: u64,
+        /// Leave out the reservation.
+        #[arg(long)]
+        no_reserve: bool,
+        #[arg(long, value_delimiter = ',')]
+        eras: Vec<Era>,
+    },
+    /// Shrink a scenario (or a fuzz artifact) while one era still shows one
+    /// signature; deterministic, time-bounded, locally minimal.
+    Minimize {
+        input: PathBuf,
+        #[arg(short, long)]
+        output: PathBuf,
+        /// The era to keep the signature in (default: the first that shows one).
+        #[arg(long)]
+        era: Option<Era>,
+        /// The signature to keep (default: that era's first).
+        #[arg(long)]
+        signature: Option<String>,
+        #[arg(long, default_value_t = 30)]
+        seconds: u64,
+    },
     /// Run one scenario in each of its eras: map before and after, picture,
     /// events, faults, findings. Exit 1 if there are findings.
     Run {
@@ -71,6 +130,48 @@ impl From<InputFileError> for Failure {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
+        Command::Hunt {
+            budget,
+            seed,
+            eras,
+            out,
+            descs,
+            ranges,
+            pages,
+        } => hunt::run(
+            budget,
+            seed,
+            eras,
+            &out,
+            Bound {
+                descs,
+                ranges,
+                pages,
+                reserve: true,
+            },
+        ),
+        Command::Explore {
+            descs,
+            ranges,
+            pages,
+            no_reserve,
+            eras,
+        } => explore(
+            Bound {
+                descs,
+                ranges,
+                pages,
+                reserve: !no_reserve,
+            },
+            &eras,
+        ),
+        Command::Minimize {
+            input,
+            output,
+            era,
+            signature,
+            seconds,
+        } => minimize(&input, &output, era, signature, seconds),
         Command::Run { file, eras } => run(&file, &eras),
         Command::Show { artifact, output } => show(&artifact, output.as_deref()),
         Command::Replay { dir } => replay(&dir),
@@ -178,5 +279,117 @@ fn replay(dir: &Path) -> Result<(), Failure> {
 fn seeds(corpus_dir: &Path, output: &Path) -> Result<(), Failure> {
     let n = corpus::write_seeds(corpus_dir, output).map_err(|e| Failure::Input(e.to_string()))?;
     println!("wrote {n} seed inputs under {}", output.display());
+    Ok(())
+}
+
+fn explore(bound: Bound, eras: &[Era]) -> Result<(), Failure> {
+    let eras = if eras.is_empty() {
+        Era::ALL.to_vec()
+    } else {
+        eras.to_vec()
+    };
+    let total = explorer::count(&bound);
+    let bar = hunt::bar(total, "exploring");
+    let found = explorer::explore(&bound, &eras, |checked, _| {
+        bar.set_position(checked);
+        true
+    });
+    bar.finish_and_clear();
+    println!(
+        "checked {} scenarios (descs <= {}, ranges <= {}, pages {}, reservation {})",
+        found.checked,
+        bound.descs,
+        bound.ranges,
+        bound.pages,
+        if bound.reserve { "optional" } else { "none" }
+    );
+    for (sig, ex) in &found.minimum {
+        let (dr, res) = explorer::size(&ex.scenario);
+        let eras: Vec<&str> = ex.eras.iter().map(|e| e.name()).collect();
+        println!();
+        println!(
+            "{sig}: smallest {dr} descriptors + ranges, {res} reservations, in {}",
+            eras.join(" ")
+        );
+        let mut sc = ex.scenario.clone();
+        sc.header.clear();
+        for line in sc
+            .to_text()
+            .lines()
+            .filter(|l| !l.starts_with("eras") && !l.starts_with("desc_size"))
+        {
+            println!("    {line}");
+        }
+    }
+    Ok(())
+}
+
+/// A scenario file, or else a fuzz artifact.
+fn load_any(path: &Path) -> Result<Scenario, Failure> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| Failure::Input(format!("{}: cannot read: {e}", path.display())))?;
+    match std::str::from_utf8(&bytes) {
+        Ok(text) if text.lines().any(|l| l.trim() == "map") => Ok(corpus::load(path)?),
+        _ => Ok(decode(&bytes)),
+    }
+}
+
+fn minimize(
+    input: &Path,
+    output: &Path,
+    era: Option<Era>,
+    signature: Option<String>,
+    seconds: u64,
+) -> Result<(), Failure> {
+    let sc = load_any(input)?;
+    let bi = sc.boot_input();
+    let candidates: Vec<Era> = era.map_or_else(|| Era::ALL.to_vec(), |e| vec![e]);
+    let mut goal = None;
+    for e in candidates {
+        let Ok((_, c)) = check(e, &bi) else { continue };
+        let sigs = c.signatures();
+        let pick = match &signature {
+            Some(s) => sigs.contains(s).then(|| s.clone()),
+            None => sigs.into_iter().next(),
+        };
+        if let Some(s) = pick {
+            goal = Some(Goal {
+                era: e,
+                signature: s,
+            });
+            break;
+        }
+    }
+    let Some(goal) = goal else {
+        return Err(Failure::Input(format!(
+            "{}: no era shows {}",
+            input.display(),
+            signature.as_deref().unwrap_or("any finding")
+        )));
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    let mut m = minimizer::minimize(&sc, &goal, deadline);
+    let (before, after) = (explorer::size(&sc), explorer::size(&m));
+    m.header = vec![format!(
+        "{} in {}: minimized from {} to {} descriptors + ranges{}.",
+        goal.signature,
+        goal.era,
+        before.0,
+        after.0,
+        if minimizer::is_locally_minimal(&m, &goal) {
+            ", locally minimal"
+        } else {
+            " (stopped at the time limit)"
+        }
+    )];
+    m.header.extend(corpus::expect_lines(&m));
+    write_out(output, m.to_text().as_bytes())?;
+    println!(
+        "{}: {} kept, {} -> {} descriptors + ranges",
+        output.display(),
+        goal.signature,
+        before.0,
+        after.0
+    );
     Ok(())
 }

@@ -21,7 +21,7 @@
 
 use crate::desc::{attr, ty, MemRange, MemoryDesc, EFI_PAGE_SIZE};
 use crate::era::Era;
-use crate::findings::check_quiet;
+use crate::findings::{check_quiet, Class};
 use crate::mem::Fill;
 use crate::scenario::Scenario;
 use std::collections::{BTreeMap, BTreeSet};
@@ -162,6 +162,21 @@ fn reservations(map: &[MemoryDesc], bound: &Bound) -> Vec<Option<(u64, u64)>> {
     v
 }
 
+/// Calls `f` with every scenario inside `bound`, in a fixed order, until
+/// it returns false.
+pub fn for_each_scenario(bound: &Bound, mut f: impl FnMut(Scenario) -> bool) {
+    let rls = range_lists(bound.ranges, bound.pages);
+    for map in maps(bound.descs, bound.pages) {
+        for res in reservations(&map, bound) {
+            for rl in &rls {
+                if !f(scenario(&map, rl, res)) {
+                    return;
+                }
+            }
+        }
+    }
+}
+
 /// Checks every scenario inside `bound` in each of `eras`. `progress` is
 /// called now and then with (checked, total); returning false stops early.
 pub fn explore(
@@ -170,62 +185,43 @@ pub fn explore(
     mut progress: impl FnMut(u64, u64) -> bool,
 ) -> Explored {
     let total = count(bound);
-    let rls = range_lists(bound.ranges, bound.pages);
     let mut found = Explored::default();
-    'all: for map in maps(bound.descs, bound.pages) {
-        for res in reservations(&map, bound) {
-            for rl in &rls {
-                let sc = scenario(&map, rl, res);
-                let input = sc.boot_input();
-                found.checked += 1;
-                for &era in eras {
-                    let Ok((_, c)) = check_quiet(era, &input) else {
-                        continue;
-                    };
-                    let judged = c.domain.is_ok();
-                    for f in &c.findings {
-                        if !judged
-                            && !matches!(
-                                f.class,
-                                crate::findings::Class::Overrun
-                                    | crate::findings::Class::UseAfterFree
-                            )
-                        {
-                            continue;
-                        }
-                        let sig = f.signature();
-                        let better = |e: &Example| size(&sc) < size(&e.scenario);
-                        match found.minimum.get_mut(&sig) {
-                            Some(e) if e.scenario == sc => {
-                                e.eras.insert(era);
-                            }
-                            Some(e) if better(e) => {
-                                *e = Example {
-                                    scenario: sc.clone(),
-                                    eras: [era].into(),
-                                    after: found.checked,
-                                }
-                            }
-                            Some(_) => {}
-                            None => {
-                                found.minimum.insert(
-                                    sig,
-                                    Example {
-                                        scenario: sc.clone(),
-                                        eras: [era].into(),
-                                        after: found.checked,
-                                    },
-                                );
-                            }
-                        }
-                    }
+    for_each_scenario(bound, |sc| {
+        let input = sc.boot_input();
+        found.checked += 1;
+        for &era in eras {
+            let Ok((_, c)) = check_quiet(era, &input) else {
+                continue;
+            };
+            let judged = c.domain.is_ok();
+            for f in &c.findings {
+                if !judged
+                    && !matches!(
+                        f.class,
+                        Class::Overrun | Class::UseAfterFree | Class::BadFree
+                    )
+                {
+                    continue;
                 }
-                if found.checked % 1024 == 0 && !progress(found.checked, total) {
-                    break 'all;
+                let example = || Example {
+                    scenario: sc.clone(),
+                    eras: [era].into(),
+                    after: found.checked,
+                };
+                match found.minimum.get_mut(&f.signature()) {
+                    Some(e) if e.scenario == sc => {
+                        e.eras.insert(era);
+                    }
+                    Some(e) if size(&sc) < size(&e.scenario) => *e = example(),
+                    Some(_) => {}
+                    None => {
+                        found.minimum.insert(f.signature(), example());
+                    }
                 }
             }
         }
-    }
+        found.checked % 1024 != 0 || progress(found.checked, total)
+    });
     progress(found.checked, total);
     found
 }

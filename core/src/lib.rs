@@ -25,6 +25,7 @@ pub mod explore;
 pub mod fake_mem;
 pub mod findings;
 pub mod fuzzing;
+pub mod hunt;
 pub mod kernel;
 pub mod mem;
 pub mod memmap;
