@@ -155,23 +155,22 @@ pub fn hunt(cfg: &HuntConfig, mut progress: impl FnMut(Progress) -> bool) -> Vec
                 after: u64| {
         for &era in &cfg.eras {
             for sig in counted(era, sc) {
-                let key = (sig.clone(), Group::of(era));
-                if !first.contains_key(&key) {
+                let group = Group::of(era);
+                if let std::collections::btree_map::Entry::Vacant(slot) =
+                    first.entry((sig.clone(), group))
+                {
+                    slot.insert(First {
+                        era,
+                        phase,
+                        at: start.elapsed(),
+                        after,
+                        example: sc.clone(),
+                    });
                     progress(Progress::Found {
                         signature: sig,
-                        group: key.1,
+                        group,
                         era,
                     });
-                    first.insert(
-                        key,
-                        First {
-                            era,
-                            phase,
-                            at: start.elapsed(),
-                            after,
-                            example: sc.clone(),
-                        },
-                    );
                 }
             }
         }
