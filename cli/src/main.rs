@@ -104,6 +104,31 @@ enum Command {
         #[arg(default_value = "corpus")]
         dir: PathBuf,
     },
+    /// Read the EFI memory map from a boot log (any format the kernel has
+    /// printed) and make a scenario.
+    ImportDmesg {
+        log: PathBuf,
+        /// The kernel command line to go with it, e.g. "efi_fake_mem=...".
+        #[arg(long)]
+        cmdline: Option<String>,
+        /// An efi_mem_reserve(ADDR, SIZE) call; repeatable.
+        #[arg(long, value_parser = parse_reserve)]
+        reserve: Vec<(u64, u64)>,
+        /// The firmware's descriptor stride (a log does not show it).
+        #[arg(long, default_value_t = 48)]
+        desc_size: u64,
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Print a scenario as an efi_fake_mem= line, as dmesg maps before and
+    /// after per era, as a KUnit test case, or as a mailing-list report.
+    Export {
+        file: PathBuf,
+        #[arg(long = "as", value_enum)]
+        form: Form,
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
     /// Turn a corpus folder into cargo-fuzz seed inputs, one folder per target.
     Seeds {
         #[arg(default_value = "corpus")]
@@ -111,6 +136,25 @@ enum Command {
         #[arg(short, long, default_value = "fuzz/corpus")]
         output: PathBuf,
     },
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Form {
+    Cmdline,
+    Dmesg,
+    Kunit,
+    Report,
+}
+
+/// `ADDR,SIZE`, each hex (0x...) or decimal.
+fn parse_reserve(s: &str) -> Result<(u64, u64), String> {
+    let (a, z) = s.split_once(',').ok_or("expected ADDR,SIZE")?;
+    let num = |x: &str, what: &str| {
+        efimap_core::scenario::number(x.trim()).ok_or(format!(
+            "expected {what} as a number (0x... or decimal), found `{x}`"
+        ))
+    };
+    Ok((num(a, "ADDR")?, num(z, "SIZE")?))
 }
 
 /// How a command ended badly.
@@ -176,6 +220,14 @@ fn main() -> ExitCode {
         Command::Show { artifact, output } => show(&artifact, output.as_deref()),
         Command::Replay { dir } => replay(&dir),
         Command::Seeds { corpus, output } => seeds(&corpus, &output),
+        Command::ImportDmesg {
+            log,
+            cmdline,
+            reserve,
+            desc_size,
+            output,
+        } => import_dmesg(&log, cmdline, reserve, desc_size, output.as_deref()),
+        Command::Export { file, form, output } => export(&file, form, output.as_deref()),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -392,4 +444,75 @@ fn minimize(
         after.0
     );
     Ok(())
+}
+
+/// Prints `text`, or writes it to `output` whole.
+fn emit(text: &str, output: Option<&Path>) -> Result<(), Failure> {
+    match output {
+        Some(path) => write_out(path, text.as_bytes()),
+        None => {
+            print!("{text}");
+            Ok(())
+        }
+    }
+}
+
+fn import_dmesg(
+    log: &Path,
+    cmdline: Option<String>,
+    reserve: Vec<(u64, u64)>,
+    desc_size: u64,
+    output: Option<&Path>,
+) -> Result<(), Failure> {
+    let bytes = std::fs::read(log)
+        .map_err(|e| Failure::Input(format!("{}: cannot read: {e}", log.display())))?;
+    let text = String::from_utf8_lossy(&bytes);
+    let m = efimap_core::dmesg::import(&text).map_err(|e| {
+        if e.line == 0 {
+            Failure::Input(format!("{}: expected {}", log.display(), e.expected))
+        } else {
+            Failure::Input(format!(
+                "{}:{}:{}: expected {}",
+                log.display(),
+                e.line,
+                e.col,
+                e.expected
+            ))
+        }
+    })?;
+    let name = log
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let sc = Scenario {
+        header: vec![format!(
+            "imported from {name}, lines {}-{} ({}): {} descriptors",
+            m.lines.0,
+            m.lines.1,
+            m.form,
+            m.descs.len()
+        )],
+        desc_size,
+        map: m.descs,
+        cmdline: cmdline.unwrap_or_default(),
+        reservations: reserve,
+        ..Scenario::default()
+    };
+    // The scenario's own checks (stride, command line, bounds).
+    let text = sc.to_text();
+    Scenario::parse(&text).map_err(|e| Failure::Input(format!("the imported scenario: {e}")))?;
+    emit(&text, output)
+}
+
+fn export(file: &Path, form: Form, output: Option<&Path>) -> Result<(), Failure> {
+    let sc = corpus::load(file)?;
+    let name = file
+        .file_stem()
+        .map_or_else(|| "case".to_string(), |n| n.to_string_lossy().into_owned());
+    let text = match form {
+        Form::Cmdline => efimap_core::export::cmdline(&sc),
+        Form::Dmesg => efimap_core::export::dmesg(&sc),
+        Form::Kunit => efimap_core::export::kunit(&sc, &name),
+        Form::Report => efimap_core::export::report(&sc, &name),
+    };
+    emit(&text, output)
 }

@@ -1,8 +1,15 @@
-//! Reading the map back from the lines `efi_print_memmap` prints:
-//! `efi: mem05: [Conventional Memory|   |  |SP|...|UC] range=[0x...-0x...] (300MB)`
-//! in every era's format (19- or 12-wide names, 12 to 15 attribute
-//! columns, the `attr=0x...` and `type=N` fallbacks), with or without a
-//! `[ seconds.micros]` timestamp.
+//! Reading a map back from what kernels printed:
+//! - x86 `efi_print_memmap`: `efi: mem05: [Conventional Memory|   |..|UC]
+//!   range=[0x...-0x...] (300MB)`, with 19- or 12-wide names, 12 to 15
+//!   attribute columns (9 in v3.x), the `attr=0x...` and `type=N` fallbacks, and the
+//!   older `...-0x...)` form whose end is exclusive;
+//! - the oldest x86 form, `efi: mem00: type=7, attr=0xf,
+//!   range=[0x...-0x...) (0MB)` (also `EFI:`), end exclusive;
+//! - arm64's `efi:   0x...-0x... [Conventional|..]` lines under
+//!   "Processing EFI memory map:", end inclusive (older kernels added `*`).
+//!
+//! Any prefix before the `efi:` is ignored: a `[ seconds]` timestamp, a
+//! syslog or journal prefix, a `<6>` level.
 
 use crate::desc::{attr, MemoryDesc, EFI_PAGE_SHIFT};
 use crate::print::{ATTR_HOT_PLUGGABLE, LONG_NAMES, SHORT_NAMES};
@@ -90,26 +97,22 @@ impl<'a> Cur<'a> {
     }
 }
 
-/// Whether `line` looks like an `efi_print_memmap` line (after any prefix).
+/// Whether `line` holds an x86 `efi: memNN:` line (after any prefix).
 pub fn is_memmap_line(line: &str) -> bool {
     memmap_start(line).is_some()
 }
 
-/// Where the `efi: mem` part starts, after an optional timestamp.
+/// Where the `efi: mem` (or `EFI: mem`) part starts.
 fn memmap_start(line: &str) -> Option<usize> {
-    let mut at = 0;
-    let t = line.trim_start();
-    at += line.len() - t.len();
-    let mut rest = t;
-    if rest.starts_with('[') {
-        let close = rest.find(']')?;
-        at += close + 1;
-        rest = &rest[close + 1..];
-        let t = rest.trim_start();
-        at += rest.len() - t.len();
-        rest = t;
-    }
-    rest.starts_with("efi: mem").then_some(at)
+    line.find("efi: mem").or_else(|| line.find("EFI: mem"))
+}
+
+/// Where an arm64 `efi:   0x...-0x... [` line starts.
+fn arm64_start(line: &str) -> Option<usize> {
+    let at = line.find("efi:")?;
+    let rest = &line[at + 4..];
+    let t = rest.trim_start_matches(' ');
+    (t.len() < rest.len() && t.starts_with("0x") && t.contains("-0x")).then_some(at)
 }
 
 /// Parses one `efi: memNN:` line into a descriptor. The pages come from
@@ -122,12 +125,25 @@ pub fn parse_memmap_line(line: &str) -> Result<MemoryDesc, LineError> {
             expected: "an `efi: memNN:` line, optionally after a `[ seconds]` timestamp".into(),
         });
     };
-    let mut c = Cur { s: line, at: start };
-    c.eat("efi: mem")?;
+    let mut c = Cur {
+        s: line,
+        at: start + 8,
+    };
     if c.take_while(|ch| ch.is_ascii_digit()).is_empty() {
         return c.err("the descriptor index");
     }
+    if c.rest().starts_with(": type=") {
+        return parse_old(c);
+    }
     c.eat(": [")?;
+    let (ty, attribute) = type_and_attributes(&mut c)?;
+    c.eat(" ")?;
+    let pages = range_and_size(&mut c)?;
+    Ok(MemoryDesc::new(ty, pages.0, pages.1, attribute))
+}
+
+/// After the `[`: the type field and the attribute columns up to `]`.
+fn type_and_attributes(c: &mut Cur) -> Result<(u32, u64), LineError> {
     let ty_col = c.at;
     let field = c.take_while(|ch| ch != '|' && ch != ']');
     let ty = if let Some(n) = field.strip_prefix("type=") {
@@ -173,16 +189,27 @@ pub fn parse_memmap_line(line: &str) -> Result<MemoryDesc, LineError> {
         }
         columns += 1;
     }
-    if columns != usize::MAX && !(12..=15).contains(&columns) {
-        return c.err("12 to 15 attribute columns before `]`");
+    // 9 columns in v3.x (RUN XP RP WP UCE WB WT WC UC), 12 from MR, NV and
+    // RO, 13 with SP, 14 with CC, 15 with HP.
+    if columns != usize::MAX && !(9..=15).contains(&columns) {
+        return c.err("9 to 15 attribute columns before `]`");
     }
-    c.eat(" range=[0x")?;
+    Ok((ty, attribute))
+}
+
+/// `range=[0x...-0x...] (NMB)` (inclusive end) or `...)` (exclusive end),
+/// to the end of the line: the start and the page count, wrapping as the
+/// kernel's end did (so the empty entry reads back with 0 pages).
+fn range_and_size(c: &mut Cur) -> Result<(u64, u64), LineError> {
+    c.eat("range=[0x")?;
     let phys = c.hex("the start address in hex")?;
     c.eat("-0x")?;
     let end = c.hex("the end address in hex")?;
-    if !(c.rest().starts_with(']') || c.rest().starts_with(')')) {
-        return c.err("`]` or `)`");
-    }
+    let inclusive = match c.rest().chars().next() {
+        Some(']') => true,
+        Some(')') => false,
+        _ => return c.err("`]` or `)`"),
+    };
     c.at += 1;
     c.eat(" (")?;
     if c.take_while(|ch| ch.is_ascii_digit()).is_empty() {
@@ -192,8 +219,149 @@ pub fn parse_memmap_line(line: &str) -> Result<MemoryDesc, LineError> {
     if !c.rest().trim().is_empty() {
         return c.err("the end of the line");
     }
+    let len = end.wrapping_sub(phys).wrapping_add(u64::from(inclusive));
+    Ok((phys, len >> EFI_PAGE_SHIFT))
+}
+
+/// The oldest form: `type=7, attr=0xf, range=[0x...-0x...) (0MB)`.
+fn parse_old(mut c: Cur) -> Result<MemoryDesc, LineError> {
+    c.eat(": type=")?;
+    let col = c.at;
+    let ty = c
+        .take_while(|ch| ch.is_ascii_digit())
+        .parse::<u32>()
+        .or_else(|_| {
+            c.at = col;
+            c.err("a decimal type number")
+        })?;
+    c.eat(", attr=0x")?;
+    let attribute = c.hex("the attribute in hex")?;
+    c.eat(", ")?;
+    let (phys, pages) = range_and_size(&mut c)?;
+    Ok(MemoryDesc::new(ty, phys, pages, attribute))
+}
+
+/// One arm64 line: `efi:   0x000040000000-0x000047dfcfff [Conventional|...]`,
+/// end inclusive, an optional `*` after it.
+pub fn parse_arm64_line(line: &str) -> Result<MemoryDesc, LineError> {
+    let Some(start) = arm64_start(line) else {
+        return Err(LineError {
+            col: 0,
+            expected: "an arm64 `efi:   0x...-0x... [...]` line".into(),
+        });
+    };
+    let mut c = Cur {
+        s: line,
+        at: start + 4,
+    };
+    c.take_while(|ch| ch == ' ');
+    c.eat("0x")?;
+    let phys = c.hex("the start address in hex")?;
+    c.eat("-0x")?;
+    let end = c.hex("the end address in hex")?;
+    c.eat(" [")?;
+    let (ty, attribute) = type_and_attributes(&mut c)?;
+    let rest = c.rest().trim();
+    if !(rest.is_empty() || rest == "*") {
+        return c.err("the end of the line");
+    }
     let pages = end.wrapping_sub(phys).wrapping_add(1) >> EFI_PAGE_SHIFT;
     Ok(MemoryDesc::new(ty, phys, pages, attribute))
+}
+
+/// A map read from a log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Imported {
+    pub descs: Vec<MemoryDesc>,
+    /// Which form it was printed in.
+    pub form: &'static str,
+    /// 1-based lines the map came from.
+    pub lines: (usize, usize),
+}
+
+/// A log that could not be read: 1-based line and column (0 when it
+/// concerns the whole log) and what was expected.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImportError {
+    pub line: usize,
+    pub col: usize,
+    pub expected: String,
+}
+
+/// Reads the first EFI memory map a boot log prints: the x86 `memNN` lines
+/// from `mem00` on while their numbers follow each other, or arm64's lines
+/// after "Processing EFI memory map:". Other lines are skipped; a line
+/// that starts like a map line but does not parse is an error.
+pub fn import(text: &str) -> Result<Imported, ImportError> {
+    let mut descs = Vec::new();
+    let mut form = "";
+    let mut first = 0;
+    let mut last = 0;
+    let mut next_index = 0u64;
+    let mut arm64 = false;
+    for (n, line) in text.lines().enumerate() {
+        let n = n + 1;
+        let err = |e: LineError| ImportError {
+            line: n,
+            col: e.col + 1,
+            expected: e.expected,
+        };
+        if line.contains("Processing EFI memory map:") && descs.is_empty() {
+            arm64 = true;
+            continue;
+        }
+        if let Some(at) = memmap_start(line) {
+            let index: u64 = line[at + 8..]
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .collect::<String>()
+                .parse()
+                .unwrap_or(u64::MAX);
+            if !descs.is_empty() && index != next_index {
+                break; // the next map printed, or the end of this one
+            }
+            if descs.is_empty() && index != 0 {
+                continue;
+            }
+            let d = parse_memmap_line(line).map_err(err)?;
+            form = if line[at..].contains(": type=") {
+                "x86 type=/attr= (before v4.1)"
+            } else if line.contains("MB)") && line[..line.rfind(" (").unwrap_or(0)].ends_with(')') {
+                "x86 bracketed, exclusive end"
+            } else {
+                "x86 bracketed"
+            };
+            if descs.is_empty() {
+                first = n;
+            }
+            descs.push(d);
+            last = n;
+            next_index = index + 1;
+        } else if arm64 && arm64_start(line).is_some() {
+            descs.push(parse_arm64_line(line).map_err(err)?);
+            form = "arm64";
+            if first == 0 {
+                first = n;
+            }
+            last = n;
+        } else if !descs.is_empty() {
+            break;
+        }
+    }
+    if descs.is_empty() {
+        return Err(ImportError {
+            line: 0,
+            col: 0,
+            expected: "an EFI memory map: x86 `efi: mem00: [...] range=[...] (NMB)` lines (boot with efi=debug) \
+                       or arm64 `efi:   0x...-0x... [...]` lines after \"Processing EFI memory map:\""
+                .into(),
+        });
+    }
+    Ok(Imported {
+        descs,
+        form,
+        lines: (first, last),
+    })
 }
 
 #[cfg(test)]
@@ -228,8 +396,12 @@ mod tests {
 
     #[test]
     fn old_closing_paren_and_errors() {
-        let old = "efi: mem00: [Conventional Memory|   |  |  |  |  |  |  |   |WB|WT|WC|UC] range=[0x0000000000000000-0x000000000009ffff) (0MB)";
-        assert_eq!(parse_memmap_line(old).unwrap().num_pages, 0xa0);
+        let old = "efi: mem00: [Conventional Memory|   |  |  |  |  |  |  |   |WB|WT|WC|UC] range=[0x0000000000000000-0x00000000000a0000) (0MB)";
+        assert_eq!(
+            parse_memmap_line(old).unwrap().num_pages,
+            0xa0,
+            "`)`: the end is exclusive"
+        );
         let bad = "efi: mem00: [Conventional Memory|   |  |XX|  |  |  |  |   |WB|WT|WC|UC] range=[0x0-0xfff] (0MB)";
         let e = parse_memmap_line(bad).unwrap_err();
         assert_eq!(e.col, bad.find("XX").unwrap());

@@ -22,6 +22,7 @@ pub mod dmesg;
 pub mod efi;
 pub mod era;
 pub mod explore;
+pub mod export;
 pub mod fake_mem;
 pub mod findings;
 pub mod fuzzing;

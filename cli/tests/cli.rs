@@ -1,0 +1,184 @@
+//! The efimap command as a user meets it: exit codes, errors that name
+//! file:line:column, nothing written on bad input, and the dmesg round trip.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn efimap(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_efimap"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("efimap-cli-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn corpus(file: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../corpus")
+        .join(file)
+        .display()
+        .to_string()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+const BAD: &str = "# a case\nmap\n  Conventional 0x1000 0x1 0xf\nreserve 0x1000 zz\n";
+
+#[test]
+fn run_exits_1_on_findings_and_0_without() {
+    let o = efimap(&["run", &corpus("dave-young-two-inside-ranges.scn")]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("lost-attribute/efi_fake_memmap"));
+    let o = efimap(&[
+        "run",
+        "--eras",
+        "v5.6,v6.10",
+        &corpus("dave-young-two-inside-ranges.scn"),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+#[test]
+fn bad_scenarios_name_file_line_and_column_and_write_nothing() {
+    let d = scratch("bad");
+    let bad = d.join("bad.scn");
+    std::fs::write(&bad, BAD).unwrap();
+    let bad = bad.display().to_string();
+    let out = d.join("out.scn").display().to_string();
+    let want = format!("efimap: {bad}:4:16: expected a size, found `zz`");
+    for args in [
+        vec!["run", &bad],
+        vec!["minimize", &bad, "-o", &out],
+        vec!["export", &bad, "--as", "report", "-o", &out],
+    ] {
+        let o = efimap(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert_eq!(stderr(&o).trim(), want, "{args:?}");
+        assert!(!Path::new(&out).exists(), "{args:?} wrote {out}");
+    }
+    // A folder with a bad file: replay and seeds stop before writing anything.
+    let seeds = d.join("seeds");
+    for args in [
+        vec!["replay", d.to_str().unwrap()],
+        vec!["seeds", d.to_str().unwrap(), "-o", seeds.to_str().unwrap()],
+    ] {
+        let o = efimap(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(
+            stderr(&o).contains(":4:16: expected a size"),
+            "{args:?}: {}",
+            stderr(&o)
+        );
+    }
+    assert!(!seeds.exists());
+}
+
+#[test]
+fn bad_logs_and_arguments_exit_2() {
+    let d = scratch("logs");
+    let log = d.join("boot.log");
+    let line = "[    0.000000] efi: mem00: [Boot Data          |   |  |  |  |  |  |  |  |   |WB|WT|WC|UC] range=[0x00000000bea00000-0x00000000beafffff] (1MiB)";
+    std::fs::write(&log, format!("{line}\n")).unwrap();
+    let out = d.join("x.scn");
+    let o = efimap(&[
+        "import-dmesg",
+        log.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let col = line.find("MiB)").unwrap() + 1;
+    assert_eq!(
+        stderr(&o).trim(),
+        format!("efimap: {}:1:{col}: expected `MB)`", log.display())
+    );
+    assert!(!out.exists());
+    for args in [
+        vec!["hunt", "--eras", "v5.7"],
+        vec!["explore", "--pages", "many"],
+        vec!["show", "/nonexistent/artifact"],
+        vec!["export", &corpus("single-8g-sp-clean.scn"), "--as", "pdf"],
+        vec!["import-dmesg", log.to_str().unwrap(), "--reserve", "0x1000"],
+    ] {
+        let o = efimap(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+    }
+}
+
+#[test]
+fn a_v5_5_log_round_trips_through_import_and_export() {
+    let lines = [
+        "efi: mem00: [Boot Data          |   |  |  |  |  |  |  |  |   |WB|WT|WC|UC] range=[0x00000000bea00000-0x00000000beafffff] (1MB)",
+        "efi: mem01: [Conventional Memory|   |  |  |  |  |  |  |  |   |WB|WT|WC|UC] range=[0x0000000100000000-0x000000015dffffff] (1504MB)",
+        "efi: mem02: [Conventional Memory|   |  |SP|  |  |  |  |  |   |WB|WT|WC|UC] range=[0x000000015e000000-0x0000000170bfffff] (300MB)",
+        "efi: mem03: [Runtime Data       |RUN|  |  |  |  |  |  |  |   |WB|WT|WC|UC] range=[0x0000000170c00000-0x0000000170c00fff] (0MB)",
+    ];
+    let d = scratch("roundtrip");
+    let log = d.join("v5.5.log");
+    let text: String = lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| format!("[    0.{i:06}] {l}\n"))
+        .collect();
+    std::fs::write(&log, text).unwrap();
+    let scn = d.join("imported.scn");
+    let o = efimap(&[
+        "import-dmesg",
+        log.to_str().unwrap(),
+        "-o",
+        scn.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = efimap(&["export", scn.to_str().unwrap(), "--as", "dmesg"]);
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    let v55: Vec<&str> = out
+        .lines()
+        .skip_while(|l| *l != "# v5.5: before (the firmware's map)")
+        .skip(1)
+        .take_while(|l| !l.starts_with('#'))
+        .collect();
+    assert_eq!(v55, lines);
+}
+
+#[test]
+fn show_and_minimize_a_crash_artifact() {
+    let d = scratch("artifact");
+    let artifact = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../core/tests/data/boot_flow-v5.5-overrun.crash");
+    let scn = d.join("found.scn");
+    let o = efimap(&[
+        "show",
+        artifact.to_str().unwrap(),
+        "-o",
+        scn.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&scn).unwrap();
+    assert!(text.contains("# expect v5.5: ") && text.contains("overrun/efi_arch_mem_reserve"));
+    let min = d.join("min.scn");
+    let o = efimap(&[
+        "minimize",
+        artifact.to_str().unwrap(),
+        "-o",
+        min.to_str().unwrap(),
+        "--era",
+        "v5.5",
+        "--signature",
+        "overrun/efi_arch_mem_reserve",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&min).unwrap();
+    assert!(
+        text.starts_with("# overrun/efi_arch_mem_reserve in v5.5: minimized from"),
+        "{text}"
+    );
+    assert!(text.contains("locally minimal"), "{text}");
+}
