@@ -2,6 +2,7 @@
 //! efimap-core; this file reads arguments, prints, and sets exit codes:
 //! 0 clean, 1 findings (or expectations not met), 2 bad input.
 
+mod bench;
 mod hunt;
 
 use clap::{Parser, Subcommand};
@@ -129,6 +130,19 @@ enum Command {
         #[arg(short, long)]
         output: Option<PathBuf>,
     },
+    /// Measure: model throughput by map size, time to each seed bug, the
+    /// explorer's rate, the minimizer against the proven minimum, replay
+    /// time as the corpus grows. Prints the figures.
+    Bench {
+        /// Seconds per throughput figure.
+        #[arg(long, default_value_t = 1.0)]
+        seconds: f64,
+        /// Random-search seeds for the time-to-bug figure.
+        #[arg(long, default_value_t = 10)]
+        seeds: u64,
+        #[arg(long, default_value = "corpus")]
+        corpus: PathBuf,
+    },
     /// Turn a corpus folder into cargo-fuzz seed inputs, one folder per target.
     Seeds {
         #[arg(default_value = "corpus")]
@@ -228,6 +242,11 @@ fn main() -> ExitCode {
             output,
         } => import_dmesg(&log, cmdline, reserve, desc_size, output.as_deref()),
         Command::Export { file, form, output } => export(&file, form, output.as_deref()),
+        Command::Bench {
+            seconds,
+            seeds,
+            corpus,
+        } => bench::run(seconds, seeds, &corpus),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -247,6 +247,42 @@ pub fn descs_and_range(data: &[u8]) -> (Vec<MemoryDesc>, MemRange) {
     (map, range)
 }
 
+/// The naive baseline's decoding: raw bytes read as the scenario's fields
+/// (counts, then whole u32 and u64 values), with none of the codec's
+/// structure. Only for comparison with [`boot_flow`].
+pub fn naive_scenario(data: &[u8]) -> Scenario {
+    let mut b = data.iter().copied();
+    let mut byte = || b.next().unwrap_or(0);
+    let mut u64_ = || (0..8).fold(0u64, |v, i| v | u64::from(byte()) << (8 * i));
+    let n = usize::from(u64_() as u8 % 9);
+    let map = (0..n)
+        .map(|_| {
+            let ty = u64_() as u32;
+            MemoryDesc::new(ty, u64_(), u64_(), u64_())
+        })
+        .collect();
+    let ranges: Vec<MemRange> = (0..u64_() % 9)
+        .map(|_| MemRange::from_size(u64_(), u64_(), u64_()))
+        .collect();
+    let reservations = (0..u64_() % 5).map(|_| (u64_(), u64_())).collect();
+    Scenario {
+        map,
+        cmdline: crate::minimize::join_cmdline(&ranges, &[]),
+        reservations,
+        ..Scenario::default()
+    }
+}
+
+/// `naive`: [`boot_flow`]'s question on [`naive_scenario`]'s decoding.
+pub fn naive(data: &[u8], cfg: &Config) {
+    let input = naive_scenario(data).boot_input();
+    for &era in &cfg.eras {
+        if let Some(line) = boot_flow_finding(&input, era, cfg) {
+            panic!("{line}");
+        }
+    }
+}
+
 /// `parse_cmdline`: splitting the command line and `setup_fake_mem`, in
 /// every era; never panics.
 pub fn parse_cmdline(data: &[u8]) {

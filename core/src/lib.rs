@@ -13,6 +13,7 @@
 //! - [`report`]: an outcome as plain text.
 #![forbid(unsafe_code)]
 
+pub mod bench;
 pub mod boot;
 pub mod cmdline;
 pub mod codec;

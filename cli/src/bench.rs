@@ -1,0 +1,176 @@
+//! `efimap bench`: the in-process figures of BENCHMARKS.md.
+
+use crate::Failure;
+use efimap_core::bench::*;
+use efimap_core::corpus;
+use efimap_core::explore::Bound;
+use efimap_core::Era;
+use std::path::Path;
+use std::time::Duration;
+
+pub fn run(seconds: f64, seeds: u64, corpus_dir: &Path) -> Result<(), Failure> {
+    let t = Duration::from_secs_f64(seconds);
+    println!("1. Model throughput: boots per second (quiet), and classified boots per second");
+    println!(
+        "   {:>6} {:>10} {:>10} {:>10} {:>10} {:>10}   checked v6.10",
+        "descs", "v5.4", "v5.5", "v5.6", "v6.10", "v6.11"
+    );
+    for n in [1, 4, 16, 64, 256] {
+        let input = sized_input(n);
+        let rates: Vec<String> = Era::ALL
+            .iter()
+            .map(|&e| format!("{:>10.0}", boots_per_second(e, &input, t / 5)))
+            .collect();
+        let checked = checks_per_second(Era::V6_10, &input, t / 5);
+        println!("   {n:>6} {}   {checked:>10.0}", rates.join(" "));
+    }
+
+    println!();
+    println!("3. Time to each seed bug in v5.5 (the hunt's searches, from nothing)");
+    let bound = Bound {
+        descs: 1,
+        ranges: 2,
+        pages: 4,
+        reserve: true,
+    };
+    let ex = time_to_bug_exhaustive(&bound, Duration::from_secs(30));
+    for class in SEED_CLASSES {
+        match ex.get(class) {
+            Some((d, n)) => println!(
+                "   exhaustive  {class:34} {:>9.3} ms after {n:>6} scenarios",
+                d.as_secs_f64() * 1e3
+            ),
+            None => println!("   exhaustive  {class:34} not found"),
+        }
+    }
+    let runs: Vec<FirstHits> = (1..=seeds)
+        .map(|s| time_to_bug_random(s, Duration::from_secs(30)))
+        .collect();
+    for class in SEED_CLASSES {
+        let times: Vec<f64> = runs
+            .iter()
+            .filter_map(|h| h.get(class).map(|x| x.0.as_secs_f64() * 1e3))
+            .collect();
+        let counts: Vec<f64> = runs
+            .iter()
+            .filter_map(|h| h.get(class).map(|x| x.1 as f64))
+            .collect();
+        let (tm, tlo, thi) = median_range(times.clone());
+        let (cm, clo, chi) = median_range(counts);
+        println!(
+            "   random      {class:34} median {tm:>8.3} ms [{tlo:.3}..{thi:.3}], {cm:>7.0} scenarios [{clo:.0}..{chi:.0}], found in {}/{seeds} seeds",
+            times.len()
+        );
+    }
+
+    println!();
+    println!("4. Exhaustive explorer (v5.5): scenarios per second, wall time");
+    for (b, limit) in [
+        (
+            Bound {
+                descs: 1,
+                ranges: 2,
+                pages: 4,
+                reserve: true,
+            },
+            60,
+        ),
+        (
+            Bound {
+                descs: 2,
+                ranges: 2,
+                pages: 4,
+                reserve: true,
+            },
+            60,
+        ),
+        (
+            Bound {
+                descs: 2,
+                ranges: 2,
+                pages: 6,
+                reserve: true,
+            },
+            60,
+        ),
+        (
+            Bound {
+                descs: 3,
+                ranges: 2,
+                pages: 16,
+                reserve: true,
+            },
+            20,
+        ),
+        (
+            Bound {
+                descs: 3,
+                ranges: 3,
+                pages: 16,
+                reserve: true,
+            },
+            5,
+        ),
+        (
+            Bound {
+                descs: 4,
+                ranges: 3,
+                pages: 16,
+                reserve: true,
+            },
+            5,
+        ),
+    ] {
+        let (checked, total, rate) = explorer_rate(&b, Duration::from_secs(limit));
+        let done = if checked == total {
+            format!("complete in {:.2} s", checked as f64 / rate)
+        } else {
+            format!(
+                "stopped after {limit} s; whole bound projected at {:.0} s",
+                total as f64 / rate
+            )
+        };
+        println!(
+            "   descs {} ranges {} pages {:>2}: {total:>14} scenarios, {rate:>9.0}/s, {done}",
+            b.descs, b.ranges, b.pages
+        );
+    }
+
+    println!();
+    println!("5. Minimizer from Dan Williams' case: minimized size / proven minimum (descs {}, ranges {}, pages {})", 2, 2, 4);
+    let dan = corpus::load(&corpus_dir.join("dan-williams-two-contiguous-sp.scn"))?;
+    for (class, got, min, dt) in minimizer_quality(
+        &dan,
+        &Bound {
+            descs: 2,
+            ranges: 2,
+            pages: 4,
+            reserve: true,
+        },
+    ) {
+        println!(
+            "   {class:34} {got} / {min} = {:.2}, {:.1} ms",
+            got as f64 / min.max(1) as f64,
+            dt.as_secs_f64() * 1e3
+        );
+    }
+
+    println!();
+    println!("6. Replay (every era's whole outcome, as the snapshot test renders it)");
+    let files = corpus::scenario_files(corpus_dir)?;
+    let scenarios = files
+        .iter()
+        .map(|p| corpus::load(p))
+        .collect::<Result<Vec<_>, _>>()?;
+    let base = replay_seconds(&scenarios, 1);
+    for times in [1, 10, 100] {
+        let s = replay_seconds(&scenarios, times);
+        println!(
+            "   {:>5} files: {:>8.1} ms, {:.2}x the time of x1",
+            scenarios.len() * times,
+            s * 1e3,
+            s / base
+        );
+    }
+    Ok(())
+}

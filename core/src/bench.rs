@@ -1,0 +1,177 @@
+//! The figures behind efimap's claims, measured in process: model
+//! throughput by map size, time to each seed bug for the hunt's searches,
+//! the explorer's rate, the minimizer against the proven minimum, and
+//! replay time as the corpus grows. `efimap bench` prints them; the fuzzing
+//! figures come from `bench/fuzz.sh`, with libFuzzer's own statistics.
+
+use crate::boot::{run_with, BootInput};
+use crate::codec::decode;
+use crate::desc::{ty, MemoryDesc};
+use crate::era::Era;
+use crate::explore::{count, explore, size, Bound};
+use crate::findings::check_quiet;
+use crate::mem::Fill;
+use crate::minimize::{minimize, Goal};
+use crate::report::scenario_report;
+use crate::scenario::Scenario;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+/// The seed bug classes of the 2019 thread.
+pub const SEED_CLASSES: [&str; 4] = [
+    "over-count/efi_fake_memmap",
+    "empty-entry/efi_fake_memmap",
+    "lost-attribute/efi_fake_memmap",
+    "overrun/efi_arch_mem_reserve",
+];
+
+/// A boot with `n` descriptors (BootServicesData and Conventional in turn,
+/// 16 pages each), two ranges inside the first Conventional one and a
+/// reservation inside the first BootServicesData one.
+pub fn sized_input(n: usize) -> BootInput {
+    let map = (0..n as u64)
+        .map(|i| {
+            let t = if i % 2 == 0 {
+                ty::BOOT_SERVICES_DATA
+            } else {
+                ty::CONVENTIONAL_MEMORY
+            };
+            MemoryDesc::new(t, i * 0x10000, 16, 0xf)
+        })
+        .collect();
+    BootInput {
+        map,
+        fill: Fill::Zero,
+        cmdline: "efi_fake_mem=0x2000@0x12000:0x40000,0x2000@0x14000:0x40000".into(),
+        reservations: vec![(0x3000, 0x2000)],
+        ..BootInput::default()
+    }
+}
+
+/// Boots per second of `era` on `input`, over about `time`.
+pub fn boots_per_second(era: Era, input: &BootInput, time: Duration) -> f64 {
+    let start = Instant::now();
+    let mut n = 0u64;
+    while start.elapsed() < time {
+        let _ = run_with(era, input, true);
+        n += 1;
+    }
+    n as f64 / start.elapsed().as_secs_f64()
+}
+
+/// Classified boots per second (run plus findings), as the searches do them.
+pub fn checks_per_second(era: Era, input: &BootInput, time: Duration) -> f64 {
+    let start = Instant::now();
+    let mut n = 0u64;
+    while start.elapsed() < time {
+        let _ = check_quiet(era, input);
+        n += 1;
+    }
+    n as f64 / start.elapsed().as_secs_f64()
+}
+
+/// When one search first showed each seed class in a buggy era: time and
+/// scenarios checked.
+pub type FirstHits = BTreeMap<&'static str, (Duration, u64)>;
+
+fn note(hits: &mut FirstHits, sc: &Scenario, eras: &[Era], start: Instant, n: u64) {
+    for &era in eras {
+        if let Ok((_, c)) = check_quiet(era, &sc.boot_input()) {
+            for class in SEED_CLASSES {
+                if c.signatures().contains(class) {
+                    hits.entry(class).or_insert((start.elapsed(), n));
+                }
+            }
+        }
+    }
+}
+
+/// The hunt's exhaustive search over its default bound until every seed
+/// class has shown in v5.5 (deterministic: no seed).
+pub fn time_to_bug_exhaustive(bound: &Bound, limit: Duration) -> FirstHits {
+    let start = Instant::now();
+    let mut hits = FirstHits::new();
+    let mut n = 0;
+    crate::explore::for_each_scenario(bound, |sc| {
+        n += 1;
+        note(&mut hits, &sc, &[Era::V5_5], start, n);
+        hits.len() < SEED_CLASSES.len() && start.elapsed() < limit
+    });
+    hits
+}
+
+/// The hunt's random search alone, with `seed`, until every seed class has
+/// shown in v5.5 or `limit` passes.
+pub fn time_to_bug_random(seed: u64, limit: Duration) -> FirstHits {
+    let start = Instant::now();
+    let mut hits = FirstHits::new();
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut n = 0;
+    while hits.len() < SEED_CLASSES.len() && start.elapsed() < limit {
+        let len = rng.gen_range(0..160);
+        let bytes: Vec<u8> = (0..len).map(|_| rng.gen()).collect();
+        n += 1;
+        note(&mut hits, &decode(&bytes), &[Era::V5_5], start, n);
+    }
+    hits
+}
+
+/// The explorer on `bound` in v5.5: scenarios checked, seconds, rate.
+pub fn explorer_rate(bound: &Bound, limit: Duration) -> (u64, u64, f64) {
+    let start = Instant::now();
+    let found = explore(bound, &[Era::V5_5], |_, _| start.elapsed() < limit);
+    let secs = start.elapsed().as_secs_f64();
+    (found.checked, count(bound), found.checked as f64 / secs)
+}
+
+/// For each seed class: the minimizer's size from `from` over the proven
+/// minimum in `bound`, and the minimizer's time.
+pub fn minimizer_quality(
+    from: &Scenario,
+    bound: &Bound,
+) -> Vec<(&'static str, usize, usize, Duration)> {
+    let proven = explore(bound, &[Era::V5_5], |_, _| true);
+    SEED_CLASSES
+        .iter()
+        .map(|&class| {
+            let goal = Goal {
+                era: Era::V5_5,
+                signature: class.to_string(),
+            };
+            let t = Instant::now();
+            let m = minimize(from, &goal, Instant::now() + Duration::from_secs(60));
+            let dt = t.elapsed();
+            let min = proven.minimum.get(class).map_or(0, |e| size(&e.scenario).0);
+            (class, size(&m).0, min, dt)
+        })
+        .collect()
+}
+
+/// Seconds to render every scenario's whole outcome (what the snapshot
+/// replay does), for the corpus repeated `times` times.
+pub fn replay_seconds(corpus: &[Scenario], times: usize) -> f64 {
+    let start = Instant::now();
+    for _ in 0..times {
+        for sc in corpus {
+            std::hint::black_box(scenario_report(sc));
+        }
+    }
+    start.elapsed().as_secs_f64()
+}
+
+/// Median and range of some durations, in seconds.
+pub fn median_range(mut v: Vec<f64>) -> (f64, f64, f64) {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n == 0 {
+        return (0.0, 0.0, 0.0);
+    }
+    let med = if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    };
+    (med, v[0], v[n - 1])
+}
