@@ -62,3 +62,28 @@ fn every_corpus_file_matches_its_snapshot() {
         });
     });
 }
+
+/// No snapshot outlives its corpus file (insta's `--unreferenced=reject`).
+#[test]
+fn every_snapshot_has_its_corpus_file() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../snapshots");
+    let names: Vec<String> = corpus()
+        .iter()
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let snap = e.unwrap().file_name().to_string_lossy().into_owned();
+        let Some(rest) = snap.strip_prefix("every_corpus_file_matches_its_snapshot@") else {
+            panic!("snapshots/{snap} belongs to no test");
+        };
+        let file = rest.trim_end_matches(".snap").trim_end_matches(".new");
+        assert!(
+            names.iter().any(|n| n == file),
+            "snapshots/{snap}: no corpus/{file}"
+        );
+        assert!(
+            !snap.ends_with(".new"),
+            "snapshots/{snap}: an unreviewed snapshot"
+        );
+    }
+}
