@@ -94,7 +94,7 @@ pub fn time_to_bug_exhaustive(bound: &Bound, limit: Duration) -> FirstHits {
     let start = Instant::now();
     let mut hits = FirstHits::new();
     let mut n = 0;
-    crate::explore::for_each_scenario(bound, |sc| {
+    crate::explore::for_each_scenario(bound, |sc, _| {
         n += 1;
         note(&mut hits, &sc, &[Era::V5_5], start, n);
         hits.len() < SEED_CLASSES.len() && start.elapsed() < limit

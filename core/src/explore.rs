@@ -162,14 +162,15 @@ fn reservations(map: &[MemoryDesc], bound: &Bound) -> Vec<Option<(u64, u64)>> {
     v
 }
 
-/// Calls `f` with every scenario inside `bound`, in a fixed order, until
-/// it returns false.
-pub fn for_each_scenario(bound: &Bound, mut f: impl FnMut(Scenario) -> bool) {
+/// Calls `f` with every scenario inside `bound` and its [`size`], in a
+/// fixed order, until it returns false.
+pub fn for_each_scenario(bound: &Bound, mut f: impl FnMut(Scenario, (usize, usize)) -> bool) {
     let rls = range_lists(bound.ranges, bound.pages);
     for map in maps(bound.descs, bound.pages) {
         for res in reservations(&map, bound) {
             for rl in &rls {
-                if !f(scenario(&map, rl, res)) {
+                let size = (map.len() + rl.len(), usize::from(res.is_some()));
+                if !f(scenario(&map, rl, res), size) {
                     return;
                 }
             }
@@ -186,7 +187,8 @@ pub fn explore(
 ) -> Explored {
     let total = count(bound);
     let mut found = Explored::default();
-    for_each_scenario(bound, |sc| {
+    let mut sizes: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    for_each_scenario(bound, |sc, sz| {
         let input = sc.boot_input();
         found.checked += 1;
         for &era in eras {
@@ -208,14 +210,19 @@ pub fn explore(
                     eras: [era].into(),
                     after: found.checked,
                 };
-                match found.minimum.get_mut(&f.signature()) {
+                let sig = f.signature();
+                match found.minimum.get_mut(&sig) {
                     Some(e) if e.scenario == sc => {
                         e.eras.insert(era);
                     }
-                    Some(e) if size(&sc) < size(&e.scenario) => *e = example(),
+                    Some(e) if sz < sizes[&sig] => {
+                        *e = example();
+                        sizes.insert(sig, sz);
+                    }
                     Some(_) => {}
                     None => {
-                        found.minimum.insert(f.signature(), example());
+                        found.minimum.insert(sig.clone(), example());
+                        sizes.insert(sig, sz);
                     }
                 }
             }

@@ -179,7 +179,7 @@ pub fn hunt(cfg: &HuntConfig, mut progress: impl FnMut(Progress) -> bool) -> Vec
     // 1. Exhaustive: every scenario in the small bound.
     let total = crate::explore::count(&cfg.bound);
     let mut checked = 0u64;
-    crate::explore::for_each_scenario(&cfg.bound, |sc| {
+    crate::explore::for_each_scenario(&cfg.bound, |sc, _| {
         checked += 1;
         note(&mut first, &mut progress, &sc, Phase::Exhaustive, checked);
         let go_on = checked % 256 != 0
