@@ -26,6 +26,13 @@ pub fn run(seconds: f64, seeds: u64, corpus_dir: &Path) -> Result<(), Failure> {
     }
 
     println!();
+    println!("2. The fake_mem fuzz target's checks in process, on seeded random inputs (all eras)");
+    println!(
+        "   {:.0} per second (compare with libFuzzer's exec/s in bench/fuzz.sh)",
+        fake_mem_target_rate(t)
+    );
+
+    println!();
     println!("3. Time to each seed bug in v5.5 (the hunt's searches, from nothing)");
     let bound = Bound {
         descs: 1,
