@@ -3,6 +3,7 @@
 //! them. The parsers work on bytes and return how many they consumed, the
 //! way the C functions advance their end pointer.
 
+use crate::desc::MemRange;
 use crate::era::SortVariant;
 use std::cmp::Ordering;
 
@@ -86,6 +87,58 @@ pub fn kernel_params(cmdline: &str) -> Vec<Param> {
 pub fn parameq(a: &str, b: &str) -> bool {
     let norm = |c: u8| if c == b'-' { b'_' } else { c };
     a.len() == b.len() && a.bytes().zip(b.bytes()).all(|(x, y)| norm(x) == norm(y))
+}
+
+/// The `efi_fake_mem=` ranges of a command line, in order, and its other
+/// words; `None` unless every `efi_fake_mem=` value is consumed cleanly.
+pub fn split_cmdline(cmdline: &str) -> Option<(Vec<MemRange>, Vec<String>)> {
+    let mut ranges = Vec::new();
+    let mut rest = Vec::new();
+    for p in kernel_params(cmdline) {
+        if !parameq(&p.name, "efi_fake_mem") {
+            rest.push(match p.val {
+                Some(v) => format!("{}={v}", p.name),
+                None => p.name,
+            });
+            continue;
+        }
+        let s = p.val?.into_bytes();
+        let mut i = 0;
+        while i < s.len() {
+            let (size, n) = memparse(&s[i..]);
+            i += n;
+            (s.get(i) == Some(&b'@')).then_some(())?;
+            let (start, n) = memparse(&s[i + 1..]);
+            i += 1 + n;
+            (s.get(i) == Some(&b':')).then_some(())?;
+            let (attribute, n) = simple_strtoull(&s[i + 1..]);
+            i += 1 + n;
+            ranges.push(MemRange::from_size(start, size, attribute));
+            match s.get(i) {
+                None => {}
+                Some(b',') if i + 1 < s.len() => i += 1,
+                Some(_) => return None,
+            }
+        }
+    }
+    Some((ranges, rest))
+}
+
+/// The command line with these ranges (one `efi_fake_mem=`, in hex) and words.
+pub fn join_cmdline(ranges: &[MemRange], rest: &[String]) -> String {
+    let mut words = Vec::new();
+    if !ranges.is_empty() {
+        let items: Vec<String> = ranges
+            .iter()
+            .map(|m| {
+                let size = m.end.wrapping_sub(m.start).wrapping_add(1);
+                format!("{size:#x}@{:#x}:{:#x}", m.start, m.attribute)
+            })
+            .collect();
+        words.push(format!("efi_fake_mem={}", items.join(",")));
+    }
+    words.extend(rest.iter().cloned());
+    words.join(" ")
 }
 
 /// `simple_strtoull(s, &end, 0)`: returns the value and the bytes consumed.

@@ -279,24 +279,14 @@ fn structured_cmdline(r: &mut Reader, map: &[MemoryDesc], count: u8) -> String {
         ranges.push(MemRange::from_size(start, size, a));
     }
     let mut words = Vec::new();
-    if !ranges.is_empty() {
-        let items: Vec<String> = ranges
-            .iter()
-            .map(|m| {
-                let size = m.end.wrapping_sub(m.start).wrapping_add(1);
-                format!("{size:#x}@{:#x}:{:#x}", m.start, m.attribute)
-            })
-            .collect();
-        words.push(format!("efi_fake_mem={}", items.join(",")));
-    }
     let extra = r.u8();
     if extra & 1 != 0 {
-        words.push("efi=debug".into());
+        words.push("efi=debug".to_string());
     }
     if extra & 2 != 0 {
-        words.push("efi=nosoftreserve".into());
+        words.push("efi=nosoftreserve".to_string());
     }
-    words.join(" ")
+    crate::cmdline::join_cmdline(&ranges, &words)
 }
 
 /// Encodes a scenario so that [`decode`] gives it back. The scenario must

@@ -46,7 +46,7 @@ pub fn size(sc: &Scenario) -> (usize, usize) {
 
 /// The `efi_fake_mem=` ranges a scenario's command line gives, in order.
 pub fn fake_ranges(sc: &Scenario) -> Vec<MemRange> {
-    crate::minimize::split_cmdline(&sc.cmdline).map_or_else(Vec::new, |(r, _)| r)
+    crate::cmdline::split_cmdline(&sc.cmdline).map_or_else(Vec::new, |(r, _)| r)
 }
 
 /// The smallest example of one signature.
@@ -134,7 +134,7 @@ pub fn scenario(
     Scenario {
         fill: Fill::Zero,
         map: map.to_vec(),
-        cmdline: crate::minimize::join_cmdline(ranges, &[]),
+        cmdline: crate::cmdline::join_cmdline(ranges, &[]),
         reservations: reservation.into_iter().collect(),
         ..Scenario::default()
     }

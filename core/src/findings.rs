@@ -252,6 +252,16 @@ fn oracle_domain(input: &BootInput, o: &Outcome) -> Result<(), OutsideDomain> {
     Oracle::expect(&input.map, &o.fake_mems, &input.reservations).map(|_| ())
 }
 
+fn freed(f: &crate::mem::Fault) -> Evidence {
+    Evidence::Freed {
+        alloc: f.alloc,
+        access: f.access,
+        offset: f.offset,
+        len: f.len,
+        by: f.by,
+    }
+}
+
 fn memory_findings(o: &Outcome, found: &mut Vec<Finding>) {
     for f in &o.faults {
         let a = o.allocations.get(f.alloc);
@@ -292,26 +302,14 @@ fn memory_findings(o: &Outcome, found: &mut Vec<Finding>) {
                     class: Class::UseAfterFree,
                     function: freed_by,
                     explanation: format!("{} used a map that {freed_by} had freed", f.by),
-                    evidence: Evidence::Freed {
-                        alloc: f.alloc,
-                        access: f.access,
-                        offset: f.offset,
-                        len: f.len,
-                        by: f.by,
-                    },
+                    evidence: freed(f),
                 });
             }
             FaultKind::DoubleFree | FaultKind::BadFree => found.push(Finding {
                 class: Class::BadFree,
                 function: f.by,
                 explanation: format!("{} freed memory it should not have ({:?})", f.by, f.kind),
-                evidence: Evidence::Freed {
-                    alloc: f.alloc,
-                    access: f.access,
-                    offset: f.offset,
-                    len: f.len,
-                    by: f.by,
-                },
+                evidence: freed(f),
             }),
             _ => {}
         }

@@ -267,7 +267,7 @@ pub fn naive_scenario(data: &[u8]) -> Scenario {
     let reservations = (0..u64_() % 5).map(|_| (u64_(), u64_())).collect();
     Scenario {
         map,
-        cmdline: crate::minimize::join_cmdline(&ranges, &[]),
+        cmdline: crate::cmdline::join_cmdline(&ranges, &[]),
         reservations,
         ..Scenario::default()
     }

@@ -11,65 +11,13 @@
 //! empty, which would make another bug rather than a smaller one); make a type Conventional or
 //! BootServicesData; clear an attribute bit; desc_size 48, fill stale.
 
-use crate::cmdline::{kernel_params, memparse, parameq, simple_strtoull};
+use crate::cmdline::{join_cmdline, split_cmdline};
 use crate::desc::{MemRange, DEFAULT_DESC_SIZE, EFI_PAGE_SIZE};
 use crate::era::Era;
 use crate::findings::check_quiet;
 use crate::mem::Fill;
 use crate::scenario::Scenario;
 use std::time::Instant;
-
-/// The `efi_fake_mem=` ranges of a command line, in order, and its other
-/// words; `None` unless every `efi_fake_mem=` value is consumed cleanly.
-pub fn split_cmdline(cmdline: &str) -> Option<(Vec<MemRange>, Vec<String>)> {
-    let mut ranges = Vec::new();
-    let mut rest = Vec::new();
-    for p in kernel_params(cmdline) {
-        if !parameq(&p.name, "efi_fake_mem") {
-            rest.push(match p.val {
-                Some(v) => format!("{}={v}", p.name),
-                None => p.name,
-            });
-            continue;
-        }
-        let s = p.val?.into_bytes();
-        let mut i = 0;
-        while i < s.len() {
-            let (size, n) = memparse(&s[i..]);
-            i += n;
-            (s.get(i) == Some(&b'@')).then_some(())?;
-            let (start, n) = memparse(&s[i + 1..]);
-            i += 1 + n;
-            (s.get(i) == Some(&b':')).then_some(())?;
-            let (attribute, n) = simple_strtoull(&s[i + 1..]);
-            i += 1 + n;
-            ranges.push(MemRange::from_size(start, size, attribute));
-            match s.get(i) {
-                None => {}
-                Some(b',') if i + 1 < s.len() => i += 1,
-                Some(_) => return None,
-            }
-        }
-    }
-    Some((ranges, rest))
-}
-
-/// The command line with these ranges (one `efi_fake_mem=`, in hex) and words.
-pub fn join_cmdline(ranges: &[MemRange], rest: &[String]) -> String {
-    let mut words = Vec::new();
-    if !ranges.is_empty() {
-        let items: Vec<String> = ranges
-            .iter()
-            .map(|m| {
-                let size = m.end.wrapping_sub(m.start).wrapping_add(1);
-                format!("{size:#x}@{:#x}:{:#x}", m.start, m.attribute)
-            })
-            .collect();
-        words.push(format!("efi_fake_mem={}", items.join(",")));
-    }
-    words.extend(rest.iter().cloned());
-    words.join(" ")
-}
 
 /// What must be kept: `signature` in `era`.
 #[derive(Clone, Debug, PartialEq, Eq)]
