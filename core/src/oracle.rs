@@ -15,7 +15,7 @@
 //! - An `efi_fake_mem` range ORs its attribute into exactly the bytes it
 //!   covers. A range that is not page-aligned (the kernel WARNs and skips
 //!   it) or whose end wrapped is outside the domain; a zero-size range
-//!   covers nothing.
+//!   covers nothing (its edge still cuts the region it falls in).
 //! - A reservation `(addr, size)` marks `[round_down(addr), round_up(addr +
 //!   size))` RUNTIME, if `addr` lies in a BootServicesData region that also
 //!   holds `addr + size - 1`; otherwise nothing changes (the kernel refuses
@@ -137,9 +137,12 @@ impl Oracle {
     pub fn apply_range(&mut self, r: &MemRange) -> Result<(), OutsideDomain> {
         Oracle::check_range(r)?;
         // A zero-size range is [start, start - 1]: at 0 that wraps to the
-        // whole space, which it does not mean.
+        // whole space, which it does not mean. It covers no byte, but its
+        // edge still cuts the region it falls in, as any range's edges do.
         let zero_size = r.end.wrapping_add(1) == r.start;
-        if !zero_size && r.end >= r.start {
+        if zero_size {
+            self.cut(r.start);
+        } else if r.end >= r.start {
             self.or_into(r.start, r.end, r.attribute);
         }
         Ok(())
@@ -391,6 +394,17 @@ mod tests {
             "nothing there: refused"
         );
         assert_eq!(run(&[(0xbea0_0000, 0)]), untouched, "zero size");
+        // A zero-size range cuts its region: a reservation across the cut spans.
+        let cut = Oracle::expect(
+            &[bsd],
+            &[MemRange::from_size(0xbea0_2000, 0, 1)],
+            &[(0xbea0_0000, 0x2800)],
+        )
+        .unwrap();
+        assert_eq!(
+            cut.normalized(),
+            vec![reg(0xbea0_0000, 0xbeb0_0000, bd, 0xf)]
+        );
         assert!(Oracle::expect(&[bsd], &[], &[(u64::MAX, 2)]).is_err());
     }
 }
