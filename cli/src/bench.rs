@@ -72,62 +72,21 @@ pub fn run(seconds: f64, seeds: u64, corpus_dir: &Path) -> Result<(), Failure> {
 
     println!();
     println!("4. Exhaustive explorer (v5.5): scenarios per second, wall time");
-    for (b, limit) in [
-        (
-            Bound {
-                descs: 1,
-                ranges: 2,
-                pages: 4,
-                reserve: true,
-            },
-            60,
-        ),
-        (
-            Bound {
-                descs: 2,
-                ranges: 2,
-                pages: 4,
-                reserve: true,
-            },
-            60,
-        ),
-        (
-            Bound {
-                descs: 2,
-                ranges: 2,
-                pages: 6,
-                reserve: true,
-            },
-            60,
-        ),
-        (
-            Bound {
-                descs: 3,
-                ranges: 2,
-                pages: 16,
-                reserve: true,
-            },
-            20,
-        ),
-        (
-            Bound {
-                descs: 3,
-                ranges: 3,
-                pages: 16,
-                reserve: true,
-            },
-            5,
-        ),
-        (
-            Bound {
-                descs: 4,
-                ranges: 3,
-                pages: 16,
-                reserve: true,
-            },
-            5,
-        ),
+    // (descriptors, ranges, pages, seconds allowed)
+    for (descs, ranges, pages, limit) in [
+        (1, 2, 4, 60),
+        (2, 2, 4, 60),
+        (2, 2, 6, 60),
+        (3, 2, 16, 20),
+        (3, 3, 16, 5),
+        (4, 3, 16, 5),
     ] {
+        let b = Bound {
+            descs,
+            ranges,
+            pages,
+            reserve: true,
+        };
         let (checked, total, rate) = explorer_rate(&b, Duration::from_secs(limit));
         let done = if checked == total {
             format!("complete in {:.2} s", checked as f64 / rate)
