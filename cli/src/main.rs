@@ -395,13 +395,21 @@ fn explore(bound: Bound, eras: &[Era]) -> Result<(), Failure> {
     Ok(())
 }
 
-/// A scenario file, or else a fuzz artifact.
+/// A scenario file (`.scn`, or any text that parses as one), or else a
+/// fuzz artifact. A `.scn` file that does not parse is an error, never
+/// decoded as fuzz bytes.
 fn load_any(path: &Path) -> Result<Scenario, Failure> {
+    if path.extension().is_some_and(|x| x == "scn") {
+        return Ok(corpus::load(path)?);
+    }
     let bytes = std::fs::read(path)
         .map_err(|e| Failure::Input(format!("{}: cannot read: {e}", path.display())))?;
-    match std::str::from_utf8(&bytes) {
-        Ok(text) if text.lines().any(|l| l.trim() == "map") => Ok(corpus::load(path)?),
-        _ => Ok(decode(&bytes)),
+    match std::str::from_utf8(&bytes)
+        .ok()
+        .and_then(|t| Scenario::parse(t).ok())
+    {
+        Some(sc) => Ok(sc),
+        None => Ok(decode(&bytes)),
     }
 }
 

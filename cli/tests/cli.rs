@@ -54,6 +54,7 @@ fn bad_scenarios_name_file_line_and_column_and_write_nothing() {
     let bad = bad.display().to_string();
     let out = d.join("out.scn").display().to_string();
     let want = format!("efimap: {bad}:4:16: expected a size, found `zz`");
+    // A .scn file is never read as fuzz bytes, even by minimize.
     for args in [
         vec!["run", &bad],
         vec!["minimize", &bad, "-o", &out],

@@ -150,6 +150,8 @@ pub struct Outcome {
     pub inserts: Vec<InsertCall>,
     /// Every map that became `efi.memmap`, in order.
     pub installs: Vec<Install>,
+    /// How far the boot got: the ranges and reservations it applied or tried.
+    pub stage: crate::kernel::Stage,
 }
 
 impl Outcome {
@@ -220,8 +222,8 @@ pub fn run_with(era: Era, input: &BootInput, quiet: bool) -> Result<Outcome, Inp
     k.phase("setup_arch");
     if k.memmap_enabled {
         k.efi_fake_memmap();
+        k.stage.ranges = k.fake_mems.len() * usize::from(k.f.fake_mem != FakeMem::Removed);
     }
-    k.stage.ranges = k.fake_mems.len() * usize::from(k.f.fake_mem != FakeMem::Removed);
     // ESRT and BGRT look for the map first.
     if k.memmap_enabled {
         for (j, &(addr, size)) in input.reservations.iter().enumerate() {
@@ -391,5 +393,6 @@ fn finish(k: Kernel) -> Outcome {
         e820: k.e820,
         inserts: k.inserts,
         installs: k.installs,
+        stage: k.stage,
     }
 }

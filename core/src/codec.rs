@@ -224,14 +224,18 @@ pub fn decode(bytes: &[u8]) -> Scenario {
         if r.done() {
             break;
         }
-        // At most 4096 bytes, so that the text stays under MAX_HEADER_LINE
-        // even when every byte becomes a 3-byte replacement character.
-        let len = usize::from(r.u16()).min(r.b.len()).min(MAX_HEADER_LINE / 4);
+        let len = usize::from(r.u16()).min(r.b.len()).min(MAX_HEADER_LINE);
         let raw: Vec<u8> = (0..len).map(|_| r.u8()).collect();
-        let text: String = String::from_utf8_lossy(&raw)
-            .chars()
-            .map(|c| if c.is_control() && c != '\t' { '?' } else { c })
-            .collect();
+        let mut text = String::new();
+        // Replacement characters can make the text longer than the bytes:
+        // stop at MAX_HEADER_LINE, as the text parser does.
+        for c in String::from_utf8_lossy(&raw).chars() {
+            let c = if c.is_control() && c != '\t' { '?' } else { c };
+            if text.len() + c.len_utf8() > MAX_HEADER_LINE {
+                break;
+            }
+            text.push(c);
+        }
         sc.header.push(text);
     }
     sc
@@ -386,6 +390,16 @@ mod tests {
         let sc = decode(&[]);
         assert_eq!(sc, Scenario::default());
         assert_eq!(decode(&encode(&sc)), sc);
+    }
+
+    #[test]
+    fn long_and_non_ascii_header_lines_round_trip() {
+        let sc = Scenario {
+            header: vec!["a".repeat(5000), "é—\t".repeat(1000)],
+            ..Scenario::default()
+        };
+        assert_eq!(decode(&encode(&sc)), sc);
+        assert_eq!(Scenario::parse(&sc.to_text()), Ok(sc));
     }
 
     #[test]

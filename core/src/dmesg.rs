@@ -310,6 +310,9 @@ pub fn import(text: &str) -> Result<Imported, ImportError> {
             arm64 = true;
             continue;
         }
+        if line.trim_end().ends_with("(invalid)") {
+            continue; // efi_clean_memmap's list of what it removes
+        }
         if let Some(at) = memmap_start(line) {
             let index: u64 = line[at + 8..]
                 .chars()

@@ -8,13 +8,18 @@
 //! least one page, range k carrying its own attribute bit; optionally one
 //! page-granular reservation. desc_size 48, fill zero.
 //!
+//! The bound takes descriptors disjoint and in address order, as firmware
+//! lists them. That is part of the bound, not a symmetry: in the eras with
+//! the buggy `efi_fake_memmap` the order decides which stale pieces stay
+//! behind (one order of two descriptors overruns where the other does
+//! not), so a proven minimum is the minimum among address-ordered maps.
+//!
 //! Symmetry reductions (each sound for the findings):
-//! - descriptors are disjoint and listed in address order: firmware lists
-//!   them so, and for disjoint descriptors the order only permutes the map;
 //! - ranges are listed with non-decreasing starts: `setup_fake_mem` sorts
 //!   by start, so permuting ranges with different starts gives the same
-//!   sorted array; ranges with equal starts keep every order, because the
-//!   kernel's heapsort is not stable;
+//!   sorted array (for up to `EFI_MAX_FAKEMEM` ranges; past that, which
+//!   range is dropped depends on the order); ranges with equal starts keep
+//!   every order, because the kernel's heapsort is not stable;
 //! - the reservation lies inside a BootServicesData descriptor: any other
 //!   is refused before anything is allocated or installed, exactly as no
 //!   reservation at all.

@@ -169,6 +169,8 @@ impl Oracle {
         let end_excl = last.div_ceil(EFI_PAGE_SIZE) * EFI_PAGE_SIZE;
         if end_excl > start {
             self.or_into(start, end_excl - 1, attr::RUNTIME);
+        } else {
+            self.cut(start); // a zero-size range: no byte, but an edge
         }
         Ok(())
     }

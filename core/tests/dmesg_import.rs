@@ -149,3 +149,15 @@ fn malformed_lines_and_missing_maps_are_errors() {
     assert_eq!(e.line, 0);
     assert!(e.expected.contains("efi=debug"));
 }
+
+#[test]
+fn the_invalid_entries_clean_memmap_lists_are_skipped() {
+    let log = "[    0.000000] efi: [Firmware Bug]: Invalid EFI memory map entries:\n\
+[    0.000000] efi: mem00: [Reserved           |   |  |  |  |  |  |  |  |   |  |  |  |  ] range=[0x0000000000000000-0xffffffffffffffff] (invalid)\n\
+[    0.000000] efi: Removing 1 invalid memory map entries.\n\
+[    0.000000] efi: mem00: [Conventional Memory|   |  |  |  |  |  |  |  |   |WB|WT|WC|UC] range=[0x0000000000000000-0x000000000009ffff] (0MB)\n";
+    assert_eq!(
+        import(log).unwrap().descs,
+        vec![MemoryDesc::new(7, 0, 0xa0, CACHE)]
+    );
+}

@@ -354,3 +354,20 @@ fn every_class_has_a_stable_name() {
         assert_eq!(Class::from_name(c.name()), Some(c));
     }
 }
+
+/// An install that only cuts an earlier discrepancy in two is not charged
+/// with it: the reservation here is applied correctly; the lost SP bit is
+/// efi_fake_memmap's.
+#[test]
+fn a_split_discrepancy_stays_with_its_first_install() {
+    let sc = efimap_core::scenario::Scenario::parse(
+        "eras v5.5\nfill zero\nmap\n  BootServicesData 0x100000 0x10 0xf\ncmdline efi_fake_mem=8K@0x100000:0x40000,4K@0x108000:0x10000\nreserve 0x101000 0x1000\n",
+    )
+    .unwrap();
+    let sigs = sigs(Era::V5_5, &sc.boot_input());
+    assert!(sigs.contains("lost-attribute/efi_fake_memmap"), "{sigs:?}");
+    assert!(
+        !sigs.contains("lost-attribute/efi_arch_mem_reserve"),
+        "{sigs:?}"
+    );
+}
