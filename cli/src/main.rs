@@ -491,6 +491,14 @@ fn import_dmesg(
     desc_size: u64,
     output: Option<&Path>,
 ) -> Result<(), Failure> {
+    if let Some(c) = cmdline
+        .as_deref()
+        .and_then(|c| c.chars().find(|&c| c != ' ' && !c.is_ascii_graphic()))
+    {
+        return Err(Failure::Input(format!(
+            "--cmdline: expected printable ASCII words separated by spaces, found {c:?}"
+        )));
+    }
     let bytes = std::fs::read(log)
         .map_err(|e| Failure::Input(format!("{}: cannot read: {e}", log.display())))?;
     let text = String::from_utf8_lossy(&bytes);
