@@ -26,7 +26,7 @@
 
 use crate::desc::{attr, ty, MemRange, MemoryDesc, EFI_PAGE_SIZE};
 use crate::era::Era;
-use crate::findings::{check_quiet, Class};
+use crate::findings::check_quiet;
 use crate::mem::Fill;
 use crate::scenario::Scenario;
 use std::collections::{BTreeMap, BTreeSet};
@@ -200,16 +200,7 @@ pub fn explore(
             let Ok((_, c)) = check_quiet(era, &input) else {
                 continue;
             };
-            let judged = c.domain.is_ok();
-            for f in &c.findings {
-                if !judged
-                    && !matches!(
-                        f.class,
-                        Class::Overrun | Class::UseAfterFree | Class::BadFree
-                    )
-                {
-                    continue;
-                }
+            for f in c.counted() {
                 let example = || Example {
                     scenario: sc.clone(),
                     eras: [era].into(),

@@ -77,6 +77,11 @@ impl Class {
         }
     }
 
+    /// Overrun, use-after-free and bad free.
+    pub const fn is_memory_safety(self) -> bool {
+        matches!(self, Class::Overrun | Class::UseAfterFree | Class::BadFree)
+    }
+
     pub fn from_name(s: &str) -> Option<Class> {
         Class::ALL.into_iter().find(|c| c.name() == s)
     }
@@ -177,6 +182,16 @@ pub struct Classification {
 }
 
 impl Classification {
+    /// The findings a search counts: all of them on input the oracle can
+    /// judge; on other input only the memory-safety ones, since a fault is
+    /// a bug whatever the input meant.
+    pub fn counted(&self) -> impl Iterator<Item = &Finding> {
+        let judged = self.domain.is_ok();
+        self.findings
+            .iter()
+            .filter(move |f| judged || f.class.is_memory_safety())
+    }
+
     pub fn signatures(&self) -> BTreeSet<String> {
         self.findings.iter().map(Finding::signature).collect()
     }

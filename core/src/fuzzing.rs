@@ -17,7 +17,7 @@ use crate::boot::BootInput;
 use crate::codec::decode;
 use crate::desc::{MemRange, MemoryDesc, EFI_PAGE_SIZE};
 use crate::era::{Era, FakeMem};
-use crate::findings::{check_quiet, verdict, Checked, Class, Finding, Verdict};
+use crate::findings::{check_quiet, verdict, Checked, Finding, Verdict};
 use crate::kernel::{Kernel, Level, MemoryMapData};
 use crate::mem::Fill;
 use crate::memmap::efi_memmap_split_count;
@@ -106,10 +106,6 @@ fn crash_line(f: &Finding, era: Era) -> String {
     )
 }
 
-fn memory_safety(c: Class) -> bool {
-    matches!(c, Class::Overrun | Class::UseAfterFree | Class::BadFree)
-}
-
 /// The first finding of `input` in `era` that `cfg` counts, as a crash line.
 pub fn boot_flow_finding(input: &BootInput, era: Era, cfg: &Config) -> Option<String> {
     counted_finding(&check_quiet(era, input), era, cfg)
@@ -118,10 +114,7 @@ pub fn boot_flow_finding(input: &BootInput, era: Era, cfg: &Config) -> Option<St
 /// The first finding of a checked run that `cfg` counts, as a crash line.
 fn counted_finding(checked: &Checked, era: Era, cfg: &Config) -> Option<String> {
     let (_, c) = checked.as_ref().ok()?;
-    let judged = c.domain.is_ok();
-    c.findings
-        .iter()
-        .filter(|f| judged || memory_safety(f.class))
+    c.counted()
         .find(|f| cfg.counts(&f.signature()))
         .map(|f| crash_line(f, era))
 }

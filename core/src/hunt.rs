@@ -11,7 +11,7 @@
 use crate::codec::decode;
 use crate::era::{Era, FakeMem};
 use crate::explore::{size, Bound};
-use crate::findings::{check_quiet, Class};
+use crate::findings::check_quiet;
 use crate::fuzzing::KNOWN_IN_FIXED_CODE;
 use crate::minimize::{minimize, Goal};
 use crate::scenario::Scenario;
@@ -121,18 +121,7 @@ fn counted(era: Era, sc: &Scenario) -> Vec<String> {
     let Ok((_, c)) = check_quiet(era, &sc.boot_input()) else {
         return Vec::new();
     };
-    let judged = c.domain.is_ok();
-    c.findings
-        .iter()
-        .filter(|f| {
-            judged
-                || matches!(
-                    f.class,
-                    Class::Overrun | Class::UseAfterFree | Class::BadFree
-                )
-        })
-        .map(|f| f.signature())
-        .collect()
+    c.counted().map(|f| f.signature()).collect()
 }
 
 struct First {
