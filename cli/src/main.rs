@@ -13,6 +13,7 @@ use efimap_core::findings::check;
 use efimap_core::minimize::{self as minimizer, Goal};
 use efimap_core::report::scenario_report;
 use efimap_core::scenario::Scenario;
+use efimap_core::BootInput;
 use efimap_core::Era;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -266,11 +267,11 @@ fn run(file: &Path, eras: &[Era]) -> Result<(), Failure> {
         sc.eras.dedup();
     }
     print!("{}", scenario_report(&sc));
-    let input = sc.boot_input();
+    let input = &sc.input;
     let findings = sc
         .eras
         .iter()
-        .any(|&e| check(e, &input).is_ok_and(|(_, c)| !c.findings.is_empty()));
+        .any(|&e| check(e, input).is_ok_and(|(_, c)| !c.findings.is_empty()));
     if findings {
         Err(Failure::Findings)
     } else {
@@ -421,11 +422,11 @@ fn minimize(
     seconds: u64,
 ) -> Result<(), Failure> {
     let sc = load_any(input)?;
-    let bi = sc.boot_input();
+    let bi = &sc.input;
     let candidates: Vec<Era> = era.map_or_else(|| Era::ALL.to_vec(), |e| vec![e]);
     let mut goal = None;
     for e in candidates {
-        let Ok((_, c)) = check(e, &bi) else { continue };
+        let Ok((_, c)) = check(e, bi) else { continue };
         let sigs = c.signatures();
         let pick = match &signature {
             Some(s) => sigs.contains(s).then(|| s.clone()),
@@ -526,10 +527,13 @@ fn import_dmesg(
             m.form,
             m.descs.len()
         )],
-        desc_size,
-        map: m.descs,
-        cmdline: cmdline.unwrap_or_default(),
-        reservations: reserve,
+        input: BootInput {
+            desc_size,
+            map: m.descs,
+            cmdline: cmdline.unwrap_or_default(),
+            reservations: reserve,
+            ..BootInput::default()
+        },
         ..Scenario::default()
     };
     // The scenario's own checks (stride, command line, bounds).

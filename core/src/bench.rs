@@ -78,7 +78,7 @@ pub type FirstHits = BTreeMap<&'static str, (Duration, u64)>;
 
 fn note(hits: &mut FirstHits, sc: &Scenario, eras: &[Era], start: Instant, n: u64) {
     for &era in eras {
-        if let Ok((_, c)) = check_quiet(era, &sc.boot_input()) {
+        if let Ok((_, c)) = check_quiet(era, &sc.input) {
             for class in SEED_CLASSES {
                 if c.signatures().contains(class) {
                     hits.entry(class).or_insert((start.elapsed(), n));

@@ -37,7 +37,7 @@ pub enum LaterStep {
 }
 
 /// The inputs of one boot.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct BootInput {
     /// The stride; at least 40.
     pub desc_size: u64,

@@ -123,13 +123,13 @@ pub fn decode(bytes: &[u8]) -> Scenario {
             .map(|(_, e)| e)
             .collect();
     }
-    sc.fill = match flags >> 6 {
+    sc.input.fill = match flags >> 6 {
         0 => Fill::Stale,
         2 => Fill::Pattern(r.u8()),
         _ => Fill::Zero,
     };
     let ds = r.u8();
-    sc.desc_size = match ds {
+    sc.input.desc_size = match ds {
         0..=3 => DESC_SIZES[ds as usize],
         4 => 40 + u64::from(r.u16()) % 4057,
         _ => DEFAULT_DESC_SIZE,
@@ -162,10 +162,10 @@ pub fn decode(bytes: &[u8]) -> Scenario {
                 num_pages: r.u64(),
                 attribute: r.u64(),
             },
-            _ => match sc.map.len() {
+            _ => match sc.input.map.len() {
                 0 => MemoryDesc::default(),
                 len => {
-                    let mut d = sc.map[usize::from(r.u8()) % len];
+                    let mut d = sc.input.map[usize::from(r.u8()) % len];
                     d.phys_addr = d
                         .phys_addr
                         .wrapping_add(u64::from(r.u8() % 4) * EFI_PAGE_SIZE);
@@ -174,11 +174,11 @@ pub fn decode(bytes: &[u8]) -> Scenario {
                 }
             },
         };
-        sc.map.push(d);
+        sc.input.map.push(d);
     }
 
     let mode = r.u8();
-    sc.cmdline = if mode >= RAW_CMDLINE {
+    sc.input.cmdline = if mode >= RAW_CMDLINE {
         let mut line = String::new();
         for _ in 0..r.u8() {
             let len = usize::from(r.u16()).min(r.b.len());
@@ -193,7 +193,7 @@ pub fn decode(bytes: &[u8]) -> Scenario {
         }
         line
     } else {
-        structured_cmdline(&mut r, &sc.map, mode % (MAX_RANGES + 1))
+        structured_cmdline(&mut r, &sc.input.map, mode % (MAX_RANGES + 1))
     };
 
     let count = match r.u8() {
@@ -202,21 +202,21 @@ pub fn decode(bytes: &[u8]) -> Scenario {
     };
     for _ in 0..count {
         let k = r.u8() % 4;
-        let res = if k == RAW_RESERVE || sc.map.is_empty() {
+        let res = if k == RAW_RESERVE || sc.input.map.is_empty() {
             (r.u64(), r.u64())
         } else {
-            let d = sc.map[usize::from(r.u8()) % sc.map.len()];
+            let d = sc.input.map[usize::from(r.u8()) % sc.input.map.len()];
             let page = u64::from(r.u8()) % d.num_pages.max(1);
             let addr = d
                 .phys_addr
                 .wrapping_add(page * EFI_PAGE_SIZE + u64::from(r.u8() % 4) * 0x400);
             (addr, (1 + u64::from(r.u8() % 64)) * 0x400)
         };
-        sc.reservations.push(res);
+        sc.input.reservations.push(res);
     }
 
     for _ in 0..r.u8() as usize % (MAX_LATER + 1) {
-        sc.later.push(LaterStep::KexecInitLate);
+        sc.input.later.push(LaterStep::KexecInitLate);
     }
 
     let lines = usize::from(r.u8()).min(MAX_HEADER);
@@ -304,7 +304,7 @@ pub fn encode(sc: &Scenario) -> Vec<u8> {
         .enumerate()
         .filter(|(_, e)| sc.eras.contains(e))
         .fold(0u8, |m, (i, _)| m | 1 << i);
-    let (fill_bits, pattern) = match sc.fill {
+    let (fill_bits, pattern) = match sc.input.fill {
         Fill::Stale => (0u8, None),
         Fill::Pattern(b) => (2, Some(b)),
         Fill::Zero => (1, None),
@@ -313,20 +313,20 @@ pub fn encode(sc: &Scenario) -> Vec<u8> {
     if let Some(b) = pattern {
         w.u8(b);
     }
-    match DESC_SIZES.iter().position(|&d| d == sc.desc_size) {
+    match DESC_SIZES.iter().position(|&d| d == sc.input.desc_size) {
         Some(i) => w.u8(i as u8),
         None => {
             w.u8(4);
-            w.u16((sc.desc_size - 40) as u16);
+            w.u16((sc.input.desc_size - 40) as u16);
         }
     }
-    if sc.map.len() < usize::from(SHORT_DESCS) + 1 {
-        w.u8(sc.map.len() as u8);
+    if sc.input.map.len() < usize::from(SHORT_DESCS) + 1 {
+        w.u8(sc.input.map.len() as u8);
     } else {
         w.u8(LONG_COUNT);
-        w.u16(sc.map.len() as u16);
+        w.u16(sc.input.map.len() as u16);
     }
-    for d in &sc.map {
+    for d in &sc.input.map {
         w.u8(RAW_DESC);
         w.u32(d.ty);
         w.u32(d.pad);
@@ -336,7 +336,12 @@ pub fn encode(sc: &Scenario) -> Vec<u8> {
         w.u64(d.attribute);
     }
     w.u8(RAW_CMDLINE);
-    let tokens: Vec<&str> = sc.cmdline.split(' ').filter(|t| !t.is_empty()).collect();
+    let tokens: Vec<&str> = sc
+        .input
+        .cmdline
+        .split(' ')
+        .filter(|t| !t.is_empty())
+        .collect();
     w.u8(tokens.len() as u8);
     for t in tokens {
         w.u16(t.len() as u16);
@@ -344,18 +349,18 @@ pub fn encode(sc: &Scenario) -> Vec<u8> {
             w.u8(b - 0x21);
         }
     }
-    if sc.reservations.len() < 5 {
-        w.u8(sc.reservations.len() as u8);
+    if sc.input.reservations.len() < 5 {
+        w.u8(sc.input.reservations.len() as u8);
     } else {
         w.u8(LONG_COUNT);
-        w.u16(sc.reservations.len() as u16);
+        w.u16(sc.input.reservations.len() as u16);
     }
-    for &(a, z) in &sc.reservations {
+    for &(a, z) in &sc.input.reservations {
         w.u8(RAW_RESERVE);
         w.u64(a);
         w.u64(z);
     }
-    w.u8(sc.later.len() as u8);
+    w.u8(sc.input.later.len() as u8);
     w.u8(sc.header.len() as u8);
     for h in &sc.header {
         w.u16(h.len() as u16);
@@ -408,10 +413,10 @@ mod tests {
         // (gap 0, 1 + 3 pages, TYPES[1], DESC_ATTRS[0]) and
         // (gap 1, 1 + 0 pages, TYPES[0], DESC_ATTRS[4]).
         let sc = decode(&[0x40, 0, 2, 0, 0, 3, 1, 0, 1, 1, 0, 0, 4]);
-        assert_eq!(sc.fill, Fill::Zero);
-        assert_eq!(sc.desc_size, 48);
+        assert_eq!(sc.input.fill, Fill::Zero);
+        assert_eq!(sc.input.desc_size, 48);
         assert_eq!(
-            sc.map,
+            sc.input.map,
             vec![
                 MemoryDesc::new(ty::BOOT_SERVICES_DATA, 0, 4, 0xf),
                 MemoryDesc::new(ty::CONVENTIONAL_MEMORY, 0x5000, 1, 0xf | attr::SP),

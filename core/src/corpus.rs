@@ -101,12 +101,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 
 /// The fuzz targets a scenario seeds, and the bytes it seeds each with.
 pub fn seed_inputs(sc: &Scenario) -> Vec<(&'static str, Vec<u8>)> {
-    let dmesg = memmap_lines(&sc.map, Era::V5_5.features().printer).join("\n");
+    let dmesg = memmap_lines(&sc.input.map, Era::V5_5.features().printer).join("\n");
     vec![
         ("boot_flow", encode(sc)),
         ("fake_mem", encode(sc)),
         ("parse_scenario", sc.to_text().into_bytes()),
-        ("parse_cmdline", sc.cmdline.clone().into_bytes()),
+        ("parse_cmdline", sc.input.cmdline.clone().into_bytes()),
         ("parse_dmesg", dmesg.into_bytes()),
     ]
 }
@@ -155,7 +155,7 @@ pub fn replay(dir: &Path) -> Result<Vec<ReplayRow>, InputFileError> {
         let sc = load(&path)?;
         let expect = sc.expectations();
         for &era in &sc.eras {
-            let got = check(era, &sc.boot_input())
+            let got = check(era, &sc.input)
                 .map(|(_, c)| c.signatures())
                 .unwrap_or_default();
             rows.push(ReplayRow {
@@ -175,7 +175,7 @@ pub fn expect_lines(sc: &Scenario) -> Vec<String> {
     sc.eras
         .iter()
         .map(|&era| {
-            let sigs = check(era, &sc.boot_input())
+            let sigs = check(era, &sc.input)
                 .map(|(_, c)| c.signatures())
                 .unwrap_or_default();
             let list: Vec<&str> = sigs.iter().map(String::as_str).collect();

@@ -24,6 +24,7 @@
 //!   is refused before anything is allocated or installed, exactly as no
 //!   reservation at all.
 
+use crate::boot::BootInput;
 use crate::desc::{attr, ty, MemRange, MemoryDesc, EFI_PAGE_SIZE};
 use crate::era::Era;
 use crate::findings::check_quiet;
@@ -46,12 +47,15 @@ const TYPES: [u32; 2] = [ty::CONVENTIONAL_MEMORY, ty::BOOT_SERVICES_DATA];
 
 /// The size of a case: descriptors plus ranges (then reservations).
 pub fn size(sc: &Scenario) -> (usize, usize) {
-    (sc.map.len() + fake_ranges(sc).len(), sc.reservations.len())
+    (
+        sc.input.map.len() + fake_ranges(sc).len(),
+        sc.input.reservations.len(),
+    )
 }
 
 /// The `efi_fake_mem=` ranges a scenario's command line gives, in order.
 pub fn fake_ranges(sc: &Scenario) -> Vec<MemRange> {
-    crate::cmdline::split_cmdline(&sc.cmdline).map_or_else(Vec::new, |(r, _)| r)
+    crate::cmdline::split_cmdline(&sc.input.cmdline).map_or_else(Vec::new, |(r, _)| r)
 }
 
 /// The smallest example of one signature.
@@ -137,10 +141,13 @@ pub fn scenario(
     reservation: Option<(u64, u64)>,
 ) -> Scenario {
     Scenario {
-        fill: Fill::Zero,
-        map: map.to_vec(),
-        cmdline: crate::cmdline::join_cmdline(ranges, &[]),
-        reservations: reservation.into_iter().collect(),
+        input: BootInput {
+            fill: Fill::Zero,
+            map: map.to_vec(),
+            cmdline: crate::cmdline::join_cmdline(ranges, &[]),
+            reservations: reservation.into_iter().collect(),
+            ..BootInput::default()
+        },
         ..Scenario::default()
     }
 }
@@ -194,10 +201,10 @@ pub fn explore(
     let mut found = Explored::default();
     let mut sizes: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     for_each_scenario(bound, |sc, sz| {
-        let input = sc.boot_input();
+        let input = &sc.input;
         found.checked += 1;
         for &era in eras {
-            let Ok((_, c)) = check_quiet(era, &input) else {
+            let Ok((_, c)) = check_quiet(era, input) else {
                 continue;
             };
             for f in c.counted() {

@@ -65,7 +65,7 @@ pub const COMMITS: [(&str, &str, &str); 10] = [
 
 /// The kernel command line of the case.
 pub fn cmdline(sc: &Scenario) -> String {
-    format!("{}\n", sc.cmdline)
+    format!("{}\n", sc.input.cmdline)
 }
 
 /// The firmware's map and each era's installed map, as dmesg prints them.
@@ -74,11 +74,11 @@ pub fn dmesg(sc: &Scenario) -> String {
     for &era in &sc.eras {
         let printer = era.features().printer;
         let _ = writeln!(s, "# {era}: before (the firmware's map)");
-        for line in memmap_lines(&sc.map, printer) {
+        for line in memmap_lines(&sc.input.map, printer) {
             let _ = writeln!(s, "{line}");
         }
         let _ = writeln!(s, "# {era}: after");
-        match check(era, &sc.boot_input()) {
+        match check(era, &sc.input) {
             Ok((o, _)) => {
                 for line in memmap_lines(&o.map, printer) {
                     let _ = writeln!(s, "{line}");
@@ -116,7 +116,7 @@ fn c_descs(name: &str, descs: &[crate::desc::MemoryDesc]) -> String {
 /// kernel (v6.10) must produce.
 pub fn kunit(sc: &Scenario, name: &str) -> String {
     let fixed = Era::V6_10;
-    let (o, _) = check(fixed, &sc.boot_input()).expect("a runnable scenario");
+    let (o, _) = check(fixed, &sc.input).expect("a runnable scenario");
     let ranges: Vec<String> = o
         .fake_mems
         .iter()
@@ -128,6 +128,7 @@ pub fn kunit(sc: &Scenario, name: &str) -> String {
         })
         .collect();
     let reserve: Vec<String> = sc
+        .input
         .reservations
         .iter()
         .map(|(a, z)| format!("\t{{ {a:#x}ULL, {z:#x}ULL }},"))
@@ -169,9 +170,9 @@ pub fn kunit(sc: &Scenario, name: &str) -> String {
 #define EFIMAP_GUARD 0xa5
 
 "#,
-        ds = sc.desc_size
+        ds = sc.input.desc_size
     );
-    s.push_str(&c_descs("efimap_firmware", &sc.map));
+    s.push_str(&c_descs("efimap_firmware", &sc.input.map));
     let _ = write!(
         s,
         "\n/* The efi_fake_mem ranges, sorted as setup_fake_mem() sorts them. */\nstatic const struct efi_mem_range efimap_ranges[] __initconst = {{\n{}\n}};\n\nstatic const u64 efimap_reserve[][2] __initconst = {{\n{}\n}};\n\n",
@@ -296,8 +297,8 @@ MODULE_LICENSE("GPL");
 /// A plain-text report for a mailing list: what happens, the minimal
 /// scenario, the command line, each era's verdict and maps, the commits.
 pub fn report(sc: &Scenario, name: &str) -> String {
-    let input = sc.boot_input();
-    let results: Vec<_> = sc.eras.iter().map(|&e| (e, check(e, &input))).collect();
+    let input = &sc.input;
+    let results: Vec<_> = sc.eras.iter().map(|&e| (e, check(e, input))).collect();
     let mut sigs: Vec<(String, String, Vec<Era>)> = Vec::new();
     for (era, r) in &results {
         if let Ok((_, c)) = r {
@@ -339,19 +340,19 @@ pub fn report(sc: &Scenario, name: &str) -> String {
     let _ = writeln!(
         s,
         "  {}",
-        if sc.cmdline.is_empty() {
+        if sc.input.cmdline.is_empty() {
             "(none)"
         } else {
-            &sc.cmdline
+            &sc.input.cmdline
         }
     );
-    for (a, z) in &sc.reservations {
+    for (a, z) in &sc.input.reservations {
         let _ = writeln!(
             s,
             "then efi_mem_reserve({a:#x}, {z:#x}), as efi_bgrt_init() or efi_esrt_init() calls it"
         );
     }
-    if sc.later.contains(&LaterStep::KexecInitLate) {
+    if sc.input.later.contains(&LaterStep::KexecInitLate) {
         let _ = writeln!(s, "then kexec_enter_virtual_mode(): efi_memmap_unmap(), efi_memmap_init_late() of the same map");
     }
     let _ = writeln!(s);

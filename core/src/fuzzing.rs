@@ -121,7 +121,7 @@ fn counted_finding(checked: &Checked, era: Era, cfg: &Config) -> Option<String> 
 
 /// `boot_flow`: a whole boot through every configured era.
 pub fn boot_flow(data: &[u8], cfg: &Config) {
-    let input = decode(data).boot_input();
+    let input = decode(data).input;
     for &era in &cfg.eras {
         if let Some(line) = boot_flow_finding(&input, era, cfg) {
             panic!("{line}");
@@ -136,7 +136,7 @@ pub fn fake_mem(data: &[u8], cfg: &Config) {
     let input = BootInput {
         reservations: vec![],
         later: vec![],
-        ..decode(data).boot_input()
+        ..decode(data).input
     };
     let results: Vec<(Era, Checked)> = cfg
         .eras
@@ -259,16 +259,19 @@ pub fn naive_scenario(data: &[u8]) -> Scenario {
         .collect();
     let reservations = (0..u64_() % 5).map(|_| (u64_(), u64_())).collect();
     Scenario {
-        map,
-        cmdline: crate::cmdline::join_cmdline(&ranges, &[]),
-        reservations,
+        input: BootInput {
+            map,
+            cmdline: crate::cmdline::join_cmdline(&ranges, &[]),
+            reservations,
+            ..BootInput::default()
+        },
         ..Scenario::default()
     }
 }
 
 /// `naive`: [`boot_flow`]'s question on [`naive_scenario`]'s decoding.
 pub fn naive(data: &[u8], cfg: &Config) {
-    let input = naive_scenario(data).boot_input();
+    let input = naive_scenario(data).input;
     for &era in &cfg.eras {
         if let Some(line) = boot_flow_finding(&input, era, cfg) {
             panic!("{line}");

@@ -118,7 +118,7 @@ pub enum Progress {
 
 /// The signatures a checked scenario shows that count, per era.
 fn counted(era: Era, sc: &Scenario) -> Vec<String> {
-    let Ok((_, c)) = check_quiet(era, &sc.boot_input()) else {
+    let Ok((_, c)) = check_quiet(era, &sc.input) else {
         return Vec::new();
     };
     c.counted().map(|f| f.signature()).collect()

@@ -28,7 +28,7 @@ pub struct Goal {
 
 impl Goal {
     pub fn holds(&self, sc: &Scenario) -> bool {
-        check_quiet(self.era, &sc.boot_input())
+        check_quiet(self.era, &sc.input)
             .is_ok_and(|(_, c)| c.signatures().contains(&self.signature))
     }
 }
@@ -54,7 +54,7 @@ impl Parts {
             rest: Vec::new(),
             structured: false,
         };
-        match split_cmdline(&sc.cmdline) {
+        match split_cmdline(&sc.input.cmdline) {
             Some((ranges, rest)) => {
                 let p = Parts {
                     sc: sc.clone(),
@@ -75,7 +75,7 @@ impl Parts {
     fn scenario(&self) -> Scenario {
         let mut sc = self.sc.clone();
         if self.structured {
-            sc.cmdline = join_cmdline(&self.ranges, &self.rest);
+            sc.input.cmdline = join_cmdline(&self.ranges, &self.rest);
         }
         sc
     }
@@ -83,7 +83,7 @@ impl Parts {
     /// Every value that marks a boundary, as (kind, index) handles.
     fn values(&self) -> Vec<u64> {
         let mut v = Vec::new();
-        for d in &self.sc.map {
+        for d in &self.sc.input.map {
             v.push(d.phys_addr);
             v.push(d.end_exclusive());
         }
@@ -91,7 +91,7 @@ impl Parts {
             v.push(r.start);
             v.push(r.end.wrapping_add(1));
         }
-        for &(a, s) in &self.sc.reservations {
+        for &(a, s) in &self.sc.input.reservations {
             v.push(a);
             v.push(a.wrapping_add(s));
         }
@@ -103,7 +103,7 @@ impl Parts {
     /// step of its own; emptying one makes another bug, not a smaller one).
     fn remap(&self, f: impl Fn(u64) -> u64) -> Option<Parts> {
         let mut p = self.clone();
-        for d in &mut p.sc.map {
+        for d in &mut p.sc.input.map {
             let (s, e) = (f(d.phys_addr), f(d.end_exclusive()));
             let pages = e.wrapping_sub(s) / EFI_PAGE_SIZE;
             if pages == 0 && d.num_pages != 0 {
@@ -119,7 +119,7 @@ impl Parts {
             }
             *r = MemRange::new(s, e.wrapping_sub(1), r.attribute);
         }
-        for res in &mut p.sc.reservations {
+        for res in &mut p.sc.input.reservations {
             let (a, e) = (f(res.0), f(res.0.wrapping_add(res.1)));
             if a == e && res.1 != 0 {
                 return None;
@@ -141,26 +141,28 @@ impl Parts {
         let values = self.values();
         let attrs = self
             .sc
+            .input
             .map
             .iter()
             .map(|d| d.attribute)
             .chain(self.ranges.iter().map(|r| r.attribute));
         [
-            (self.sc.map.len() + self.ranges.len()) as u64,
-            self.sc.reservations.len() as u64,
-            self.sc.later.len() as u64,
-            (self.rest.len() + usize::from(!self.structured) * self.sc.cmdline.len()) as u64,
+            (self.sc.input.map.len() + self.ranges.len()) as u64,
+            self.sc.input.reservations.len() as u64,
+            self.sc.input.later.len() as u64,
+            (self.rest.len() + usize::from(!self.structured) * self.sc.input.cmdline.len()) as u64,
             values.iter().copied().max().unwrap_or(0),
             values.iter().fold(0u64, |a, &v| a.saturating_add(v)),
             attrs.map(|a| u64::from(a.count_ones())).sum(),
-            self.sc.map.iter().map(|d| rank(d.ty)).sum(),
+            self.sc.input.map.iter().map(|d| rank(d.ty)).sum(),
             self.sc
+                .input
                 .map
                 .iter()
                 .filter(|d| d.virt_addr != 0 || d.pad != 0)
                 .count() as u64,
-            u64::from(self.sc.desc_size != DEFAULT_DESC_SIZE)
-                + u64::from(self.sc.fill != Fill::Stale),
+            u64::from(self.sc.input.desc_size != DEFAULT_DESC_SIZE)
+                + u64::from(self.sc.input.fill != Fill::Stale),
         ]
     }
 
@@ -176,10 +178,10 @@ impl Parts {
     /// The candidates one step away, smallest change first.
     fn candidates(&self) -> Vec<Parts> {
         let mut out = Vec::new();
-        self.step(&mut out, |p| p.sc.later.clear());
-        for i in 0..self.sc.reservations.len() {
+        self.step(&mut out, |p| p.sc.input.later.clear());
+        for i in 0..self.sc.input.reservations.len() {
             self.step(&mut out, |p| {
-                p.sc.reservations.remove(i);
+                p.sc.input.reservations.remove(i);
             });
         }
         for i in 0..self.ranges.len() {
@@ -187,9 +189,9 @@ impl Parts {
                 p.ranges.remove(i);
             });
         }
-        for i in 0..self.sc.map.len() {
+        for i in 0..self.sc.input.map.len() {
             self.step(&mut out, |p| {
-                p.sc.map.remove(i);
+                p.sc.input.map.remove(i);
             });
         }
         for i in 0..self.rest.len() {
@@ -197,19 +199,19 @@ impl Parts {
                 p.rest.remove(i);
             });
         }
-        if !self.structured && !self.sc.cmdline.is_empty() {
-            self.step(&mut out, |p| p.sc.cmdline.clear());
+        if !self.structured && !self.sc.input.cmdline.is_empty() {
+            self.step(&mut out, |p| p.sc.input.cmdline.clear());
         }
-        for i in 0..self.sc.map.len().saturating_sub(1) {
+        for i in 0..self.sc.input.map.len().saturating_sub(1) {
             self.step(&mut out, |p| {
-                let (a, b) = (p.sc.map[i], p.sc.map[i + 1]);
+                let (a, b) = (p.sc.input.map[i], p.sc.input.map[i + 1]);
                 let (s, e) = (
                     a.phys_addr.min(b.phys_addr),
                     a.end_exclusive().max(b.end_exclusive()),
                 );
-                p.sc.map[i].phys_addr = s;
-                p.sc.map[i].num_pages = e.wrapping_sub(s) / EFI_PAGE_SIZE;
-                p.sc.map.remove(i + 1);
+                p.sc.input.map[i].phys_addr = s;
+                p.sc.input.map[i].num_pages = e.wrapping_sub(s) / EFI_PAGE_SIZE;
+                p.sc.input.map.remove(i + 1);
             });
         }
         let values = self.values();
@@ -234,19 +236,19 @@ impl Parts {
             let aligned = self.remap(|v| v & !(EFI_PAGE_SIZE - 1));
             out.extend(aligned.filter(|c| c != self));
         }
-        for i in 0..self.sc.map.len() {
+        for i in 0..self.sc.input.map.len() {
             for t in [
                 crate::desc::ty::CONVENTIONAL_MEMORY,
                 crate::desc::ty::BOOT_SERVICES_DATA,
             ] {
-                self.step(&mut out, |p| p.sc.map[i].ty = t);
+                self.step(&mut out, |p| p.sc.input.map[i].ty = t);
             }
             self.step(&mut out, |p| {
-                p.sc.map[i].virt_addr = 0;
-                p.sc.map[i].pad = 0;
+                p.sc.input.map[i].virt_addr = 0;
+                p.sc.input.map[i].pad = 0;
             });
             for bit in 0..64 {
-                self.step(&mut out, |p| p.sc.map[i].attribute &= !(1u64 << bit));
+                self.step(&mut out, |p| p.sc.input.map[i].attribute &= !(1u64 << bit));
             }
         }
         for i in 0..self.ranges.len() {
@@ -254,8 +256,8 @@ impl Parts {
                 self.step(&mut out, |p| p.ranges[i].attribute &= !(1u64 << bit));
             }
         }
-        self.step(&mut out, |p| p.sc.desc_size = DEFAULT_DESC_SIZE);
-        self.step(&mut out, |p| p.sc.fill = Fill::Stale);
+        self.step(&mut out, |p| p.sc.input.desc_size = DEFAULT_DESC_SIZE);
+        self.step(&mut out, |p| p.sc.input.fill = Fill::Stale);
         out
     }
 }

@@ -222,14 +222,14 @@ pub fn picture(
 /// era its findings (and whether they are the ones the header expects),
 /// then the outcome; last, the picture of every era's installed map.
 pub fn scenario_report(sc: &Scenario) -> String {
-    let input = sc.boot_input();
+    let input = &sc.input;
     let expectations = sc.expectations();
     let mut s = String::new();
     let mut rows = Vec::new();
     let mut expected = None;
     for &era in &sc.eras {
         let _ = writeln!(s, "== {era}");
-        let (o, c) = match check(era, &input) {
+        let (o, c) = match check(era, input) {
             Ok(x) => x,
             Err(e) => {
                 let _ = writeln!(s, "rejected: {e}");
@@ -268,6 +268,6 @@ pub fn scenario_report(sc: &Scenario) -> String {
         rows.push((era.to_string(), o.map.clone()));
     }
     let _ = writeln!(s, "== picture");
-    s.push_str(&picture(&sc.map, &rows, expected.as_deref()));
+    s.push_str(&picture(&sc.input.map, &rows, expected.as_deref()));
     s
 }

@@ -28,7 +28,7 @@
 
 use crate::boot::{BootInput, LaterStep, MAX_FIRMWARE_DESCS};
 pub use crate::boot::{MAX_LATER, MAX_RESERVATIONS};
-use crate::desc::{attr, MemoryDesc, DEFAULT_DESC_SIZE, DESC_LEN};
+use crate::desc::{attr, MemoryDesc, DESC_LEN};
 use crate::dmesg::{column_bit, is_memmap_line, parse_memmap_line};
 use crate::era::Era;
 use crate::mem::Fill;
@@ -45,33 +45,30 @@ pub const MAX_CMDLINE: usize = 4096;
 /// Most words in a command line.
 pub const MAX_CMDLINE_WORDS: usize = 255;
 
-/// One case.
+/// One case: a boot's inputs, with a header and the eras to run it in.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Scenario {
     /// The header comment, one entry a line, without the leading `# `.
     pub header: Vec<String>,
     /// Sorted, without duplicates, never empty.
+    #[serde(default = "all_eras")]
     pub eras: Vec<Era>,
-    pub desc_size: u64,
-    pub fill: Fill,
-    pub map: Vec<MemoryDesc>,
-    /// Tokens of printable ASCII separated by single spaces.
-    pub cmdline: String,
-    pub reservations: Vec<(u64, u64)>,
-    pub later: Vec<LaterStep>,
+    /// What one boot is given; its command line is tokens of printable
+    /// ASCII separated by single spaces.
+    #[serde(flatten)]
+    pub input: BootInput,
+}
+
+fn all_eras() -> Vec<Era> {
+    Era::ALL.to_vec()
 }
 
 impl Default for Scenario {
     fn default() -> Self {
         Scenario {
             header: Vec::new(),
-            eras: Era::ALL.to_vec(),
-            desc_size: DEFAULT_DESC_SIZE,
-            fill: Fill::Stale,
-            map: Vec::new(),
-            cmdline: String::new(),
-            reservations: Vec::new(),
-            later: Vec::new(),
+            eras: all_eras(),
+            input: BootInput::default(),
         }
     }
 }
@@ -127,18 +124,6 @@ const DIRECTIVES: [&str; 7] = [
 ];
 
 impl Scenario {
-    /// The inputs of one boot.
-    pub fn boot_input(&self) -> BootInput {
-        BootInput {
-            desc_size: self.desc_size,
-            map: self.map.clone(),
-            fill: self.fill,
-            cmdline: self.cmdline.clone(),
-            reservations: self.reservations.clone(),
-            later: self.later.clone(),
-        }
-    }
-
     /// The signatures the header expects, by era: `expect v5.5: a b`, or
     /// `expect v5.6: none`. Header lines that do not parse as such are
     /// description.
@@ -178,21 +163,21 @@ impl Scenario {
         }
         let eras: Vec<&str> = self.eras.iter().map(|e| e.name()).collect();
         s.push_str(&format!("eras {}\n", eras.join(" ")));
-        s.push_str(&format!("desc_size {}\n", self.desc_size));
-        s.push_str(&format!("fill {}\n", fill_name(self.fill)));
+        s.push_str(&format!("desc_size {}\n", self.input.desc_size));
+        s.push_str(&format!("fill {}\n", fill_name(self.input.fill)));
         s.push_str("map\n");
-        for d in &self.map {
+        for d in &self.input.map {
             s.push_str("  ");
             s.push_str(&desc_text(d));
             s.push('\n');
         }
-        if !self.cmdline.is_empty() {
-            s.push_str(&format!("cmdline {}\n", self.cmdline));
+        if !self.input.cmdline.is_empty() {
+            s.push_str(&format!("cmdline {}\n", self.input.cmdline));
         }
-        for (a, z) in &self.reservations {
+        for (a, z) in &self.input.reservations {
             s.push_str(&format!("reserve {a:#x} {z:#x}\n"));
         }
-        for step in &self.later {
+        for step in &self.input.later {
             match step {
                 LaterStep::KexecInitLate => s.push_str("kexec\n"),
             }
@@ -238,10 +223,10 @@ impl Scenario {
             seen_directive = true;
             let word = trimmed.split_whitespace().next().unwrap_or("");
             if in_map && !DIRECTIVES.contains(&word) {
-                if sc.map.len() == MAX_FIRMWARE_DESCS {
+                if sc.input.map.len() == MAX_FIRMWARE_DESCS {
                     return Err(line.error(0, "at most 4096 descriptors", "another"));
                 }
-                sc.map.push(line.descriptor()?);
+                sc.input.map.push(line.descriptor()?);
                 continue;
             }
             in_map = false;
@@ -283,12 +268,12 @@ impl Scenario {
                     if !(DESC_LEN as u64..=4096).contains(&v) {
                         return Err(line.error(col, "a desc_size from 40 to 4096", a));
                     }
-                    sc.desc_size = v;
+                    sc.input.desc_size = v;
                 }
                 "fill" => {
                     let [(col, a)] =
                         line.exactly::<1>(&args, "zero, stale or a byte such as 0xa5")?;
-                    sc.fill = match a {
+                    sc.input.fill = match a {
                         "zero" => Fill::Zero,
                         "stale" => Fill::Stale,
                         _ => match number(a) {
@@ -325,8 +310,8 @@ impl Scenario {
                         }
                     }
                     let words: Vec<&str> = args.iter().map(|&(_, a)| a).collect();
-                    sc.cmdline = words.join(" ");
-                    if sc.cmdline.len() > MAX_CMDLINE || words.len() > MAX_CMDLINE_WORDS {
+                    sc.input.cmdline = words.join(" ");
+                    if sc.input.cmdline.len() > MAX_CMDLINE || words.len() > MAX_CMDLINE_WORDS {
                         return Err(line.error(
                             0,
                             "a command line of at most 4096 bytes and 255 words",
@@ -338,19 +323,19 @@ impl Scenario {
                     let [(c1, a), (c2, z)] = line.exactly::<2>(&args, "an address and a size")?;
                     let a = number(a).ok_or_else(|| line.error(c1, "an address", a))?;
                     let z = number(z).ok_or_else(|| line.error(c2, "a size", z))?;
-                    if sc.reservations.len() == MAX_RESERVATIONS {
+                    if sc.input.reservations.len() == MAX_RESERVATIONS {
                         return Err(line.error(0, "at most 64 reservations", "another"));
                     }
-                    sc.reservations.push((a, z));
+                    sc.input.reservations.push((a, z));
                 }
                 "kexec" => {
                     if let Some(&(col, a)) = args.first() {
                         return Err(line.error(col, "nothing after `kexec`", a));
                     }
-                    if sc.later.len() == MAX_LATER {
+                    if sc.input.later.len() == MAX_LATER {
                         return Err(line.error(0, "at most one later step", "another"));
                     }
-                    sc.later.push(LaterStep::KexecInitLate);
+                    sc.input.later.push(LaterStep::KexecInitLate);
                 }
                 _ => {
                     let col = raw.len() - raw.trim_start().len();

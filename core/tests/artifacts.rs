@@ -17,14 +17,14 @@ fn a_crash_artifact_reproduces_as_a_scenario() {
         only: Some(["overrun/efi_arch_mem_reserve".to_string()].into()),
         ..Config::default()
     };
-    let line = boot_flow_finding(&sc.boot_input(), Era::V5_5, &cfg).unwrap();
+    let line = boot_flow_finding(&sc.input, Era::V5_5, &cfg).unwrap();
     assert!(
         line.starts_with("efimap finding: overrun/efi_arch_mem_reserve era=v5.5 "),
         "{line}"
     );
     // The fixed eras do not overrun on it.
     for era in [Era::V5_6, Era::V6_10] {
-        let (_, c) = check(era, &sc.boot_input()).unwrap();
+        let (_, c) = check(era, &sc.input).unwrap();
         assert!(
             !c.signatures().contains("overrun/efi_arch_mem_reserve"),
             "{era}"

@@ -364,7 +364,7 @@ fn a_split_discrepancy_stays_with_its_first_install() {
         "eras v5.5\nfill zero\nmap\n  BootServicesData 0x100000 0x10 0xf\ncmdline efi_fake_mem=8K@0x100000:0x40000,4K@0x108000:0x10000\nreserve 0x101000 0x1000\n",
     )
     .unwrap();
-    let sigs = sigs(Era::V5_5, &sc.boot_input());
+    let sigs = sigs(Era::V5_5, &sc.input);
     assert!(sigs.contains("lost-attribute/efi_fake_memmap"), "{sigs:?}");
     assert!(
         !sigs.contains("lost-attribute/efi_arch_mem_reserve"),

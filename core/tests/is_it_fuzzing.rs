@@ -32,7 +32,7 @@ fn random_bytes_reach_every_behaviour() {
     for n in 1..=BOUND {
         let len = rng.gen_range(0..96);
         let bytes: Vec<u8> = (0..len).map(|_| rng.gen()).collect();
-        let input = decode(&bytes).boot_input();
+        let input = decode(&bytes).input;
         let Ok(o) = run(Era::V5_5, &input) else {
             continue;
         };

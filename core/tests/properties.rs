@@ -54,7 +54,7 @@ proptest! {
     fn models_never_panic(b in bytes()) {
         let sc = decode(&b);
         for era in Era::ALL {
-            let _ = check(era, &sc.boot_input());
+            let _ = check(era, &sc.input);
         }
     }
 }
@@ -120,15 +120,17 @@ fn well_formed() -> impl Strategy<Value = Scenario> {
                 })
                 .collect();
             Scenario {
-                desc_size: ds,
-                fill: Fill::Pattern(0xa5),
-                map,
-                cmdline,
-                reservations,
-                later: if kexec {
-                    vec![LaterStep::KexecInitLate]
-                } else {
-                    vec![]
+                input: efimap_core::BootInput {
+                    desc_size: ds,
+                    fill: Fill::Pattern(0xa5),
+                    map,
+                    cmdline,
+                    reservations,
+                    later: if kexec {
+                        vec![LaterStep::KexecInitLate]
+                    } else {
+                        vec![]
+                    },
                 },
                 ..Scenario::default()
             }
@@ -143,11 +145,11 @@ proptest! {
     /// so it runs without the kexec step.
     #[test]
     fn fixed_eras_are_clean_on_well_formed_input(sc in well_formed()) {
-        let input = sc.boot_input();
-        let (_, c) = check(Era::V6_10, &input).unwrap();
+        let input = &sc.input;
+        let (_, c) = check(Era::V6_10, input).unwrap();
         prop_assert_eq!(&c.domain, &Ok(()));
         prop_assert!(c.findings.is_empty(), "v6.10: {:?}\n{}", c.signatures(), sc.to_text());
-        let input = efimap_core::BootInput { later: vec![], ..input };
+        let input = efimap_core::BootInput { later: vec![], ..input.clone() };
         let (_, c) = check(Era::V5_6, &input).unwrap();
         prop_assert!(c.findings.is_empty(), "v5.6: {:?}\n{}", c.signatures(), sc.to_text());
     }

@@ -38,7 +38,7 @@ fn every_corpus_file_shows_what_its_header_expects() {
             path.display()
         );
         for (era, want) in expect {
-            let (_, c) = check(era, &sc.boot_input()).unwrap();
+            let (_, c) = check(era, &sc.input).unwrap();
             if c.signatures() != want {
                 wrong.push(format!(
                     "{} {era}: expected {want:?}, got {:?}",
