@@ -11,7 +11,7 @@ use efimap_core::corpus::{self, InputFileError};
 use efimap_core::explore::{self as explorer, Bound};
 use efimap_core::findings::check;
 use efimap_core::minimize::{self as minimizer, Goal};
-use efimap_core::report::scenario_report;
+use efimap_core::report::scenario_run;
 use efimap_core::scenario::Scenario;
 use efimap_core::BootInput;
 use efimap_core::Era;
@@ -266,12 +266,8 @@ fn run(file: &Path, eras: &[Era]) -> Result<(), Failure> {
         sc.eras.sort();
         sc.eras.dedup();
     }
-    print!("{}", scenario_report(&sc));
-    let input = &sc.input;
-    let findings = sc
-        .eras
-        .iter()
-        .any(|&e| check(e, input).is_ok_and(|(_, c)| !c.findings.is_empty()));
+    let (text, findings) = scenario_run(&sc);
+    print!("{text}");
     if findings {
         Err(Failure::Findings)
     } else {

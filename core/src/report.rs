@@ -222,6 +222,12 @@ pub fn picture(
 /// era its findings (and whether they are the ones the header expects),
 /// then the outcome; last, the picture of every era's installed map.
 pub fn scenario_report(sc: &Scenario) -> String {
+    scenario_run(sc).0
+}
+
+/// [`scenario_report`], and whether any era has a finding.
+pub fn scenario_run(sc: &Scenario) -> (String, bool) {
+    let mut any = false;
     let input = &sc.input;
     let expectations = sc.expectations();
     let mut s = String::new();
@@ -236,6 +242,7 @@ pub fn scenario_report(sc: &Scenario) -> String {
                 continue;
             }
         };
+        any |= !c.findings.is_empty();
         if let Err(d) = &c.domain {
             let _ = writeln!(s, "oracle: {d}");
         } else if expected.is_none() {
@@ -269,5 +276,5 @@ pub fn scenario_report(sc: &Scenario) -> String {
     }
     let _ = writeln!(s, "== picture");
     s.push_str(&picture(&sc.input.map, &rows, expected.as_deref()));
-    s
+    (s, any)
 }
