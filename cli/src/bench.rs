@@ -2,8 +2,8 @@
 
 use crate::Failure;
 use efimap_core::bench::*;
-use efimap_core::corpus;
-use efimap_core::explore::Bound;
+use efimap_core::cases::corpus;
+use efimap_core::search::explore::Bound;
 use efimap_core::Era;
 use std::path::Path;
 use std::time::Duration;

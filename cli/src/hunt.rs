@@ -2,9 +2,9 @@
 //! terminal, plain lines otherwise), writes the reproducers, prints the table.
 
 use crate::{write_out, Failure};
-use efimap_core::era::Era;
-use efimap_core::explore::Bound;
-use efimap_core::hunt::{hunt, reproducer, Group, HuntConfig, Phase, Progress};
+use efimap_core::model::era::Era;
+use efimap_core::search::explore::Bound;
+use efimap_core::search::hunt::{hunt, reproducer, Group, HuntConfig, Phase, Progress};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 use std::path::Path;

@@ -6,13 +6,13 @@ mod bench;
 mod hunt;
 
 use clap::{Parser, Subcommand};
-use efimap_core::codec::decode;
-use efimap_core::corpus::{self, InputFileError};
-use efimap_core::explore::{self as explorer, Bound};
-use efimap_core::findings::check;
-use efimap_core::minimize::{self as minimizer, Goal};
-use efimap_core::report::scenario_run;
-use efimap_core::scenario::Scenario;
+use efimap_core::cases::codec::decode;
+use efimap_core::cases::corpus::{self, InputFileError};
+use efimap_core::cases::report::scenario_run;
+use efimap_core::cases::scenario::Scenario;
+use efimap_core::judge::findings::check;
+use efimap_core::search::explore::{self as explorer, Bound};
+use efimap_core::search::minimize::{self as minimizer, Goal};
 use efimap_core::BootInput;
 use efimap_core::Era;
 use std::path::{Path, PathBuf};
@@ -165,7 +165,7 @@ enum Form {
 fn parse_reserve(s: &str) -> Result<(u64, u64), String> {
     let (a, z) = s.split_once(',').ok_or("expected ADDR,SIZE")?;
     let num = |x: &str, what: &str| {
-        efimap_core::scenario::number(x.trim()).ok_or(format!(
+        efimap_core::cases::scenario::number(x.trim()).ok_or(format!(
             "expected {what} as a number (0x... or decimal), found `{x}`"
         ))
     };
@@ -293,7 +293,8 @@ fn show(artifact: &Path, output: Option<&Path>) -> Result<(), Failure> {
         sc.header
             .push("what each era showed when decoded (review before keeping):".into());
         sc.eras = Era::ALL.to_vec();
-        sc.header.extend(efimap_core::corpus::expect_lines(&sc));
+        sc.header
+            .extend(efimap_core::cases::corpus::expect_lines(&sc));
     }
     let text = sc.to_text();
     match output {
@@ -499,7 +500,7 @@ fn import_dmesg(
     let bytes = std::fs::read(log)
         .map_err(|e| Failure::Input(format!("{}: cannot read: {e}", log.display())))?;
     let text = String::from_utf8_lossy(&bytes);
-    let m = efimap_core::dmesg::import(&text).map_err(|e| {
+    let m = efimap_core::cases::dmesg::import(&text).map_err(|e| {
         if e.line == 0 {
             Failure::Input(format!("{}: expected {}", log.display(), e.expected))
         } else {
@@ -544,10 +545,10 @@ fn export(file: &Path, form: Form, output: Option<&Path>) -> Result<(), Failure>
         .file_stem()
         .map_or_else(|| "case".to_string(), |n| n.to_string_lossy().into_owned());
     let text = match form {
-        Form::Cmdline => efimap_core::export::cmdline(&sc),
-        Form::Dmesg => efimap_core::export::dmesg(&sc),
-        Form::Kunit => efimap_core::export::kunit(&sc, &name),
-        Form::Report => efimap_core::export::report(&sc, &name),
+        Form::Cmdline => efimap_core::cases::export::cmdline(&sc),
+        Form::Dmesg => efimap_core::cases::export::dmesg(&sc),
+        Form::Kunit => efimap_core::cases::export::kunit(&sc, &name),
+        Form::Report => efimap_core::cases::export::report(&sc, &name),
     };
     emit(&text, output)
 }

@@ -3,8 +3,8 @@
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use efimap_core::bench::sized_input;
-use efimap_core::boot::run_with;
-use efimap_core::findings::check_quiet;
+use efimap_core::judge::findings::check_quiet;
+use efimap_core::model::boot::run_with;
 use efimap_core::Era;
 
 fn boots(c: &mut Criterion) {

@@ -4,8 +4,8 @@
 //!
 //! `cargo run --release --example seed_cases`
 
-use efimap_core::desc::{ty, MemoryDesc};
-use efimap_core::report::render;
+use efimap_core::cases::report::render;
+use efimap_core::model::desc::{ty, MemoryDesc};
 use efimap_core::{run, BootInput, Era, Fill};
 
 const G: u64 = 1 << 30;

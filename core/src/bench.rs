@@ -4,16 +4,16 @@
 //! replay time as the corpus grows. `efimap bench` prints them; the fuzzing
 //! figures come from `bench/fuzz.sh`, with libFuzzer's own statistics.
 
-use crate::boot::{run_with, BootInput};
-use crate::codec::decode;
-use crate::desc::{ty, MemoryDesc};
-use crate::era::Era;
-use crate::explore::{count, explore, size, Bound};
-use crate::findings::check_quiet;
-use crate::mem::Fill;
-use crate::minimize::{minimize, Goal};
-use crate::report::scenario_report;
-use crate::scenario::Scenario;
+use crate::cases::codec::decode;
+use crate::cases::report::scenario_report;
+use crate::cases::scenario::Scenario;
+use crate::judge::findings::check_quiet;
+use crate::model::boot::{run_with, BootInput};
+use crate::model::desc::{ty, MemoryDesc};
+use crate::model::era::Era;
+use crate::model::mem::Fill;
+use crate::search::explore::{count, explore, size, Bound};
+use crate::search::minimize::{minimize, Goal};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::collections::BTreeMap;
@@ -94,7 +94,7 @@ pub fn time_to_bug_exhaustive(bound: &Bound, limit: Duration) -> FirstHits {
     let start = Instant::now();
     let mut hits = FirstHits::new();
     let mut n = 0;
-    crate::explore::for_each_scenario(bound, |sc, _| {
+    crate::search::explore::for_each_scenario(bound, |sc, _| {
         n += 1;
         note(&mut hits, &sc, &[Era::V5_5], start, n);
         hits.len() < SEED_CLASSES.len() && start.elapsed() < limit
@@ -180,12 +180,12 @@ pub fn median_range(mut v: Vec<f64>) -> (f64, f64, f64) {
 /// findings of the fixed code not counted), per second: the fuzz target's
 /// work without libFuzzer and its instrumentation.
 pub fn fake_mem_target_rate(time: Duration) -> f64 {
-    let mut cfg = crate::fuzzing::Config {
+    let mut cfg = crate::search::fuzzing::Config {
         eras: Era::ALL.to_vec(),
         ..Default::default()
     };
     // Every finding known: the loop measures the work, not the panics.
-    for class in crate::findings::Class::ALL {
+    for class in crate::judge::findings::Class::ALL {
         for f in [
             "efi_fake_memmap",
             "efi_arch_mem_reserve",
@@ -205,7 +205,7 @@ pub fn fake_mem_target_rate(time: Duration) -> f64 {
     while start.elapsed() < time {
         let len = rng.gen_range(0..160);
         let bytes: Vec<u8> = (0..len).map(|_| rng.gen()).collect();
-        if std::panic::catch_unwind(|| crate::fuzzing::fake_mem(&bytes, &cfg)).is_ok() {
+        if std::panic::catch_unwind(|| crate::search::fuzzing::fake_mem(&bytes, &cfg)).is_ok() {
             n += 1;
         }
     }

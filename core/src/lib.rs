@@ -1,47 +1,26 @@
 //! efimap-core: byte-faithful models of the Linux kernel's EFI memory-map
-//! code, era by era, on a simulated memory that records every overrun.
+//! code, era by era, on a simulated memory that records every overrun; the
+//! engines that run a case; the judge; the cases; the searches.
 //!
-//! - [`desc`]: `efi_memory_desc_t` and its constants;
-//! - [`mem`]: simulated physical memory (allocators, red zones, faults);
-//! - [`kernel`]: the modelled kernel's state (`efi.memmap`, the log);
-//! - [`memmap`], [`fake_mem`], [`quirks`], [`efi`]: the kernel functions,
-//!   each named after the one it models;
-//! - [`cmdline`]: `simple_strtoull`, `memparse` and lib/sort.c;
-//! - [`print`]: `efi_md_typeattr_format` and the `efi: memNN:` line;
-//! - [`era`]: the eras and what differs between them;
-//! - [`boot`]: the boot-flow runner and its [`boot::Outcome`];
-//! - [`report`]: an outcome as plain text.
+//! - [`model`]: the kernel model, one function per kernel function;
+//! - [`engine`]: the [`engine::Engine`] trait, one implementation a file;
+//! - [`judge`]: the oracle and the findings;
+//! - [`cases`]: scenario text, fuzz bytes, boot logs, corpus, exports;
+//! - [`search`]: explore, hunt, minimize, and what the fuzz targets check;
+//! - [`bench`]: in-process figures.
 #![forbid(unsafe_code)]
 
 pub mod bench;
-pub mod boot;
-pub mod cmdline;
-pub mod codec;
-pub mod corpus;
-pub mod desc;
-pub mod dmesg;
-pub mod efi;
-pub mod era;
-pub mod explore;
-pub mod export;
-pub mod fake_mem;
-pub mod findings;
-pub mod fuzzing;
-pub mod hunt;
-pub mod kernel;
-pub mod mem;
-pub mod memmap;
-pub mod minimize;
-pub mod oracle;
-pub mod print;
-pub mod quirks;
-pub mod report;
-pub mod scenario;
+pub mod cases;
+pub mod engine;
+pub mod judge;
+pub mod model;
+pub mod search;
 
-pub use boot::{run, BootInput, LaterStep, Outcome};
-pub use desc::{MemRange, MemoryDesc};
-pub use era::Era;
-pub use mem::Fill;
+pub use model::boot::{run, BootInput, LaterStep, Outcome};
+pub use model::desc::{MemRange, MemoryDesc};
+pub use model::era::Era;
+pub use model::mem::Fill;
 
 /// The largest single buffer the model simulates (64 MiB); a larger
 /// `efi_memmap_alloc` fails as an allocation failure would.

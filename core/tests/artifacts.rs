@@ -2,10 +2,10 @@
 //! scenario: decoded, printed and parsed back, it reproduces the same
 //! crash line in a plain test.
 
-use efimap_core::codec::decode;
-use efimap_core::findings::check;
-use efimap_core::fuzzing::{boot_flow_finding, Config};
-use efimap_core::scenario::Scenario;
+use efimap_core::cases::codec::decode;
+use efimap_core::cases::scenario::Scenario;
+use efimap_core::judge::findings::check;
+use efimap_core::search::fuzzing::{boot_flow_finding, Config};
 use efimap_core::Era;
 
 #[test]

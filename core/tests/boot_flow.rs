@@ -2,10 +2,10 @@
 //! top, the command line as the kernel splits it, `efi=` and `noefi`, and
 //! the v6.11 notice.
 
-use efimap_core::boot::{run, BootInput, LaterStep};
-use efimap_core::desc::{ty, MemoryDesc};
-use efimap_core::kernel::Level;
-use efimap_core::mem::Fill;
+use efimap_core::model::boot::{run, BootInput, LaterStep};
+use efimap_core::model::desc::{ty, MemoryDesc};
+use efimap_core::model::kernel::Level;
+use efimap_core::model::mem::Fill;
 use efimap_core::Era;
 
 const G: u64 = 1 << 30;

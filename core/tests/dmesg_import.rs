@@ -2,10 +2,10 @@
 //! spec in every format the kernel has printed, and the round trip through
 //! the printer.
 
-use efimap_core::desc::{attr, ty, MemoryDesc};
-use efimap_core::dmesg::import;
-use efimap_core::era::PrinterFormat;
-use efimap_core::print::memmap_lines;
+use efimap_core::cases::dmesg::import;
+use efimap_core::model::desc::{attr, ty, MemoryDesc};
+use efimap_core::model::era::PrinterFormat;
+use efimap_core::model::print::memmap_lines;
 
 fn fixture(name: &str) -> String {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -110,7 +110,7 @@ fn every_printed_format() {
          MemoryDesc::new(6, 0x10_0000, 1, attr::RUNTIME | attr::CPU_CRYPTO | CACHE)),
         // the newest, with HP (ba69e0750b03)
         ("efi: mem08: [Conventional|   |HP|  |  |  |  |  |  |  |  |   |WB|  |  |  ] range=[0x0000000100000000-0x00000001ffffffff] (4096MB)",
-         MemoryDesc::new(7, 0x1_0000_0000, 0x10_0000, efimap_core::print::ATTR_HOT_PLUGGABLE | attr::WB)),
+         MemoryDesc::new(7, 0x1_0000_0000, 0x10_0000, efimap_core::model::print::ATTR_HOT_PLUGGABLE | attr::WB)),
         // attr= and type= fallbacks
         ("efi: mem09: [type=15|attr=0x0000010000000008] range=[0x0000000000200000-0x0000000000200fff] (0MB)",
          MemoryDesc::new(15, 0x20_0000, 1, (1 << 40) | attr::WB)),

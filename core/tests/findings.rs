@@ -1,11 +1,11 @@
 //! Every finding class on a concrete scenario, the seed cases classified,
 //! and the differential verdicts.
 
-use efimap_core::boot::{run, BootInput, LaterStep};
-use efimap_core::desc::{attr, ty, MemoryDesc};
-use efimap_core::findings::{check, classify, differential, Class, Evidence, Verdict};
-use efimap_core::kernel::InsertCall;
-use efimap_core::mem::Fill;
+use efimap_core::judge::findings::{check, classify, differential, Class, Evidence, Verdict};
+use efimap_core::model::boot::{run, BootInput, LaterStep};
+use efimap_core::model::desc::{attr, ty, MemoryDesc};
+use efimap_core::model::kernel::InsertCall;
+use efimap_core::model::mem::Fill;
 use efimap_core::Era;
 use std::collections::BTreeSet;
 
@@ -290,7 +290,7 @@ fn classes_shown_on_altered_outcomes() {
 
 #[test]
 fn bad_free_on_a_double_free() {
-    use efimap_core::kernel::{Kernel, MemoryMapData, EFI_MEMMAP_MEMBLOCK};
+    use efimap_core::model::kernel::{Kernel, MemoryMapData, EFI_MEMMAP_MEMBLOCK};
     let mut k = Kernel::new(Era::V5_6, Fill::Zero);
     k.efi_memblock_x86_reserve_range(&[bgrt()], 48);
     let mut data = MemoryMapData::default();
@@ -300,7 +300,7 @@ fn bad_free_on_a_double_free() {
     assert_eq!(k.mem.faults.len(), 1);
     assert_eq!(
         k.mem.faults[0].kind,
-        efimap_core::mem::FaultKind::DoubleFree
+        efimap_core::model::mem::FaultKind::DoubleFree
     );
 }
 
@@ -360,7 +360,7 @@ fn every_class_has_a_stable_name() {
 /// efi_fake_memmap's.
 #[test]
 fn a_split_discrepancy_stays_with_its_first_install() {
-    let sc = efimap_core::scenario::Scenario::parse(
+    let sc = efimap_core::cases::scenario::Scenario::parse(
         "eras v5.5\nfill zero\nmap\n  BootServicesData 0x100000 0x10 0xf\ncmdline efi_fake_mem=8K@0x100000:0x40000,4K@0x108000:0x10000\nreserve 0x101000 0x1000\n",
     )
     .unwrap();

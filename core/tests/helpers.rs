@@ -2,12 +2,12 @@
 //! lookup, efi_clean_memmap, and the misaligned-range path of the fixed
 //! efi_fake_memmap (spec 7.1).
 
-use efimap_core::boot::{run, BootInput};
-use efimap_core::desc::{attr, ty, MemoryDesc};
-use efimap_core::kernel::{
+use efimap_core::model::boot::{run, BootInput};
+use efimap_core::model::desc::{attr, ty, MemoryDesc};
+use efimap_core::model::kernel::{
     Errno, Kernel, Level, MemoryMapData, EFI_MEMMAP_LATE, EFI_MEMMAP_MEMBLOCK, EFI_MEMMAP_SLAB,
 };
-use efimap_core::mem::{AllocKind, Fill};
+use efimap_core::model::mem::{AllocKind, Fill};
 use efimap_core::Era;
 
 const G: u64 = 1 << 30;

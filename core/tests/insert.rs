@@ -2,10 +2,10 @@
 //! rows of the spec's section 8 table with their part sizes, the wrap
 //! cases, the misalignment WARN, and the count invariant.
 
-use efimap_core::desc::{attr, ty, MemRange, MemoryDesc};
-use efimap_core::kernel::{Kernel, Level, MemoryMapData};
-use efimap_core::mem::Fill;
-use efimap_core::memmap::efi_memmap_split_count;
+use efimap_core::model::desc::{attr, ty, MemRange, MemoryDesc};
+use efimap_core::model::kernel::{Kernel, Level, MemoryMapData};
+use efimap_core::model::mem::Fill;
+use efimap_core::model::memmap::efi_memmap_split_count;
 use efimap_core::Era;
 
 const G: u64 = 1 << 30;

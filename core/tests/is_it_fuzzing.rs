@@ -2,11 +2,11 @@
 //! every split shape, empty descriptors, adjacent ranges and the seed
 //! overrun of a buggy era within a bounded number of inputs.
 
-use efimap_core::boot::run;
-use efimap_core::codec::decode;
-use efimap_core::desc::MemoryDesc;
-use efimap_core::mem::{Access, FaultKind};
-use efimap_core::memmap::{shape, Shape};
+use efimap_core::cases::codec::decode;
+use efimap_core::model::boot::run;
+use efimap_core::model::desc::MemoryDesc;
+use efimap_core::model::mem::{Access, FaultKind};
+use efimap_core::model::memmap::{shape, Shape};
 use efimap_core::Era;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};

@@ -1,9 +1,9 @@
 //! The minimizer reaches the exhaustive explorer's proven minimum for every
 //! seed bug class, and what it returns is locally minimal.
 
-use efimap_core::corpus::load;
-use efimap_core::explore::{count, explore, size, Bound};
-use efimap_core::minimize::{is_locally_minimal, minimize, Goal};
+use efimap_core::cases::corpus::load;
+use efimap_core::search::explore::{count, explore, size, Bound};
+use efimap_core::search::minimize::{is_locally_minimal, minimize, Goal};
 use efimap_core::Era;
 use std::path::Path;
 use std::time::{Duration, Instant};

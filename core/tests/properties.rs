@@ -2,12 +2,12 @@
 //! models that never panic, and no findings from the fixed eras on
 //! well-formed input.
 
-use efimap_core::boot::LaterStep;
-use efimap_core::codec::{decode, encode};
-use efimap_core::desc::{attr, ty, MemoryDesc};
-use efimap_core::findings::check;
-use efimap_core::mem::Fill;
-use efimap_core::scenario::Scenario;
+use efimap_core::cases::codec::{decode, encode};
+use efimap_core::cases::scenario::Scenario;
+use efimap_core::judge::findings::check;
+use efimap_core::model::boot::LaterStep;
+use efimap_core::model::desc::{attr, ty, MemoryDesc};
+use efimap_core::model::mem::Fill;
 use efimap_core::Era;
 use proptest::prelude::*;
 

@@ -3,9 +3,9 @@
 //! reviewed snapshot under snapshots/ (`cargo insta review` to accept a
 //! change; CI runs with INSTA_UPDATE=no, so an unreviewed change fails).
 
-use efimap_core::findings::check;
-use efimap_core::report::scenario_report;
-use efimap_core::scenario::Scenario;
+use efimap_core::cases::report::scenario_report;
+use efimap_core::cases::scenario::Scenario;
+use efimap_core::judge::findings::check;
 use std::path::{Path, PathBuf};
 
 fn corpus() -> Vec<PathBuf> {

@@ -1,11 +1,11 @@
 //! The cases of the seed thread and the spec's worked examples, through the
 //! boot-flow runner, with the figures the spec (sections 4.2 and 6.1) gives.
 
-use efimap_core::boot::{run, BootInput, LaterStep, Outcome};
-use efimap_core::desc::{attr, ty, MemoryDesc};
-use efimap_core::kernel::{Level, EFI_MEMMAP_LATE};
-use efimap_core::mem::{Access, AllocKind, Fault, FaultKind, Fill};
-use efimap_core::print::memmap_lines;
+use efimap_core::model::boot::{run, BootInput, LaterStep, Outcome};
+use efimap_core::model::desc::{attr, ty, MemoryDesc};
+use efimap_core::model::kernel::{Level, EFI_MEMMAP_LATE};
+use efimap_core::model::mem::{Access, AllocKind, Fault, FaultKind, Fill};
+use efimap_core::model::print::memmap_lines;
 use efimap_core::Era;
 
 const G: u64 = 1 << 30;
@@ -311,7 +311,7 @@ fn split_parts_carry_their_origins_vendor_bytes() {
         let origin = if i < 3 { 0 } else { 1 };
         assert_eq!(
             chunk[40..],
-            [efimap_core::boot::vendor_byte(origin); 8],
+            [efimap_core::model::boot::vendor_byte(origin); 8],
             "descriptor {i}"
         );
     }

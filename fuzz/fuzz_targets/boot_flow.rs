@@ -2,7 +2,7 @@
 //! without a memory fault or an oracle divergence?
 #![no_main]
 
-use efimap_core::fuzzing::{boot_flow, Config};
+use efimap_core::search::fuzzing::{boot_flow, Config};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| boot_flow(data, Config::global()));

@@ -2,7 +2,7 @@
 //! no structure, to measure what the structure-aware decoder buys.
 #![no_main]
 
-use efimap_core::fuzzing::{naive, Config};
+use efimap_core::search::fuzzing::{naive, Config};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| naive(data, Config::global()));

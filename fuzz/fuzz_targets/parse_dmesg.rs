@@ -3,4 +3,4 @@
 
 use libfuzzer_sys::fuzz_target;
 
-fuzz_target!(|data: &[u8]| efimap_core::fuzzing::parse_dmesg(data));
+fuzz_target!(|data: &[u8]| efimap_core::search::fuzzing::parse_dmesg(data));

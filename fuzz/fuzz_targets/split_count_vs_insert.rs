@@ -3,7 +3,7 @@
 //! nothing)?
 #![no_main]
 
-use efimap_core::fuzzing::{split_count_vs_insert, Config};
+use efimap_core::search::fuzzing::{split_count_vs_insert, Config};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| split_count_vs_insert(data, Config::global()));

@@ -6,9 +6,9 @@
 //! 450a60ef (v6.10, with 75dde792) and 57b42136 (v6.11). split_count and
 //! insert are the same logic in every one of them.
 
-use crate::desc::{off, MemRange, MemoryDesc, EFI_PAGE_SHIFT, EFI_PAGE_SIZE};
-use crate::era::OldMapFree;
-use crate::kernel::{
+use crate::model::desc::{off, MemRange, MemoryDesc, EFI_PAGE_SHIFT, EFI_PAGE_SIZE};
+use crate::model::era::OldMapFree;
+use crate::model::kernel::{
     Errno, InsertCall, Kernel, Level, MapPtr, MemoryMapData, EFI_MEMMAP_LATE, EFI_MEMMAP_MEMBLOCK,
     EFI_MEMMAP_SLAB,
 };
@@ -78,7 +78,7 @@ impl Kernel {
     /// written (the kernel returns nothing; the model reports it).
     pub fn efi_memmap_insert(
         &mut self,
-        old: &crate::kernel::EfiMemoryMap,
+        old: &crate::model::kernel::EfiMemoryMap,
         buf: MapPtr,
         mem: &MemRange,
     ) -> u64 {
@@ -307,7 +307,7 @@ impl Kernel {
         } else {
             data.flags & EFI_MEMMAP_LATE
         };
-        self.memmap = crate::kernel::EfiMemoryMap {
+        self.memmap = crate::model::kernel::EfiMemoryMap {
             phys_map: data.phys_map,
             map: Some(map),
             map_len: data.size,
@@ -317,7 +317,7 @@ impl Kernel {
             flags,
         };
         self.memmap_enabled = true;
-        let install = crate::kernel::Install {
+        let install = crate::model::kernel::Install {
             by: self.culprit(),
             stage: self.stage,
             phys: data.phys_map,
@@ -408,7 +408,7 @@ impl Kernel {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::desc::{attr, ty, MemoryDesc};
+    use crate::model::desc::{attr, ty, MemoryDesc};
 
     const G: u64 = 1 << 30;
 

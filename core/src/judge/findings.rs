@@ -2,13 +2,13 @@
 //! stable signature `class/function`, a one-line explanation and evidence;
 //! and the differential verdict on two eras.
 
-use crate::boot::{run, BootInput, Outcome};
-use crate::desc::{MemRange, MemoryDesc, EFI_PAGE_SHIFT};
-use crate::era::Era;
-use crate::kernel::Level;
-use crate::mem::{Access, AllocId, FaultKind};
-use crate::memmap::insert_range_aligned;
-use crate::oracle::{normalize, Oracle, OutsideDomain, Region};
+use crate::judge::oracle::{normalize, Oracle, OutsideDomain, Region};
+use crate::model::boot::{run, BootInput, Outcome};
+use crate::model::desc::{MemRange, MemoryDesc, EFI_PAGE_SHIFT};
+use crate::model::era::Era;
+use crate::model::kernel::Level;
+use crate::model::mem::{Access, AllocId, FaultKind};
+use crate::model::memmap::insert_range_aligned;
 use std::collections::BTreeSet;
 use std::fmt;
 
@@ -201,7 +201,7 @@ impl Classification {
 pub fn check(
     era: Era,
     input: &BootInput,
-) -> Result<(Outcome, Classification), crate::boot::InputError> {
+) -> Result<(Outcome, Classification), crate::model::boot::InputError> {
     let o = run(era, input)?;
     let c = classify(input, &o);
     Ok((o, c))
@@ -212,8 +212,8 @@ pub fn check(
 pub fn check_quiet(
     era: Era,
     input: &BootInput,
-) -> Result<(Outcome, Classification), crate::boot::InputError> {
-    let o = crate::boot::run_with(era, input, true)?;
+) -> Result<(Outcome, Classification), crate::model::boot::InputError> {
+    let o = crate::model::boot::run_with(era, input, true)?;
     let c = classify(input, &o);
     Ok((o, c))
 }
@@ -243,13 +243,17 @@ pub fn classify(input: &BootInput, o: &Outcome) -> Classification {
 
 /// The oracle's domain for this outcome's inputs.
 fn oracle_domain(input: &BootInput, o: &Outcome) -> Result<(), OutsideDomain> {
-    let rejected = |e: &crate::kernel::Event| {
+    let rejected = |e: &crate::model::kernel::Event| {
         e.text
             .strip_prefix("Malformed early option '")
             .and_then(|r| r.strip_suffix('\''))
-            .is_some_and(|name| crate::cmdline::parameq(name, "efi_fake_mem"))
+            .is_some_and(|name| crate::model::cmdline::parameq(name, "efi_fake_mem"))
     };
-    if !input.map.iter().any(crate::oracle::firmware_entry_valid) {
+    if !input
+        .map
+        .iter()
+        .any(crate::judge::oracle::firmware_entry_valid)
+    {
         return Err(OutsideDomain(
             "the firmware map has no valid descriptor".into(),
         ));
@@ -267,7 +271,7 @@ fn oracle_domain(input: &BootInput, o: &Outcome) -> Result<(), OutsideDomain> {
     Oracle::expect(&input.map, &o.fake_mems, &input.reservations).map(|_| ())
 }
 
-fn freed(f: &crate::mem::Fault) -> Evidence {
+fn freed(f: &crate::model::mem::Fault) -> Evidence {
     Evidence::Freed {
         alloc: f.alloc,
         access: f.access,
@@ -414,14 +418,14 @@ fn map_findings(input: &BootInput, o: &Outcome, judge: bool, found: &mut Vec<Fin
     // Each finding goes to the install where it first appears: a map that
     // is merely installed again (efi_memmap_init_late) inherits nothing.
     let mut previous: Vec<Discrepancy> = Vec::new();
-    let mut judged = crate::kernel::Stage::default();
+    let mut judged = crate::model::kernel::Stage::default();
     // What the firmware handed over is not the kernel's doing.
     let mut before: &[MemoryDesc] = o
         .installs
         .first()
         .filter(|i| i.by == "efi_memblock_x86_reserve_range")
         .map_or(&[], |i| &i.descs);
-    let expect = |stage: crate::kernel::Stage| {
+    let expect = |stage: crate::model::kernel::Stage| {
         let fake = &o.fake_mems[..stage.ranges.min(o.fake_mems.len())];
         let res = &input.reservations[..stage.reservations.min(input.reservations.len())];
         Oracle::expect(&input.map, fake, res).ok()
@@ -734,7 +738,7 @@ pub enum Verdict {
 }
 
 /// What [`check`] gives.
-pub type Checked = Result<(Outcome, Classification), crate::boot::InputError>;
+pub type Checked = Result<(Outcome, Classification), crate::model::boot::InputError>;
 
 /// Runs both eras on `input` and compares them.
 pub fn differential(input: &BootInput, a: Era, b: Era) -> Verdict {

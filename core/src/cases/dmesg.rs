@@ -11,8 +11,8 @@
 //! Any prefix before the `efi:` is ignored: a `[ seconds]` timestamp, a
 //! syslog or journal prefix, a `<6>` level.
 
-use crate::desc::{attr, MemoryDesc, EFI_PAGE_SHIFT};
-use crate::print::{ATTR_HOT_PLUGGABLE, LONG_NAMES, SHORT_NAMES};
+use crate::model::desc::{attr, MemoryDesc, EFI_PAGE_SHIFT};
+use crate::model::print::{ATTR_HOT_PLUGGABLE, LONG_NAMES, SHORT_NAMES};
 
 /// What was wrong, and where: a 0-based byte column in the line.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -370,8 +370,8 @@ pub fn import(text: &str) -> Result<Imported, ImportError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::era::PrinterFormat;
-    use crate::print::memmap_line;
+    use crate::model::era::PrinterFormat;
+    use crate::model::print::memmap_line;
 
     #[test]
     fn reads_back_every_format() {

@@ -1,7 +1,7 @@
 //! Kernel eras: each a short list of differences from the one before.
 //!
-//! The functions in [`crate::memmap`], [`crate::fake_mem`], [`crate::quirks`]
-//! and [`crate::efi`] are written once; where the kernel changed, they
+//! The functions in [`crate::model::memmap`], [`crate::model::fake_mem`], [`crate::model::quirks`]
+//! and [`crate::model::efi`] are written once; where the kernel changed, they
 //! consult the era's [`Features`]. [`Era::features`] builds each era's
 //! features from the previous era's, so the table below reads as the
 //! history of the code.

@@ -21,7 +21,9 @@
 //!   holds `addr + size - 1`; otherwise nothing changes (the kernel refuses
 //!   it with a message). A reservation whose end wraps is outside the domain.
 
-use crate::desc::{attr, ty, MemRange, MemoryDesc, EFI_PAGES_MAX, EFI_PAGE_SHIFT, EFI_PAGE_SIZE};
+use crate::model::desc::{
+    attr, ty, MemRange, MemoryDesc, EFI_PAGES_MAX, EFI_PAGE_SHIFT, EFI_PAGE_SIZE,
+};
 use std::fmt;
 
 /// An address interval with a meaning. `end` is inclusive.

@@ -11,12 +11,12 @@
 //! empty, which would make another bug rather than a smaller one); make a type Conventional or
 //! BootServicesData; clear an attribute bit; desc_size 48, fill stale.
 
-use crate::cmdline::{join_cmdline, split_cmdline};
-use crate::desc::{MemRange, DEFAULT_DESC_SIZE, EFI_PAGE_SIZE};
-use crate::era::Era;
-use crate::findings::check_quiet;
-use crate::mem::Fill;
-use crate::scenario::Scenario;
+use crate::cases::scenario::Scenario;
+use crate::judge::findings::check_quiet;
+use crate::model::cmdline::{join_cmdline, split_cmdline};
+use crate::model::desc::{MemRange, DEFAULT_DESC_SIZE, EFI_PAGE_SIZE};
+use crate::model::era::Era;
+use crate::model::mem::Fill;
 use std::time::Instant;
 
 /// What must be kept: `signature` in `era`.
@@ -134,8 +134,8 @@ impl Parts {
     /// then BootServicesData, then the rest.
     fn measure(&self) -> [u64; 10] {
         let rank = |t: u32| match t {
-            crate::desc::ty::CONVENTIONAL_MEMORY => 0,
-            crate::desc::ty::BOOT_SERVICES_DATA => 1,
+            crate::model::desc::ty::CONVENTIONAL_MEMORY => 0,
+            crate::model::desc::ty::BOOT_SERVICES_DATA => 1,
             _ => 2,
         };
         let values = self.values();
@@ -238,8 +238,8 @@ impl Parts {
         }
         for i in 0..self.sc.input.map.len() {
             for t in [
-                crate::desc::ty::CONVENTIONAL_MEMORY,
-                crate::desc::ty::BOOT_SERVICES_DATA,
+                crate::model::desc::ty::CONVENTIONAL_MEMORY,
+                crate::model::desc::ty::BOOT_SERVICES_DATA,
             ] {
                 self.step(&mut out, |p| p.sc.input.map[i].ty = t);
             }

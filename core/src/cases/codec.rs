@@ -15,13 +15,13 @@
 //! Layout: `flags` (eras mask, fill), `desc_size`, descriptors, command
 //! line, reservations, later steps, header lines.
 
-use crate::boot::{LaterStep, MAX_FIRMWARE_DESCS};
-use crate::desc::{attr, ty, MemRange, MemoryDesc, DEFAULT_DESC_SIZE, EFI_PAGE_SIZE};
-use crate::era::Era;
-use crate::mem::Fill;
-use crate::scenario::{
+use crate::cases::scenario::{
     Scenario, MAX_CMDLINE, MAX_HEADER, MAX_HEADER_LINE, MAX_LATER, MAX_RESERVATIONS,
 };
+use crate::model::boot::{LaterStep, MAX_FIRMWARE_DESCS};
+use crate::model::desc::{attr, ty, MemRange, MemoryDesc, DEFAULT_DESC_SIZE, EFI_PAGE_SIZE};
+use crate::model::era::Era;
+use crate::model::mem::Fill;
 
 const TYPES: [u32; 8] = [
     ty::CONVENTIONAL_MEMORY,
@@ -290,7 +290,7 @@ fn structured_cmdline(r: &mut Reader, map: &[MemoryDesc], count: u8) -> String {
     if extra & 2 != 0 {
         words.push("efi=nosoftreserve".to_string());
     }
-    crate::cmdline::join_cmdline(&ranges, &words)
+    crate::model::cmdline::join_cmdline(&ranges, &words)
 }
 
 /// Encodes a scenario so that [`decode`] gives it back. The scenario must

@@ -7,9 +7,9 @@
 //! descriptor the range splits (an overlapping one, or an empty (0, 0)
 //! entry, which ends at 2^64 - 1) writes past the new buffer.
 
-use crate::desc::{attr, ty, MemRange, EFI_PAGE_SIZE};
-use crate::kernel::{E820Op, E820Type, Kernel, Level, MemoryMapData};
-use crate::memmap::efi_memmap_split_count;
+use crate::model::desc::{attr, ty, MemRange, EFI_PAGE_SIZE};
+use crate::model::kernel::{E820Op, E820Type, Kernel, Level, MemoryMapData};
+use crate::model::memmap::efi_memmap_split_count;
 
 impl Kernel {
     /// `efi_arch_mem_reserve(addr, size)`: marks `[addr, addr + size)`,

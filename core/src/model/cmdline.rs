@@ -3,8 +3,8 @@
 //! them. The parsers work on bytes and return how many they consumed, the
 //! way the C functions advance their end pointer.
 
-use crate::desc::MemRange;
-use crate::era::SortVariant;
+use crate::model::desc::MemRange;
+use crate::model::era::SortVariant;
 use std::cmp::Ordering;
 
 /// x86 `COMMAND_LINE_SIZE`: the kernel keeps at most 2047 bytes.

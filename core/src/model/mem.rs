@@ -27,7 +27,7 @@
 //! the next allocation. Allocations fail, as an out-of-memory kernel's
 //! would, past [`MAX_TOTAL_BYTES`] or when memblock's range is used up.
 
-use crate::desc::EFI_PAGE_SIZE;
+use crate::model::desc::EFI_PAGE_SIZE;
 
 /// `SMP_CACHE_BYTES` on x86-64: memblock's alignment for the EFI maps.
 pub const SMP_CACHE_BYTES: u64 = 64;

@@ -2,11 +2,11 @@
 //! line, the maps as dmesg prints them, a KUnit test case, and a plain-text
 //! report for a mailing list.
 
-use crate::boot::LaterStep;
-use crate::era::{Era, FakeMem};
-use crate::findings::check;
-use crate::print::memmap_lines;
-use crate::scenario::Scenario;
+use crate::cases::scenario::Scenario;
+use crate::judge::findings::check;
+use crate::model::boot::LaterStep;
+use crate::model::era::{Era, FakeMem};
+use crate::model::print::memmap_lines;
 use std::fmt::Write;
 
 /// The commits of the history, oldest first: id, subject, first era here.
@@ -92,7 +92,7 @@ pub fn dmesg(sc: &Scenario) -> String {
     s
 }
 
-fn c_descs(name: &str, descs: &[crate::desc::MemoryDesc]) -> String {
+fn c_descs(name: &str, descs: &[crate::model::desc::MemoryDesc]) -> String {
     let mut s = format!("static const efi_memory_desc_t {name}[] __initconst = {{\n");
     for d in descs {
         let _ = writeln!(

@@ -1,9 +1,9 @@
 //! The modelled kernel's state: `efi.memmap`, the EFI_MEMMAP bit, the
 //! simulated memory, and the log of what it printed and asked for.
 
-use crate::desc::{MemRange, MemoryDesc, DESC_LEN};
-use crate::era::{Era, Features};
-use crate::mem::{AllocId, Fill, SimMemory};
+use crate::model::desc::{MemRange, MemoryDesc, DESC_LEN};
+use crate::model::era::{Era, Features};
+use crate::model::mem::{AllocId, Fill, SimMemory};
 use std::fmt;
 
 /// `EFI_MEMMAP_LATE`: the map was obtained with the late remapper. In v5.4

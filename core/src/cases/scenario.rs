@@ -26,12 +26,12 @@
 //! [`Scenario::to_text`] prints the canonical form; parsing it gives the
 //! same scenario back.
 
-use crate::boot::{BootInput, LaterStep, MAX_FIRMWARE_DESCS};
-pub use crate::boot::{MAX_LATER, MAX_RESERVATIONS};
-use crate::desc::{attr, MemoryDesc, DESC_LEN};
-use crate::dmesg::{column_bit, is_memmap_line, parse_memmap_line};
-use crate::era::Era;
-use crate::mem::Fill;
+use crate::cases::dmesg::{column_bit, is_memmap_line, parse_memmap_line};
+use crate::model::boot::{BootInput, LaterStep, MAX_FIRMWARE_DESCS};
+pub use crate::model::boot::{MAX_LATER, MAX_RESERVATIONS};
+use crate::model::desc::{attr, MemoryDesc, DESC_LEN};
+use crate::model::era::Era;
+use crate::model::mem::Fill;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;

@@ -24,12 +24,12 @@
 //!   is refused before anything is allocated or installed, exactly as no
 //!   reservation at all.
 
-use crate::boot::BootInput;
-use crate::desc::{attr, ty, MemRange, MemoryDesc, EFI_PAGE_SIZE};
-use crate::era::Era;
-use crate::findings::check_quiet;
-use crate::mem::Fill;
-use crate::scenario::Scenario;
+use crate::cases::scenario::Scenario;
+use crate::judge::findings::check_quiet;
+use crate::model::boot::BootInput;
+use crate::model::desc::{attr, ty, MemRange, MemoryDesc, EFI_PAGE_SIZE};
+use crate::model::era::Era;
+use crate::model::mem::Fill;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// What the explorer enumerates.
@@ -55,7 +55,7 @@ pub fn size(sc: &Scenario) -> (usize, usize) {
 
 /// The `efi_fake_mem=` ranges a scenario's command line gives, in order.
 pub fn fake_ranges(sc: &Scenario) -> Vec<MemRange> {
-    crate::cmdline::split_cmdline(&sc.input.cmdline).map_or_else(Vec::new, |(r, _)| r)
+    crate::model::cmdline::split_cmdline(&sc.input.cmdline).map_or_else(Vec::new, |(r, _)| r)
 }
 
 /// The smallest example of one signature.
@@ -144,7 +144,7 @@ pub fn scenario(
         input: BootInput {
             fill: Fill::Zero,
             map: map.to_vec(),
-            cmdline: crate::cmdline::join_cmdline(ranges, &[]),
+            cmdline: crate::model::cmdline::join_cmdline(ranges, &[]),
             reservations: reservation.into_iter().collect(),
             ..BootInput::default()
         },

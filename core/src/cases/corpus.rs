@@ -2,11 +2,11 @@
 //! errors, writing files atomically, turning the corpus into cargo-fuzz
 //! seeds, and replaying it against each file's expectations.
 
-use crate::codec::encode;
-use crate::era::Era;
-use crate::findings::check;
-use crate::print::memmap_lines;
-use crate::scenario::Scenario;
+use crate::cases::codec::encode;
+use crate::cases::scenario::Scenario;
+use crate::judge::findings::check;
+use crate::model::era::Era;
+use crate::model::print::memmap_lines;
 use std::collections::BTreeSet;
 use std::fmt;
 use std::io::Write;

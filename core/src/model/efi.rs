@@ -5,9 +5,9 @@
 //! `efi_mem_reserve` did not change) and arch/x86/platform/efi/efi.c
 //! (`efi_clean_memmap` as at v5.5 and after 59365cad).
 
-use crate::desc::{MemoryDesc, EFI_PAGES_MAX, EFI_PAGE_SHIFT};
-use crate::kernel::{Errno, Kernel, Level, MemoryMapData};
-use crate::print::{efi_md_typeattr_format, memmap_line};
+use crate::model::desc::{MemoryDesc, EFI_PAGES_MAX, EFI_PAGE_SHIFT};
+use crate::model::kernel::{Errno, Kernel, Level, MemoryMapData};
+use crate::model::print::{efi_md_typeattr_format, memmap_line};
 
 impl Kernel {
     /// `efi_mem_desc_lookup(addr, &out)`: the first descriptor with
@@ -29,7 +29,7 @@ impl Kernel {
             for o in self.for_each_desc() {
                 let md = self.read_desc(map, o);
                 if self.f.lookup_skips_bogus
-                    && (md.phys_addr % crate::desc::EFI_PAGE_SIZE != 0
+                    && (md.phys_addr % crate::model::desc::EFI_PAGE_SIZE != 0
                         || md.num_pages == 0
                         || md.num_pages > (u64::MAX - md.phys_addr) >> EFI_PAGE_SHIFT)
                 {

@@ -13,15 +13,15 @@
 //! Memory-safety findings (overrun, use-after-free, bad-free) are crashes
 //! on any input; the others only on input the oracle can judge.
 
-use crate::boot::BootInput;
-use crate::codec::decode;
-use crate::desc::{MemRange, MemoryDesc, EFI_PAGE_SIZE};
-use crate::era::{Era, FakeMem};
-use crate::findings::{check_quiet, verdict, Checked, Finding, Verdict};
-use crate::kernel::{Kernel, Level, MemoryMapData};
-use crate::mem::Fill;
-use crate::memmap::efi_memmap_split_count;
-use crate::scenario::Scenario;
+use crate::cases::codec::decode;
+use crate::cases::scenario::Scenario;
+use crate::judge::findings::{check_quiet, verdict, Checked, Finding, Verdict};
+use crate::model::boot::BootInput;
+use crate::model::desc::{MemRange, MemoryDesc, EFI_PAGE_SIZE};
+use crate::model::era::{Era, FakeMem};
+use crate::model::kernel::{Kernel, Level, MemoryMapData};
+use crate::model::mem::Fill;
+use crate::model::memmap::efi_memmap_split_count;
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
@@ -261,7 +261,7 @@ pub fn naive_scenario(data: &[u8]) -> Scenario {
     Scenario {
         input: BootInput {
             map,
-            cmdline: crate::cmdline::join_cmdline(&ranges, &[]),
+            cmdline: crate::model::cmdline::join_cmdline(&ranges, &[]),
             reservations,
             ..BootInput::default()
         },
@@ -306,7 +306,7 @@ pub fn parse_scenario(data: &[u8]) {
 pub fn parse_dmesg(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     for line in text.lines() {
-        let _ = crate::dmesg::parse_memmap_line(line);
+        let _ = crate::cases::dmesg::parse_memmap_line(line);
     }
 }
 

@@ -3,14 +3,14 @@
 //! picture of maps, and a whole scenario across its eras. Stable: the same
 //! input renders the same text.
 
-use crate::boot::{AllocInfo, Outcome};
-use crate::desc::MemoryDesc;
-use crate::findings::check;
-use crate::kernel::Level;
-use crate::mem::{Access, AllocKind, Fault, FaultKind};
-use crate::oracle::{Oracle, Region};
-use crate::print::memmap_lines;
-use crate::scenario::Scenario;
+use crate::cases::scenario::Scenario;
+use crate::judge::findings::check;
+use crate::judge::oracle::{Oracle, Region};
+use crate::model::boot::{AllocInfo, Outcome};
+use crate::model::desc::MemoryDesc;
+use crate::model::kernel::Level;
+use crate::model::mem::{Access, AllocKind, Fault, FaultKind};
+use crate::model::print::memmap_lines;
 use std::fmt::Write;
 
 fn alloc_name(a: &AllocInfo) -> String {
@@ -101,7 +101,7 @@ pub fn render(o: &Outcome) -> String {
 
 /// The letter a memory type is drawn with.
 fn type_letter(ty: u32) -> char {
-    use crate::desc::ty::*;
+    use crate::model::desc::ty::*;
     match ty {
         RESERVED => 'r',
         LOADER_CODE | LOADER_DATA => 'l',
@@ -132,7 +132,7 @@ pub fn picture(
     rows: &[(String, Vec<MemoryDesc>)],
     expected: Option<&[Region]>,
 ) -> String {
-    let fw = crate::findings::effective_map(firmware);
+    let fw = crate::judge::findings::effective_map(firmware);
     let expected_descs: Vec<MemoryDesc> = expected.map_or_else(Vec::new, |regions| {
         regions
             .iter()
@@ -149,7 +149,7 @@ pub fn picture(
     let mut cuts: Vec<u128> = Vec::new();
     for (_, descs) in &all {
         for d in descs.iter() {
-            let len = u128::from(d.num_pages << crate::desc::EFI_PAGE_SHIFT);
+            let len = u128::from(d.num_pages << crate::model::desc::EFI_PAGE_SHIFT);
             if len > 0 {
                 let s = u128::from(d.phys_addr);
                 cuts.push(s);
@@ -182,7 +182,7 @@ pub fn picture(
                 let covering: Vec<&MemoryDesc> = descs
                     .iter()
                     .filter(|d| {
-                        let len = u128::from(d.num_pages << crate::desc::EFI_PAGE_SHIFT);
+                        let len = u128::from(d.num_pages << crate::model::desc::EFI_PAGE_SHIFT);
                         let st = u128::from(d.phys_addr);
                         len > 0 && st <= x && x < st + len
                     })

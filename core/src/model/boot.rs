@@ -16,15 +16,15 @@
 //! 7. the later steps (a kexec-style `kexec_enter_virtual_mode`);
 //! 8. `efi_runtime_map_init`, which walks the map to publish it in sysfs.
 
-use crate::cmdline::{kernel_params, parameq};
-use crate::desc::{
+use crate::model::cmdline::{kernel_params, parameq};
+use crate::model::desc::{
     MemRange, MemoryDesc, DEFAULT_DESC_SIZE, DESC_LEN, EFI_MEMORY_DESCRIPTOR_VERSION,
 };
-use crate::era::{Era, FakeMem};
-use crate::kernel::{
+use crate::model::era::{Era, FakeMem};
+use crate::model::kernel::{
     E820Update, EfiMemoryMap, Event, InsertCall, Install, Kernel, Level, MemoryMapData,
 };
-use crate::mem::{AllocId, AllocKind, Fault, FaultKind, Fill};
+use crate::model::mem::{AllocId, AllocKind, Fault, FaultKind, Fill};
 
 /// What happens after `mm_init`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
@@ -151,7 +151,7 @@ pub struct Outcome {
     /// Every map that became `efi.memmap`, in order.
     pub installs: Vec<Install>,
     /// How far the boot got: the ranges and reservations it applied or tried.
-    pub stage: crate::kernel::Stage,
+    pub stage: crate::model::kernel::Stage,
 }
 
 impl Outcome {
@@ -161,7 +161,7 @@ impl Outcome {
         let size = self.allocations.get(id).map_or(0, |a| a.size);
         self.faults
             .iter()
-            .filter(|f| f.alloc == id && f.access == crate::mem::Access::Write)
+            .filter(|f| f.alloc == id && f.access == crate::model::mem::Access::Write)
             .filter(|f| matches!(f.kind, FaultKind::OutOfBounds { .. }))
             .map(|f| f.offset + f.len - size)
             .max()

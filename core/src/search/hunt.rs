@@ -8,13 +8,13 @@
 //! fixed code is known to have). As in fuzzing, memory-safety findings
 //! count on any input and the others only on input the oracle can judge.
 
-use crate::codec::decode;
-use crate::era::{Era, FakeMem};
-use crate::explore::{size, Bound};
-use crate::findings::check_quiet;
-use crate::fuzzing::KNOWN_IN_FIXED_CODE;
-use crate::minimize::{minimize, Goal};
-use crate::scenario::Scenario;
+use crate::cases::codec::decode;
+use crate::cases::scenario::Scenario;
+use crate::judge::findings::check_quiet;
+use crate::model::era::{Era, FakeMem};
+use crate::search::explore::{size, Bound};
+use crate::search::fuzzing::KNOWN_IN_FIXED_CODE;
+use crate::search::minimize::{minimize, Goal};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::collections::{BTreeMap, BTreeSet};
@@ -166,9 +166,9 @@ pub fn hunt(cfg: &HuntConfig, mut progress: impl FnMut(Progress) -> bool) -> Vec
     };
 
     // 1. Exhaustive: every scenario in the small bound.
-    let total = crate::explore::count(&cfg.bound);
+    let total = crate::search::explore::count(&cfg.bound);
     let mut checked = 0u64;
-    crate::explore::for_each_scenario(&cfg.bound, |sc, _| {
+    crate::search::explore::for_each_scenario(&cfg.bound, |sc, _| {
         checked += 1;
         note(&mut first, &mut progress, &sc, Phase::Exhaustive, checked);
         let go_on = checked % 256 != 0
@@ -269,6 +269,6 @@ pub fn reproducer(hit: &Hit, seed: u64) -> Scenario {
                 .join(", ")
         ),
     ];
-    sc.header.extend(crate::corpus::expect_lines(&sc));
+    sc.header.extend(crate::cases::corpus::expect_lines(&sc));
     sc
 }

@@ -5,11 +5,11 @@
 //! arch/x86/platform/efi/fake_mem.c as at 254a1420 (fixed, with
 //! `efi_fake_memmap_early`).
 
-use crate::cmdline::{kernel_sort, memparse, simple_strtoull};
-use crate::desc::{attr, ty, MemRange};
-use crate::era::{FakeMem, SoftReserveE820};
-use crate::kernel::{E820Op, E820Type, E820Update, Errno, Kernel, Level, MemoryMapData};
-use crate::memmap::efi_memmap_split_count;
+use crate::model::cmdline::{kernel_sort, memparse, simple_strtoull};
+use crate::model::desc::{attr, ty, MemRange};
+use crate::model::era::{FakeMem, SoftReserveE820};
+use crate::model::kernel::{E820Op, E820Type, E820Update, Errno, Kernel, Level, MemoryMapData};
+use crate::model::memmap::efi_memmap_split_count;
 
 impl Kernel {
     /// `setup_fake_mem(p)`, the early_param handler: appends
@@ -237,8 +237,8 @@ impl Kernel {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::era::Era;
-    use crate::mem::Fill;
+    use crate::model::era::Era;
+    use crate::model::mem::Fill;
 
     const G: u64 = 1 << 30;
 

@@ -3,8 +3,8 @@
 //! arch/x86/platform/efi/efi.c; formats by era as read at fe3e5e65,
 //! 6277e374 and ba69e0750b03).
 
-use crate::desc::{attr, MemoryDesc};
-use crate::era::PrinterFormat;
+use crate::model::desc::{attr, MemoryDesc};
+use crate::model::era::PrinterFormat;
 
 /// `memory_type_name[][20]` before 6277e374 (printed 19 wide).
 pub const LONG_NAMES: [&str; 15] = [
@@ -145,7 +145,7 @@ pub fn memmap_line(i: usize, md: &MemoryDesc, format: PrinterFormat) -> String {
         efi_md_typeattr_format(md, format),
         md.phys_addr,
         md.end(),
-        md.num_pages >> (20 - crate::desc::EFI_PAGE_SHIFT)
+        md.num_pages >> (20 - crate::model::desc::EFI_PAGE_SHIFT)
     )
 }
 
@@ -161,7 +161,7 @@ pub fn memmap_lines(descs: &[MemoryDesc], format: PrinterFormat) -> Vec<String> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::desc::ty;
+    use crate::model::desc::ty;
 
     const ALL_CACHE: u64 = attr::UC | attr::WC | attr::WT | attr::WB;
 

@@ -1,0 +1,11 @@
+//! The forms of a case: the scenario text a developer writes
+//! ([`scenario`]), the fuzz encoding ([`codec`]), boot logs ([`dmesg`]),
+//! corpus files on disk ([`corpus`]), and what a case is turned into
+//! ([`export`], [`report`]).
+
+pub mod codec;
+pub mod corpus;
+pub mod dmesg;
+pub mod export;
+pub mod report;
+pub mod scenario;

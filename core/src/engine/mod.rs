@@ -1,0 +1,88 @@
+//! Engines: implementations of the kernel's EFI memory-map code that a
+//! case can be run on. Each one turns a [`BootInput`] into the same
+//! [`Outcome`], so the oracle and every finding class judge them alike,
+//! and any two can be compared (see [`crate::judge::verdict`]).
+//!
+//! One file per engine: [`model`], the Rust model of an era.
+
+use crate::model::boot::{BootInput, InputError, Outcome};
+use crate::model::era::Era;
+use std::fmt;
+
+pub mod model;
+
+pub use model::ModelEngine;
+
+/// Why an engine gave no outcome.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EngineError {
+    /// An input no engine runs (the same for every engine).
+    Input(InputError),
+    /// The engine itself failed (a build, a driver that died): not a
+    /// property of the input.
+    Failed(String),
+}
+
+impl fmt::Display for EngineError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            EngineError::Input(e) => e.fmt(f),
+            EngineError::Failed(e) => write!(f, "engine failed: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for EngineError {}
+
+impl From<InputError> for EngineError {
+    fn from(e: InputError) -> Self {
+        EngineError::Input(e)
+    }
+}
+
+/// An implementation of the kernel's EFI memory-map code under test.
+pub trait Engine {
+    /// How reports name it: `model v6.10`, ...
+    fn name(&self) -> String;
+    /// The model era whose behaviour this engine should have.
+    fn era(&self) -> Era;
+    /// One boot of `input`. With `quiet`, the KERN_INFO and KERN_DEBUG text
+    /// may be left out: no finding depends on it.
+    fn boot(&mut self, input: &BootInput, quiet: bool) -> Result<Outcome, EngineError>;
+}
+
+#[cfg(test)]
+pub(crate) mod smoke {
+    //! The smoke test every engine passes, through one helper.
+    use super::*;
+    use crate::model::desc::{attr, ty, MemoryDesc};
+
+    /// A one-descriptor map with one `efi_fake_mem=` range inside it (in an
+    /// era that has the option) and one BGRT-style reservation: the engine
+    /// boots it, installs a map, and reports no fault.
+    pub(crate) fn smoke(engine: &mut dyn Engine) {
+        let input = BootInput {
+            map: vec![
+                MemoryDesc::new(ty::BOOT_SERVICES_DATA, 0x10_0000, 0x100, attr::WB),
+                MemoryDesc::new(ty::CONVENTIONAL_MEMORY, 0x1_0000_0000, 0x4_0000, attr::WB),
+            ],
+            cmdline: "efi_fake_mem=256M@4G:0x40000".into(),
+            reservations: vec![(0x10_4000, 0x2000)],
+            ..BootInput::default()
+        };
+        let o = engine.boot(&input, false).expect("the smoke input runs");
+        assert_eq!(o.era, engine.era(), "{}", engine.name());
+        assert!(o.faults.is_empty(), "{}: {:?}", engine.name(), o.faults);
+        assert!(!o.map.is_empty(), "{}: no map installed", engine.name());
+        // The reservation split the Boot Services Data descriptor in three.
+        let bs: Vec<_> = o
+            .map
+            .iter()
+            .filter(|d| d.ty == ty::BOOT_SERVICES_DATA)
+            .collect();
+        assert_eq!(bs.len(), 3, "{}", engine.name());
+        assert_eq!(bs[1].phys_addr, 0x10_4000);
+        assert_eq!(bs[1].num_pages, 2);
+        assert_eq!(bs[1].attribute, attr::WB | attr::RUNTIME);
+    }
+}

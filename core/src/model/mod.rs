@@ -1,0 +1,24 @@
+//! The kernel model: one Rust function per kernel function, named after
+//! it, on a simulated physical memory.
+//!
+//! - [`desc`]: `efi_memory_desc_t` and its constants;
+//! - [`mem`]: simulated physical memory (allocators, red zones, faults);
+//! - [`kernel`]: the modelled kernel's state (`efi.memmap`, the log, the
+//!   typed events the judge reads);
+//! - [`memmap`], [`fake_mem`], [`quirks`], [`efi`]: the kernel functions;
+//! - [`cmdline`]: `simple_strtoull`, `memparse` and lib/sort.c;
+//! - [`print`]: `efi_md_typeattr_format` and the `efi: memNN:` line;
+//! - [`era`]: the eras, each a short list of differences, in one table;
+//! - [`boot`]: the boot-flow runner and its [`boot::Outcome`].
+
+pub mod boot;
+pub mod cmdline;
+pub mod desc;
+pub mod efi;
+pub mod era;
+pub mod fake_mem;
+pub mod kernel;
+pub mod mem;
+pub mod memmap;
+pub mod print;
+pub mod quirks;
