@@ -42,7 +42,7 @@ pub fn run(seconds: f64, seeds: u64, corpus_dir: &Path) -> Result<(), Failure> {
     };
     let ex = time_to_bug_exhaustive(&bound, Duration::from_secs(30));
     for class in SEED_CLASSES {
-        match ex.get(class) {
+        match ex.get(&class) {
             Some((d, n)) => println!(
                 "   exhaustive  {class:34} {:>9.3} ms after {n:>6} scenarios",
                 d.as_secs_f64() * 1e3
@@ -56,11 +56,11 @@ pub fn run(seconds: f64, seeds: u64, corpus_dir: &Path) -> Result<(), Failure> {
     for class in SEED_CLASSES {
         let times: Vec<f64> = runs
             .iter()
-            .filter_map(|h| h.get(class).map(|x| x.0.as_secs_f64() * 1e3))
+            .filter_map(|h| h.get(&class).map(|x| x.0.as_secs_f64() * 1e3))
             .collect();
         let counts: Vec<f64> = runs
             .iter()
-            .filter_map(|h| h.get(class).map(|x| x.1 as f64))
+            .filter_map(|h| h.get(&class).map(|x| x.1 as f64))
             .collect();
         let (tm, tlo, thi) = median_range(times.clone());
         let (cm, clo, chi) = median_range(counts);

@@ -37,11 +37,7 @@ pub fn run(
             .map_or(0, |d| d.as_secs() ^ u64::from(d.subsec_nanos()))
     });
     let cfg = HuntConfig {
-        eras: if eras.is_empty() {
-            Era::ALL.to_vec()
-        } else {
-            eras
-        },
+        eras: if eras.is_empty() { Era::all() } else { eras },
         budget: Duration::from_secs(budget),
         seed,
         bound,
@@ -122,7 +118,10 @@ pub fn run(
             Group::Buggy => "buggy",
             Group::Fixed => "fixed",
         };
-        let file = out.join(format!("{}-{group}.scn", h.signature.replace('/', "-")));
+        let file = out.join(format!(
+            "{}-{group}.scn",
+            h.signature.to_string().replace('/', "-")
+        ));
         write_out(&file, reproducer(h, seed).to_text().as_bytes())?;
         written.push(file);
     }

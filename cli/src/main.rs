@@ -10,7 +10,7 @@ use efimap_core::cases::codec::decode;
 use efimap_core::cases::corpus::{self, InputFileError};
 use efimap_core::cases::report::scenario_run;
 use efimap_core::cases::scenario::Scenario;
-use efimap_core::judge::findings::check;
+use efimap_core::judge::signature::Signature;
 use efimap_core::search::explore::{self as explorer, Bound};
 use efimap_core::search::minimize::{self as minimizer, Goal};
 use efimap_core::BootInput;
@@ -34,65 +34,16 @@ enum Command {
     /// The main job: an exhaustive small-scope search, then a random
     /// structure-aware one, for a time budget; each new finding signature is
     /// minimized and written as a scenario file.
-    Hunt {
-        /// Seconds to hunt for, minimization included.
-        #[arg(long, default_value_t = 30)]
-        budget: u64,
-        /// The random search's seed (default: from the clock; printed).
-        #[arg(long)]
-        seed: Option<u64>,
-        /// Eras to hunt in (comma-separated; default all).
-        #[arg(long, value_delimiter = ',')]
-        eras: Vec<Era>,
-        /// Where the reproducers go.
-        #[arg(short, long, default_value = "found")]
-        out: PathBuf,
-        /// The exhaustive phase's bound: descriptors, ranges, pages.
-        #[arg(long, default_value_t = 1)]
-        descs: usize,
-        #[arg(long, default_value_t = 2)]
-        ranges: usize,
-        #[arg(long, default_value_t = 4)]
-        pages: u64,
-    },
+    Hunt(HuntArgs),
     /// Check every scenario inside a bound; report how many and the smallest
     /// example of every signature (the proven minimum within the bound).
-    Explore {
-        #[arg(long, default_value_t = 2)]
-        descs: usize,
-        #[arg(long, default_value_t = 2)]
-        ranges: usize,
-        #[arg(long, default_value_t = 6)]
-        pages: u64,
-        /// Leave out the reservation.
-        #[arg(long)]
-        no_reserve: bool,
-        #[arg(long, value_delimiter = ',')]
-        eras: Vec<Era>,
-    },
+    Explore(ExploreArgs),
     /// Shrink a scenario (or a fuzz artifact) while one era still shows one
     /// signature; deterministic, time-bounded, locally minimal.
-    Minimize {
-        input: PathBuf,
-        #[arg(short, long)]
-        output: PathBuf,
-        /// The era to keep the signature in (default: the first that shows one).
-        #[arg(long)]
-        era: Option<Era>,
-        /// The signature to keep (default: that era's first).
-        #[arg(long)]
-        signature: Option<String>,
-        #[arg(long, default_value_t = 30)]
-        seconds: u64,
-    },
+    Minimize(MinimizeArgs),
     /// Run one scenario in each of its eras: map before and after, picture,
     /// events, faults, findings. Exit 1 if there are findings.
-    Run {
-        file: PathBuf,
-        /// Only these eras (comma-separated), instead of the file's.
-        #[arg(long, value_delimiter = ',')]
-        eras: Vec<Era>,
-    },
+    Run(RunArgs),
     /// Decode a cargo-fuzz artifact into a scenario file.
     Show {
         artifact: PathBuf,
@@ -108,20 +59,7 @@ enum Command {
     },
     /// Read the EFI memory map from a boot log (any format the kernel has
     /// printed) and make a scenario.
-    ImportDmesg {
-        log: PathBuf,
-        /// The kernel command line to go with it, e.g. "efi_fake_mem=...".
-        #[arg(long)]
-        cmdline: Option<String>,
-        /// An efi_mem_reserve(ADDR, SIZE) call; repeatable.
-        #[arg(long, value_parser = parse_reserve)]
-        reserve: Vec<(u64, u64)>,
-        /// The firmware's descriptor stride (a log does not show it).
-        #[arg(long, default_value_t = 48)]
-        desc_size: u64,
-        #[arg(short, long)]
-        output: Option<PathBuf>,
-    },
+    ImportDmesg(ImportArgs),
     /// Print a scenario as an efi_fake_mem= line, as dmesg maps before and
     /// after per era, as a KUnit test case, or as a mailing-list report.
     Export {
@@ -151,6 +89,119 @@ enum Command {
         #[arg(short, long, default_value = "fuzz/corpus")]
         output: PathBuf,
     },
+}
+
+/// The eras to run (comma-separated; default: every era, or the file's).
+#[derive(clap::Args)]
+struct ErasArg {
+    #[arg(long, value_delimiter = ',')]
+    eras: Vec<Era>,
+}
+
+impl ErasArg {
+    /// The eras given, sorted, or `default` if none.
+    fn or(&self, default: Vec<Era>) -> Vec<Era> {
+        let mut eras = if self.eras.is_empty() {
+            default
+        } else {
+            self.eras.clone()
+        };
+        eras.sort();
+        eras.dedup();
+        eras
+    }
+}
+
+/// An exhaustive bound; each command has its own defaults
+/// ([`Bound::HUNT`], [`Bound::EXPLORE`]).
+#[derive(clap::Args)]
+struct BoundArgs {
+    /// Firmware descriptors, at most (hunt: 1, explore: 2).
+    #[arg(long)]
+    descs: Option<usize>,
+    /// efi_fake_mem ranges, at most (hunt: 2, explore: 2).
+    #[arg(long)]
+    ranges: Option<usize>,
+    /// Pages of address space the boundaries move in (hunt: 4, explore: 6).
+    #[arg(long)]
+    pages: Option<u64>,
+}
+
+impl BoundArgs {
+    fn or(&self, default: Bound) -> Bound {
+        Bound {
+            descs: self.descs.unwrap_or(default.descs),
+            ranges: self.ranges.unwrap_or(default.ranges),
+            pages: self.pages.unwrap_or(default.pages),
+            reserve: default.reserve,
+        }
+    }
+}
+
+#[derive(clap::Args)]
+struct HuntArgs {
+    /// Seconds to hunt for, minimization included.
+    #[arg(long, default_value_t = 30)]
+    budget: u64,
+    /// The random search's seed (default: from the clock; printed).
+    #[arg(long)]
+    seed: Option<u64>,
+    #[command(flatten)]
+    eras: ErasArg,
+    /// Where the reproducers go.
+    #[arg(short, long, default_value = "found")]
+    out: PathBuf,
+    #[command(flatten)]
+    bound: BoundArgs,
+}
+
+#[derive(clap::Args)]
+struct ExploreArgs {
+    #[command(flatten)]
+    bound: BoundArgs,
+    /// Leave out the reservation.
+    #[arg(long)]
+    no_reserve: bool,
+    #[command(flatten)]
+    eras: ErasArg,
+}
+
+#[derive(clap::Args)]
+struct MinimizeArgs {
+    input: PathBuf,
+    #[arg(short, long)]
+    output: PathBuf,
+    /// The era to keep the signature in (default: the first that shows one).
+    #[arg(long)]
+    era: Option<Era>,
+    /// The signature to keep, CLASS/FUNCTION (default: that era's first).
+    #[arg(long)]
+    signature: Option<Signature>,
+    #[arg(long, default_value_t = 30)]
+    seconds: u64,
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    file: PathBuf,
+    #[command(flatten)]
+    eras: ErasArg,
+}
+
+#[derive(clap::Args)]
+struct ImportArgs {
+    log: PathBuf,
+    /// The kernel command line to go with it, e.g. "efi_fake_mem=...".
+    #[arg(long)]
+    cmdline: Option<String>,
+    /// An efi_mem_reserve(ADDR, SIZE) call; repeatable.
+    #[arg(long, value_parser = parse_reserve)]
+    reserve: Vec<(u64, u64)>,
+    /// The firmware's descriptor stride (a log does not show it).
+    #[arg(long, default_value_t = 48)]
+    desc_size: u64,
+    #[arg(short, long)]
+    output: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -187,61 +238,27 @@ impl From<InputFileError> for Failure {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Hunt {
-            budget,
-            seed,
-            eras,
-            out,
-            descs,
-            ranges,
-            pages,
-        } => hunt::run(
-            budget,
-            seed,
-            eras,
-            &out,
-            Bound {
-                descs,
-                ranges,
-                pages,
-                reserve: true,
-            },
+    let result = match Cli::parse().command {
+        Command::Hunt(a) => hunt::run(
+            a.budget,
+            a.seed,
+            a.eras.or(Era::all()),
+            &a.out,
+            a.bound.or(Bound::HUNT),
         ),
-        Command::Explore {
-            descs,
-            ranges,
-            pages,
-            no_reserve,
-            eras,
-        } => explore(
+        Command::Explore(a) => explore(
             Bound {
-                descs,
-                ranges,
-                pages,
-                reserve: !no_reserve,
+                reserve: !a.no_reserve,
+                ..a.bound.or(Bound::EXPLORE)
             },
-            &eras,
+            &a.eras.or(Era::all()),
         ),
-        Command::Minimize {
-            input,
-            output,
-            era,
-            signature,
-            seconds,
-        } => minimize(&input, &output, era, signature, seconds),
-        Command::Run { file, eras } => run(&file, &eras),
+        Command::Minimize(a) => minimize(&a),
+        Command::Run(a) => run(&a),
         Command::Show { artifact, output } => show(&artifact, output.as_deref()),
         Command::Replay { dir } => replay(&dir),
         Command::Seeds { corpus, output } => seeds(&corpus, &output),
-        Command::ImportDmesg {
-            log,
-            cmdline,
-            reserve,
-            desc_size,
-            output,
-        } => import_dmesg(&log, cmdline, reserve, desc_size, output.as_deref()),
+        Command::ImportDmesg(a) => import_dmesg(a),
         Command::Export { file, form, output } => export(&file, form, output.as_deref()),
         Command::Bench {
             seconds,
@@ -259,13 +276,9 @@ fn main() -> ExitCode {
     }
 }
 
-fn run(file: &Path, eras: &[Era]) -> Result<(), Failure> {
-    let mut sc = corpus::load(file)?;
-    if !eras.is_empty() {
-        sc.eras = eras.to_vec();
-        sc.eras.sort();
-        sc.eras.dedup();
-    }
+fn run(a: &RunArgs) -> Result<(), Failure> {
+    let mut sc = corpus::load(&a.file)?;
+    sc.eras = a.eras.or(sc.eras);
     let (text, findings) = scenario_run(&sc);
     print!("{text}");
     if findings {
@@ -292,7 +305,7 @@ fn show(artifact: &Path, output: Option<&Path>) -> Result<(), Failure> {
             .push(format!("decoded from the fuzz artifact {name}"));
         sc.header
             .push("what each era showed when decoded (review before keeping):".into());
-        sc.eras = Era::ALL.to_vec();
+        sc.eras = Era::all();
         sc.header
             .extend(efimap_core::cases::corpus::expect_lines(&sc));
     }
@@ -319,7 +332,7 @@ fn replay(dir: &Path) -> Result<(), Failure> {
             .file
             .file_name()
             .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-        let got: Vec<&str> = r.got.iter().map(String::as_str).collect();
+        let got: Vec<String> = r.got.iter().map(|s| s.to_string()).collect();
         let verdict = match (&r.expected, r.matches()) {
             (None, _) => "(no expectation)",
             (Some(_), true) => "ok",
@@ -333,8 +346,8 @@ fn replay(dir: &Path) -> Result<(), Failure> {
         println!("{name:width$}  {:5}  {verdict:8}  {got}", r.era.name());
         if !r.matches() {
             bad += 1;
-            let want: Vec<&String> = r.expected.iter().flatten().collect();
-            println!("{:width$}  {:5}  expected  {want:?}", "", "");
+            let want: Vec<String> = r.expected.iter().flatten().map(|s| s.to_string()).collect();
+            println!("{:width$}  {:5}  expected  {}", "", "", want.join(" "));
         }
     }
     println!("{} runs, {} mismatched", rows.len(), bad);
@@ -352,14 +365,9 @@ fn seeds(corpus_dir: &Path, output: &Path) -> Result<(), Failure> {
 }
 
 fn explore(bound: Bound, eras: &[Era]) -> Result<(), Failure> {
-    let eras = if eras.is_empty() {
-        Era::ALL.to_vec()
-    } else {
-        eras.to_vec()
-    };
     let total = explorer::count(&bound);
     let bar = hunt::bar(total, "exploring");
-    let found = explorer::explore(&bound, &eras, |checked, _| {
+    let found = explorer::explore(&bound, eras, |checked, _| {
         bar.set_position(checked);
         true
     });
@@ -411,40 +419,19 @@ fn load_any(path: &Path) -> Result<Scenario, Failure> {
     }
 }
 
-fn minimize(
-    input: &Path,
-    output: &Path,
-    era: Option<Era>,
-    signature: Option<String>,
-    seconds: u64,
-) -> Result<(), Failure> {
+fn minimize(a: &MinimizeArgs) -> Result<(), Failure> {
+    let (input, output) = (a.input.as_path(), a.output.as_path());
     let sc = load_any(input)?;
-    let bi = &sc.input;
-    let candidates: Vec<Era> = era.map_or_else(|| Era::ALL.to_vec(), |e| vec![e]);
-    let mut goal = None;
-    for e in candidates {
-        let Ok((_, c)) = check(e, bi) else { continue };
-        let sigs = c.signatures();
-        let pick = match &signature {
-            Some(s) => sigs.contains(s).then(|| s.clone()),
-            None => sigs.into_iter().next(),
-        };
-        if let Some(s) = pick {
-            goal = Some(Goal {
-                era: e,
-                signature: s,
-            });
-            break;
-        }
-    }
-    let Some(goal) = goal else {
+    let Some(goal) = Goal::choose(&sc, a.era, a.signature) else {
+        let what = a
+            .signature
+            .map_or_else(|| "any finding".to_string(), |s| s.to_string());
         return Err(Failure::Input(format!(
-            "{}: no era shows {}",
-            input.display(),
-            signature.as_deref().unwrap_or("any finding")
+            "{}: no era shows {what}",
+            input.display()
         )));
     };
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(a.seconds);
     let mut m = minimizer::minimize(&sc, &goal, deadline);
     let (before, after) = (explorer::size(&sc), explorer::size(&m));
     m.header = vec![format!(
@@ -482,13 +469,15 @@ fn emit(text: &str, output: Option<&Path>) -> Result<(), Failure> {
     }
 }
 
-fn import_dmesg(
-    log: &Path,
-    cmdline: Option<String>,
-    reserve: Vec<(u64, u64)>,
-    desc_size: u64,
-    output: Option<&Path>,
-) -> Result<(), Failure> {
+fn import_dmesg(a: ImportArgs) -> Result<(), Failure> {
+    let ImportArgs {
+        log,
+        cmdline,
+        reserve,
+        desc_size,
+        output,
+    } = a;
+    let (log, output) = (log.as_path(), output.as_deref());
     if let Some(c) = cmdline
         .as_deref()
         .and_then(|c| c.chars().find(|&c| c != ' ' && !c.is_ascii_graphic()))

@@ -8,6 +8,7 @@ use crate::cases::codec::decode;
 use crate::cases::report::scenario_report;
 use crate::cases::scenario::Scenario;
 use crate::judge::findings::check_quiet;
+use crate::judge::signature::{Class, Signature};
 use crate::model::boot::{run_with, BootInput};
 use crate::model::desc::{ty, MemoryDesc};
 use crate::model::era::Era;
@@ -20,12 +21,7 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 /// The seed bug classes of the 2019 thread.
-pub const SEED_CLASSES: [&str; 4] = [
-    "over-count/efi_fake_memmap",
-    "empty-entry/efi_fake_memmap",
-    "lost-attribute/efi_fake_memmap",
-    "overrun/efi_arch_mem_reserve",
-];
+pub const SEED_CLASSES: [Signature; 4] = crate::judge::signature::SEED_SIGNATURES;
 
 /// A boot with `n` descriptors (BootServicesData and Conventional in turn,
 /// 16 pages each), two ranges inside the first Conventional one and a
@@ -74,13 +70,13 @@ pub fn checks_per_second(era: Era, input: &BootInput, time: Duration) -> f64 {
 
 /// When one search first showed each seed class in a buggy era: time and
 /// scenarios checked.
-pub type FirstHits = BTreeMap<&'static str, (Duration, u64)>;
+pub type FirstHits = BTreeMap<Signature, (Duration, u64)>;
 
 fn note(hits: &mut FirstHits, sc: &Scenario, eras: &[Era], start: Instant, n: u64) {
     for &era in eras {
         if let Ok((_, c)) = check_quiet(era, &sc.input) {
             for class in SEED_CLASSES {
-                if c.signatures().contains(class) {
+                if c.signatures().contains(&class) {
                     hits.entry(class).or_insert((start.elapsed(), n));
                 }
             }
@@ -131,19 +127,22 @@ pub fn explorer_rate(bound: &Bound, limit: Duration) -> (u64, u64, f64) {
 pub fn minimizer_quality(
     from: &Scenario,
     bound: &Bound,
-) -> Vec<(&'static str, usize, usize, Duration)> {
+) -> Vec<(Signature, usize, usize, Duration)> {
     let proven = explore(bound, &[Era::V5_5], |_, _| true);
     SEED_CLASSES
         .iter()
         .map(|&class| {
             let goal = Goal {
                 era: Era::V5_5,
-                signature: class.to_string(),
+                signature: class,
             };
             let t = Instant::now();
             let m = minimize(from, &goal, Instant::now() + Duration::from_secs(60));
             let dt = t.elapsed();
-            let min = proven.minimum.get(class).map_or(0, |e| size(&e.scenario).0);
+            let min = proven
+                .minimum
+                .get(&class)
+                .map_or(0, |e| size(&e.scenario).0);
             (class, size(&m).0, min, dt)
         })
         .collect()
@@ -195,10 +194,11 @@ pub fn fake_mem_target_rate(time: Duration) -> f64 {
             "kexec_enter_virtual_mode",
             "__early_ioremap",
         ] {
-            cfg.known.insert(format!("{}/{f}", class.name()));
+            cfg.known.insert(Signature::new(class, f));
         }
     }
-    cfg.known.insert("divergence/efi_fake_memmap".into());
+    cfg.known
+        .insert(Signature::new(Class::Divergence, "efi_fake_memmap"));
     let mut rng = StdRng::seed_from_u64(7);
     let start = Instant::now();
     let mut n = 0u64;

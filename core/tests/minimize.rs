@@ -8,12 +8,7 @@ use efimap_core::Era;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-const SEED_CLASSES: [&str; 4] = [
-    "over-count/efi_fake_memmap",
-    "empty-entry/efi_fake_memmap",
-    "lost-attribute/efi_fake_memmap",
-    "overrun/efi_arch_mem_reserve",
-];
+use efimap_core::judge::signature::SEED_SIGNATURES as SEED_CLASSES;
 
 #[test]
 fn minimizer_reaches_the_explorers_minimum_for_the_seed_classes() {
@@ -30,10 +25,10 @@ fn minimizer_reaches_the_explorers_minimum_for_the_seed_classes() {
     )
     .unwrap();
     for sig in SEED_CLASSES {
-        let proven = &explored.minimum[sig];
+        let proven = &explored.minimum[&sig];
         // Each seed class needs one descriptor and two ranges (one range
         // alone is counted exactly); the overrun also the reservation.
-        let want = if sig.starts_with("overrun") {
+        let want = if sig.class == efimap_core::judge::signature::Class::Overrun {
             (3, 1)
         } else {
             (3, 0)
@@ -46,7 +41,7 @@ fn minimizer_reaches_the_explorers_minimum_for_the_seed_classes() {
         );
         let goal = Goal {
             era: Era::V5_5,
-            signature: sig.to_string(),
+            signature: sig,
         };
         let m = minimize(&dan, &goal, Instant::now() + Duration::from_secs(60));
         assert!(goal.holds(&m), "{sig}");

@@ -31,7 +31,7 @@ fn every_corpus_file_shows_what_its_header_expects() {
     let mut wrong = Vec::new();
     for path in &files {
         let sc = load(path);
-        let expect = sc.expectations();
+        let expect = sc.expectations().expect("the header's expect lines parse");
         assert!(
             !expect.is_empty(),
             "{} states no expectation",

@@ -100,7 +100,7 @@ fn dan_williams_v5_5_overruns_the_reservation_buffer() {
     // The reservation counts 2 splits (its own descriptor) + 6 = 8, insert writes 12.
     let call = o.inserts.last().unwrap();
     assert_eq!(
-        (call.caller, call.room, call.read, call.written),
+        (call.caller, call.room, call.copied.len(), call.written),
         ("efi_arch_mem_reserve", 8, 6, 12)
     );
     let id = reserve_alloc(&o);

@@ -5,6 +5,7 @@
 use crate::cases::codec::encode;
 use crate::cases::scenario::Scenario;
 use crate::judge::findings::check;
+use crate::judge::signature::Signature;
 use crate::model::era::Era;
 use crate::model::print::memmap_lines;
 use std::collections::BTreeSet;
@@ -51,12 +52,30 @@ pub fn load(path: &Path) -> Result<Scenario, InputFileError> {
     };
     let bytes = std::fs::read(path).map_err(|e| whole(format!("cannot read: {e}")))?;
     let text = String::from_utf8(bytes).map_err(|e| whole(format!("not UTF-8 text: {e}")))?;
-    Scenario::parse(&text).map_err(|e| InputFileError {
+    let sc = Scenario::parse(&text).map_err(|e| InputFileError {
         path: path.to_path_buf(),
         line: e.line,
         col: e.col,
         message: format!("expected {}, found {}", e.expected, e.found),
-    })
+    })?;
+    if let Err(e) = sc.expectations() {
+        // The header is the file's leading comment lines, in order.
+        let (line, col) = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| l.trim_start().starts_with('#'))
+            .nth(e.index)
+            .map_or((0, 0), |(n, l)| {
+                (n + 1, l.find(&e.word).map_or(1, |c| c + 1))
+            });
+        return Err(InputFileError {
+            path: path.to_path_buf(),
+            line,
+            col,
+            message: format!("in an `expect` line: {}", e.why),
+        });
+    }
+    Ok(sc)
 }
 
 /// The `.scn` files of a folder, sorted by name.
@@ -137,9 +156,9 @@ pub fn write_seeds(corpus: &Path, out: &Path) -> Result<usize, Box<dyn std::erro
 pub struct ReplayRow {
     pub file: PathBuf,
     pub era: Era,
-    pub got: BTreeSet<String>,
+    pub got: BTreeSet<Signature>,
     /// What the header expects, if it says.
-    pub expected: Option<BTreeSet<String>>,
+    pub expected: Option<BTreeSet<Signature>>,
 }
 
 impl ReplayRow {
@@ -153,7 +172,7 @@ pub fn replay(dir: &Path) -> Result<Vec<ReplayRow>, InputFileError> {
     let mut rows = Vec::new();
     for path in scenario_files(dir)? {
         let sc = load(&path)?;
-        let expect = sc.expectations();
+        let expect = sc.expectations().unwrap_or_default(); // checked by load
         for &era in &sc.eras {
             let got = check(era, &sc.input)
                 .map(|(_, c)| c.signatures())
@@ -178,7 +197,7 @@ pub fn expect_lines(sc: &Scenario) -> Vec<String> {
             let sigs = check(era, &sc.input)
                 .map(|(_, c)| c.signatures())
                 .unwrap_or_default();
-            let list: Vec<&str> = sigs.iter().map(String::as_str).collect();
+            let list: Vec<String> = sigs.iter().map(Signature::to_string).collect();
             let list = if list.is_empty() {
                 "none".to_string()
             } else {

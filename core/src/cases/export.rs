@@ -303,9 +303,14 @@ pub fn report(sc: &Scenario, name: &str) -> String {
     for (era, r) in &results {
         if let Ok((_, c)) = r {
             for f in &c.findings {
-                match sigs.iter_mut().find(|(s, _, _)| *s == f.signature()) {
+                match sigs
+                    .iter_mut()
+                    .find(|(s, _, _)| *s == f.signature().to_string())
+                {
                     Some(x) => x.2.push(*era),
-                    None => sigs.push((f.signature(), f.explanation.clone(), vec![*era])),
+                    None => {
+                        sigs.push((f.signature().to_string(), f.explanation.clone(), vec![*era]))
+                    }
                 }
             }
         }
@@ -360,7 +365,12 @@ pub fn report(sc: &Scenario, name: &str) -> String {
     for (era, r) in &results {
         let verdict = match r {
             Ok((_, c)) if c.findings.is_empty() => "correct".to_string(),
-            Ok((_, c)) => c.signatures().into_iter().collect::<Vec<_>>().join(" "),
+            Ok((_, c)) => c
+                .signatures()
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>()
+                .join(" "),
             Err(e) => format!("not run: {e}"),
         };
         let fake = match era.features().fake_mem {

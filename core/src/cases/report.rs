@@ -132,7 +132,7 @@ pub fn picture(
     rows: &[(String, Vec<MemoryDesc>)],
     expected: Option<&[Region]>,
 ) -> String {
-    let fw = crate::judge::findings::effective_map(firmware);
+    let fw = crate::judge::geometry::effective_map(firmware);
     let expected_descs: Vec<MemoryDesc> = expected.map_or_else(Vec::new, |regions| {
         regions
             .iter()
@@ -148,13 +148,9 @@ pub fn picture(
     }
     let mut cuts: Vec<u128> = Vec::new();
     for (_, descs) in &all {
-        for d in descs.iter() {
-            let len = u128::from(d.num_pages << crate::model::desc::EFI_PAGE_SHIFT);
-            if len > 0 {
-                let s = u128::from(d.phys_addr);
-                cuts.push(s);
-                cuts.push((s + len).min(1 << 64));
-            }
+        for (s, e) in descs.iter().filter_map(MemoryDesc::span) {
+            cuts.push(s);
+            cuts.push(e);
         }
     }
     cuts.sort_unstable();
@@ -181,11 +177,7 @@ pub fn picture(
                 let x = w[0];
                 let covering: Vec<&MemoryDesc> = descs
                     .iter()
-                    .filter(|d| {
-                        let len = u128::from(d.num_pages << crate::model::desc::EFI_PAGE_SHIFT);
-                        let st = u128::from(d.phys_addr);
-                        len > 0 && st <= x && x < st + len
-                    })
+                    .filter(|d| d.span().is_some_and(|(st, e)| st <= x && x < e))
                     .collect();
                 match covering.as_slice() {
                     [] => '.',
@@ -229,7 +221,7 @@ pub fn scenario_report(sc: &Scenario) -> String {
 pub fn scenario_run(sc: &Scenario) -> (String, bool) {
     let mut any = false;
     let input = &sc.input;
-    let expectations = sc.expectations();
+    let expectations = sc.expectations().unwrap_or_default();
     let mut s = String::new();
     let mut rows = Vec::new();
     let mut expected = None;
@@ -263,8 +255,8 @@ pub fn scenario_run(sc: &Scenario) -> (String, bool) {
             if &got == want {
                 let _ = writeln!(s, "expected: as stated");
             } else {
-                let missing: Vec<&String> = want.difference(&got).collect();
-                let extra: Vec<&String> = got.difference(want).collect();
+                let missing: Vec<String> = want.difference(&got).map(|s| s.to_string()).collect();
+                let extra: Vec<String> = got.difference(want).map(|s| s.to_string()).collect();
                 let _ = writeln!(
                     s,
                     "expected: DIFFERS, missing {missing:?}, unexpected {extra:?}"

@@ -27,6 +27,7 @@
 //! same scenario back.
 
 use crate::cases::dmesg::{column_bit, is_memmap_line, parse_memmap_line};
+use crate::judge::signature::Signature;
 use crate::model::boot::{BootInput, LaterStep, MAX_FIRMWARE_DESCS};
 pub use crate::model::boot::{MAX_LATER, MAX_RESERVATIONS};
 use crate::model::desc::{attr, MemoryDesc, DESC_LEN};
@@ -71,6 +72,18 @@ impl Default for Scenario {
             input: BootInput::default(),
         }
     }
+}
+
+/// What a scenario's header expects of each era.
+pub type Expectations = BTreeMap<Era, BTreeSet<Signature>>;
+
+/// An `expect` header line naming an era or a signature that does not
+/// exist: header line `index` (0-based), the word, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BadExpectation {
+    pub index: usize,
+    pub word: String,
+    pub why: String,
 }
 
 /// A parse error: 1-based line and column, what was expected, what was found.
@@ -125,32 +138,36 @@ const DIRECTIVES: [&str; 7] = [
 
 impl Scenario {
     /// The signatures the header expects, by era: `expect v5.5: a b`, or
-    /// `expect v5.6: none`. Header lines that do not parse as such are
-    /// description.
-    pub fn expectations(&self) -> BTreeMap<Era, BTreeSet<String>> {
+    /// `expect v5.6: none`. Header lines that do not start `expect ` or
+    /// have no colon are description; in an `expect` line every era and
+    /// every signature must be real, or it is an error naming the header
+    /// line (0-based) and the word.
+    pub fn expectations(&self) -> Result<Expectations, BadExpectation> {
         let mut out = BTreeMap::new();
-        for line in &self.header {
+        for (index, line) in self.header.iter().enumerate() {
             let Some(rest) = line.trim().strip_prefix("expect ") else {
                 continue;
             };
             let Some((eras, sigs)) = rest.split_once(':') else {
                 continue;
             };
-            let sigs: BTreeSet<String> = sigs
-                .split_whitespace()
-                .filter(|s| *s != "none")
-                .map(str::to_string)
-                .collect();
-            for era in eras
-                .split_whitespace()
-                .filter_map(|e| e.parse::<Era>().ok())
-            {
+            let bad = |word: &str, why: String| BadExpectation {
+                index,
+                word: word.to_string(),
+                why,
+            };
+            let mut set = BTreeSet::new();
+            for w in sigs.split_whitespace().filter(|s| *s != "none") {
+                set.insert(Signature::parse(w).map_err(|e| bad(w, e.0))?);
+            }
+            for e in eras.split_whitespace() {
+                let era = e.parse::<Era>().map_err(|x| bad(e, x.to_string()))?;
                 out.entry(era)
                     .or_insert_with(BTreeSet::new)
-                    .extend(sigs.iter().cloned());
+                    .extend(set.iter().copied());
             }
         }
-        out
+        Ok(out)
     }
 
     /// The canonical text form.

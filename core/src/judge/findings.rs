@@ -1,97 +1,18 @@
 //! Findings: every kind of wrong an [`Outcome`] can show, each with a
-//! stable signature `class/function`, a one-line explanation and evidence;
-//! and the differential verdict on two eras.
+//! stable [`Signature`], a one-line explanation and evidence. The judge
+//! reads the outcome's typed records (faults, inserts, installs, event
+//! kinds), never the text the kernel printed.
 
-use crate::judge::oracle::{normalize, Oracle, OutsideDomain, Region};
-use crate::model::boot::{run, BootInput, Outcome};
-use crate::model::desc::{MemRange, MemoryDesc, EFI_PAGE_SHIFT};
+use crate::judge::geometry::{compare, overlaps, Discrepancy};
+use crate::judge::oracle::{Oracle, OutsideDomain};
+pub use crate::judge::signature::{Class, Signature};
+use crate::model::boot::{run, BootInput, InputError, Outcome};
+use crate::model::desc::{MemRange, MemoryDesc};
 use crate::model::era::Era;
-use crate::model::kernel::Level;
+use crate::model::kernel::{EventKind, InsertCall, InstallKind, Level, Stage};
 use crate::model::mem::{Access, AllocId, FaultKind};
-use crate::model::memmap::insert_range_aligned;
+use crate::model::memmap::{efi_memmap_split_count, insert_range_aligned};
 use std::collections::BTreeSet;
-use std::fmt;
-
-/// The kinds of wrong.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Class {
-    /// More descriptors allocated and installed than insert wrote.
-    OverCount,
-    /// An installed descriptor with no pages.
-    EmptyEntry,
-    /// A write past an allocation.
-    Overrun,
-    /// Attribute bits the oracle expects are missing.
-    LostAttribute,
-    /// Attribute bits the oracle does not expect are present.
-    SpuriousAttribute,
-    /// Addresses appear, vanish or change type.
-    CoverageChanged,
-    /// Installed descriptors overlap.
-    StaleDuplicate,
-    /// Installed descriptors that no code wrote (insert refused the range).
-    UninitializedInstall,
-    UseAfterFree,
-    /// A free of a freed block, or with the wrong address or size.
-    BadFree,
-    Leak,
-    /// `1 + split_count` over the descriptors the caller counted differs
-    /// from what insert wrote.
-    CountMismatch,
-    /// A kernel WARN fired.
-    Warn,
-}
-
-impl Class {
-    pub const ALL: [Class; 13] = [
-        Class::OverCount,
-        Class::EmptyEntry,
-        Class::Overrun,
-        Class::LostAttribute,
-        Class::SpuriousAttribute,
-        Class::CoverageChanged,
-        Class::StaleDuplicate,
-        Class::UninitializedInstall,
-        Class::UseAfterFree,
-        Class::BadFree,
-        Class::Leak,
-        Class::CountMismatch,
-        Class::Warn,
-    ];
-
-    pub const fn name(self) -> &'static str {
-        match self {
-            Class::OverCount => "over-count",
-            Class::EmptyEntry => "empty-entry",
-            Class::Overrun => "overrun",
-            Class::LostAttribute => "lost-attribute",
-            Class::SpuriousAttribute => "spurious-attribute",
-            Class::CoverageChanged => "coverage-changed",
-            Class::StaleDuplicate => "stale-duplicate",
-            Class::UninitializedInstall => "uninitialized-install",
-            Class::UseAfterFree => "use-after-free",
-            Class::BadFree => "bad-free",
-            Class::Leak => "leak",
-            Class::CountMismatch => "count-mismatch",
-            Class::Warn => "warn",
-        }
-    }
-
-    /// Overrun, use-after-free and bad free.
-    pub const fn is_memory_safety(self) -> bool {
-        matches!(self, Class::Overrun | Class::UseAfterFree | Class::BadFree)
-    }
-
-    pub fn from_name(s: &str) -> Option<Class> {
-        Class::ALL.into_iter().find(|c| c.name() == s)
-    }
-}
-
-impl fmt::Display for Class {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
 
 /// What shows a finding.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -136,6 +57,13 @@ pub enum Evidence {
         start: u64,
         end: u64,
     },
+    /// `bytes_past` bytes read past allocation `alloc` of `size` bytes.
+    Overread {
+        alloc: AllocId,
+        size: u64,
+        bytes_past: u64,
+        page_fault: bool,
+    },
     /// `by` accessed freed allocation `alloc` at `[offset, offset + len)`.
     Freed {
         alloc: AllocId,
@@ -168,8 +96,8 @@ pub struct Finding {
 
 impl Finding {
     /// `class/function`, stable across runs and versions of efimap.
-    pub fn signature(&self) -> String {
-        format!("{}/{}", self.class, self.function)
+    pub fn signature(&self) -> Signature {
+        Signature::new(self.class, self.function)
     }
 }
 
@@ -192,16 +120,16 @@ impl Classification {
             .filter(move |f| judged || f.class.is_memory_safety())
     }
 
-    pub fn signatures(&self) -> BTreeSet<String> {
+    pub fn signatures(&self) -> BTreeSet<Signature> {
         self.findings.iter().map(Finding::signature).collect()
     }
 }
 
+/// What [`check`] gives.
+pub type Checked = Result<(Outcome, Classification), InputError>;
+
 /// Runs `era` on `input` and classifies the outcome.
-pub fn check(
-    era: Era,
-    input: &BootInput,
-) -> Result<(Outcome, Classification), crate::model::boot::InputError> {
+pub fn check(era: Era, input: &BootInput) -> Checked {
     let o = run(era, input)?;
     let c = classify(input, &o);
     Ok((o, c))
@@ -209,10 +137,7 @@ pub fn check(
 
 /// [`check`] without the KERN_INFO and KERN_DEBUG text: the same findings,
 /// faster.
-pub fn check_quiet(
-    era: Era,
-    input: &BootInput,
-) -> Result<(Outcome, Classification), crate::model::boot::InputError> {
+pub fn check_quiet(era: Era, input: &BootInput) -> Checked {
     let o = crate::model::boot::run_with(era, input, true)?;
     let c = classify(input, &o);
     Ok((o, c))
@@ -243,12 +168,7 @@ pub fn classify(input: &BootInput, o: &Outcome) -> Classification {
 
 /// The oracle's domain for this outcome's inputs.
 fn oracle_domain(input: &BootInput, o: &Outcome) -> Result<(), OutsideDomain> {
-    let rejected = |e: &crate::model::kernel::Event| {
-        e.text
-            .strip_prefix("Malformed early option '")
-            .and_then(|r| r.strip_suffix('\''))
-            .is_some_and(|name| crate::model::cmdline::parameq(name, "efi_fake_mem"))
-    };
+    let kinds = || o.events.iter().map(|e| e.kind);
     if !input
         .map
         .iter()
@@ -258,12 +178,16 @@ fn oracle_domain(input: &BootInput, o: &Outcome) -> Result<(), OutsideDomain> {
             "the firmware map has no valid descriptor".into(),
         ));
     }
-    if o.events.iter().any(|e| e.func == "__early_ioremap") {
+    if kinds().any(|k| k == EventKind::EarlyMapRefused) {
         return Err(OutsideDomain(
             "a map outgrew what early_memremap maps (64 pages)".into(),
         ));
     }
-    if o.events.iter().any(rejected) {
+    if kinds().any(|k| {
+        k == EventKind::OptionRejected {
+            param: "efi_fake_mem",
+        }
+    }) {
         return Err(OutsideDomain(
             "the kernel rejected the efi_fake_mem= option".into(),
         ));
@@ -315,6 +239,37 @@ fn memory_findings(o: &Outcome, found: &mut Vec<Finding>) {
                     },
                 });
             }
+            FaultKind::OutOfBounds { page_fault } if f.access == Access::Read => {
+                let Some(a) = a else { continue };
+                // Insert reads back what it just wrote: past an overrun
+                // buffer, that is the overrun's doing, reported as such.
+                let overrun = o.faults.iter().any(|g| {
+                    g.alloc == f.alloc
+                        && g.access == Access::Write
+                        && matches!(g.kind, FaultKind::OutOfBounds { .. })
+                });
+                if overrun {
+                    continue;
+                }
+                let bytes_past = (f.offset + f.len).saturating_sub(a.size);
+                found.push(Finding {
+                    class: Class::Overread,
+                    function: f.by,
+                    explanation: format!(
+                        "{} read {bytes_past} bytes past the {}-byte buffer {} allocated{}",
+                        f.by,
+                        a.size,
+                        a.by,
+                        if page_fault { " (page fault)" } else { "" }
+                    ),
+                    evidence: Evidence::Overread {
+                        alloc: f.alloc,
+                        size: a.size,
+                        bytes_past,
+                        page_fault,
+                    },
+                });
+            }
             FaultKind::UseAfterFree => {
                 let freed_by = a.and_then(|a| a.freed_by).unwrap_or(f.by);
                 found.push(Finding {
@@ -347,20 +302,32 @@ fn memory_findings(o: &Outcome, found: &mut Vec<Finding>) {
     }
 }
 
+/// What the caller's count gives for one insert: `1 + split_count` for
+/// each descriptor insert copied that `for_each_efi_memory_desc` visits
+/// (a whole `desc_size` inside the map).
+pub fn predicted(c: &InsertCall) -> u64 {
+    c.copied
+        .iter()
+        .filter(|d| d.offset.wrapping_add(c.desc_size) <= c.map_len)
+        .map(|d| 1 + efi_memmap_split_count(&MemoryDesc::new(0, d.start, d.pages, 0), &c.range))
+        .sum()
+}
+
 fn count_findings(o: &Outcome, found: &mut Vec<Finding>) {
     for c in &o.inserts {
         let aligned = insert_range_aligned(&c.range);
-        if aligned && c.read > 0 && c.predicted != c.written {
+        let predicted = predicted(c);
+        if aligned && !c.copied.is_empty() && predicted != c.written {
             found.push(Finding {
                 class: Class::CountMismatch,
                 function: c.caller,
                 explanation: format!(
-                    "split_count predicts {} descriptors, insert wrote {}",
-                    c.predicted, c.written
+                    "split_count predicts {predicted} descriptors, insert wrote {}",
+                    c.written
                 ),
                 evidence: Evidence::Mismatch {
                     range: c.range,
-                    predicted: c.predicted,
+                    predicted,
                     written: c.written,
                 },
             });
@@ -404,28 +371,18 @@ fn count_findings(o: &Outcome, found: &mut Vec<Finding>) {
     }
 }
 
-/// A disagreement between the oracle and a map over `[start, end]`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-struct Discrepancy {
-    class: Class,
-    start: u64,
-    end: u64,
-    expected: Option<(u32, u64)>,
-    actual: Option<(u32, u64)>,
-}
-
 fn map_findings(input: &BootInput, o: &Outcome, judge: bool, found: &mut Vec<Finding>) {
     // Each finding goes to the install where it first appears: a map that
     // is merely installed again (efi_memmap_init_late) inherits nothing.
     let mut previous: Vec<Discrepancy> = Vec::new();
-    let mut judged = crate::model::kernel::Stage::default();
+    let mut judged = Stage::default();
     // What the firmware handed over is not the kernel's doing.
     let mut before: &[MemoryDesc] = o
         .installs
         .first()
-        .filter(|i| i.by == "efi_memblock_x86_reserve_range")
+        .filter(|i| i.kind == InstallKind::Firmware)
         .map_or(&[], |i| &i.descs);
-    let expect = |stage: crate::model::kernel::Stage| {
+    let expect = |stage: Stage| {
         let fake = &o.fake_mems[..stage.ranges.min(o.fake_mems.len())];
         let res = &input.reservations[..stage.reservations.min(input.reservations.len())];
         Oracle::expect(&input.map, fake, res).ok()
@@ -433,7 +390,7 @@ fn map_findings(input: &BootInput, o: &Outcome, judge: bool, found: &mut Vec<Fin
     for install in o
         .installs
         .iter()
-        .filter(|i| i.by != "efi_memblock_x86_reserve_range")
+        .filter(|i| i.kind != InstallKind::Firmware)
     {
         structure_findings(install.by, before, &install.descs, found);
         before = &install.descs;
@@ -540,122 +497,6 @@ fn structure_findings(
     }
 }
 
-/// Overlapping descriptors `(first, second, start, end)`: a sweep by
-/// address, pairing each descriptor that starts below the furthest end so
-/// far with the one that reached it. Finds at least one pair whenever any
-/// two overlap, in O(n log n).
-fn overlaps(descs: &[MemoryDesc]) -> Vec<(usize, usize, u64, u64)> {
-    let mut spans: Vec<(u128, usize, u128)> = descs
-        .iter()
-        .enumerate()
-        .filter_map(|(i, d)| span(d).map(|(s, e)| (s, i, e)))
-        .collect();
-    spans.sort_unstable();
-    let mut out = Vec::new();
-    let mut reach: Option<(u128, usize)> = None;
-    for &(s, j, e) in &spans {
-        match reach {
-            Some((end, i)) if s < end => {
-                out.push((i.min(j), i.max(j), s as u64, (e.min(end) - 1) as u64));
-                if e > end {
-                    reach = Some((e, j));
-                }
-            }
-            _ => reach = Some((e, j)),
-        }
-    }
-    out
-}
-
-/// The bytes a descriptor covers, `[start, end)` below 2^64; `None` if none.
-fn span(d: &MemoryDesc) -> Option<(u128, u128)> {
-    let len = u128::from(d.num_pages << EFI_PAGE_SHIFT);
-    let s = u128::from(d.phys_addr);
-    (len > 0).then(|| (s, (s + len).min(1 << 64)))
-}
-
-/// Where the oracle's regions and the map's first-match view disagree.
-fn compare(expected: &[Region], descs: &[MemoryDesc]) -> Vec<Discrepancy> {
-    let spans: Vec<(u128, u128, u32, u64)> = descs
-        .iter()
-        .filter_map(|d| span(d).map(|(s, e)| (s, e, d.ty, d.attribute)))
-        .collect();
-    let mut cuts: Vec<u128> = Vec::new();
-    for r in expected {
-        cuts.push(r.start.into());
-        cuts.push(u128::from(r.end) + 1);
-    }
-    // (address, descriptor) at which a descriptor starts or stops covering.
-    let mut starts: Vec<(u128, usize)> = Vec::new();
-    let mut stops: Vec<(u128, usize)> = Vec::new();
-    for (i, &(s, e, _, _)) in spans.iter().enumerate() {
-        cuts.push(s);
-        cuts.push(e);
-        starts.push((s, i));
-        stops.push((e, i));
-    }
-    cuts.sort_unstable();
-    cuts.dedup();
-    starts.sort_unstable();
-    stops.sort_unstable();
-    let (mut si, mut ti, mut ri) = (0, 0, 0);
-    // The descriptors covering the current stretch; the first in map order wins.
-    let mut active = std::collections::BTreeSet::new();
-    let mut out: Vec<Discrepancy> = Vec::new();
-    for w in cuts.windows(2) {
-        let (x, y) = (w[0], w[1]);
-        while ti < stops.len() && stops[ti].0 <= x {
-            active.remove(&stops[ti].1);
-            ti += 1;
-        }
-        while si < starts.len() && starts[si].0 <= x {
-            active.insert(starts[si].1);
-            si += 1;
-        }
-        while ri < expected.len() && u128::from(expected[ri].end) < x {
-            ri += 1;
-        }
-        let want = expected
-            .get(ri)
-            .filter(|r| u128::from(r.start) <= x)
-            .map(|r| (r.ty, r.attr));
-        let got = active.first().map(|&i| (spans[i].2, spans[i].3));
-        let mut push = |class| {
-            let d = Discrepancy {
-                class,
-                start: x as u64,
-                end: (y - 1) as u64,
-                expected: want,
-                actual: got,
-            };
-            match out.last_mut() {
-                Some(p)
-                    if p.class == class
-                        && p.expected == want
-                        && p.actual == got
-                        && u128::from(p.end) + 1 == x =>
-                {
-                    p.end = d.end
-                }
-                _ => out.push(d),
-            }
-        };
-        match (want, got) {
-            (None, None) => {}
-            (Some((wt, wa)), Some((gt, ga))) if wt == gt => {
-                if wa & !ga != 0 {
-                    push(Class::LostAttribute);
-                }
-                if ga & !wa != 0 {
-                    push(Class::SpuriousAttribute);
-                }
-            }
-            _ => push(Class::CoverageChanged),
-        }
-    }
-    out
-}
-
 fn discrepancy_finding(by: &'static str, d: &Discrepancy) -> Finding {
     let range = format!("[{:#x}-{:#x}]", d.start, d.end);
     let (explanation, evidence) = match (d.class, d.expected, d.actual) {
@@ -702,67 +543,5 @@ fn discrepancy_finding(by: &'static str, d: &Discrepancy) -> Finding {
         function: by,
         explanation,
         evidence,
-    }
-}
-
-/// The map a kernel's lookups see, as maximal intervals: the first
-/// descriptor covering each address wins.
-pub fn effective_map(descs: &[MemoryDesc]) -> Vec<Region> {
-    // Against an empty expectation every covered stretch "appeared".
-    normalize(compare(&[], descs).into_iter().filter_map(|d| {
-        d.actual.map(|(ty, attr)| Region {
-            start: d.start,
-            end: d.end,
-            ty,
-            attr,
-        })
-    }))
-}
-
-/// How two eras compare on one input, in wasmtime's terms.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Verdict {
-    /// Same installed map (as maximal intervals) and the same signatures.
-    Agree,
-    /// Neither era can run the input.
-    BothReject(String),
-    /// The findings or the maps differ: the signatures only one era has,
-    /// and whether the installed maps mean different things.
-    Diverge {
-        only_a: Vec<String>,
-        only_b: Vec<String>,
-        maps_differ: bool,
-    },
-    /// The oracle gives the input no meaning: not a finding.
-    OutsideDomain(String),
-}
-
-/// What [`check`] gives.
-pub type Checked = Result<(Outcome, Classification), crate::model::boot::InputError>;
-
-/// Runs both eras on `input` and compares them.
-pub fn differential(input: &BootInput, a: Era, b: Era) -> Verdict {
-    verdict(&check_quiet(a, input), &check_quiet(b, input))
-}
-
-/// Compares two eras' results on one input.
-pub fn verdict(ra: &Checked, rb: &Checked) -> Verdict {
-    let ((oa, ca), (ob, cb)) = match (ra, rb) {
-        // Input validation does not depend on the era.
-        (Err(e), _) | (_, Err(e)) => return Verdict::BothReject(e.to_string()),
-        (Ok(x), Ok(y)) => (x, y),
-    };
-    if let Err(d) = ca.domain.as_ref().and(cb.domain.as_ref()) {
-        return Verdict::OutsideDomain(d.0.clone());
-    }
-    let (sa, sb) = (ca.signatures(), cb.signatures());
-    let maps_differ = effective_map(&oa.map) != effective_map(&ob.map);
-    if sa == sb && !maps_differ {
-        return Verdict::Agree;
-    }
-    Verdict::Diverge {
-        only_a: sa.difference(&sb).cloned().collect(),
-        only_b: sb.difference(&sa).cloned().collect(),
-        maps_differ,
     }
 }

@@ -1,5 +1,10 @@
-//! Judging an outcome: what the map should mean ([`oracle`]) and every
-//! kind of wrong an outcome can show ([`findings`]).
+//! Judging an outcome: what the map should mean ([`oracle`]), the interval
+//! geometry both sides are compared with ([`geometry`]), the typed
+//! signatures ([`signature`]), every kind of wrong an outcome can show
+//! ([`findings`]), and the differential verdict ([`verdict`]).
 
 pub mod findings;
+pub mod geometry;
 pub mod oracle;
+pub mod signature;
+pub mod verdict;

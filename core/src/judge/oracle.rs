@@ -73,7 +73,7 @@ impl Oracle {
                 )));
             }
             // Valid: the last byte is below 2^64, so this does not wrap.
-            let end = md.phys_addr + (md.num_pages << EFI_PAGE_SHIFT) - 1;
+            let end = md.phys_addr + md.byte_len() - 1;
             regions.push(Region {
                 start: md.phys_addr,
                 end,

@@ -22,7 +22,7 @@ use crate::model::desc::{
 };
 use crate::model::era::{Era, FakeMem};
 use crate::model::kernel::{
-    E820Update, EfiMemoryMap, Event, InsertCall, Install, Kernel, Level, MemoryMapData,
+    E820Update, EfiMemoryMap, Event, EventKind, InsertCall, Install, Kernel, Level, MemoryMapData,
 };
 use crate::model::mem::{AllocId, AllocKind, Fault, FaultKind, Fill};
 
@@ -272,7 +272,13 @@ impl Kernel {
             if parameq(&p.name, "efi_fake_mem") {
                 if self.f.fake_mem != FakeMem::Removed {
                     if self.setup_fake_mem(val).is_err() {
-                        self.log(Level::Warn, format!("Malformed early option '{}'", p.name));
+                        self.log_kind(
+                            Level::Warn,
+                            format!("Malformed early option '{}'", p.name),
+                            EventKind::OptionRejected {
+                                param: "efi_fake_mem",
+                            },
+                        );
                     }
                 } else if let Some(v) = val {
                     // init's environment: a later `name=` replaces the earlier.
@@ -291,7 +297,11 @@ impl Kernel {
                 for _ in 0..handlers {
                     if val.is_none() {
                         self.log(Level::Warn, "efi: need at least one option".into());
-                        self.log(Level::Warn, format!("Malformed early option '{}'", p.name));
+                        self.log_kind(
+                            Level::Warn,
+                            format!("Malformed early option '{}'", p.name),
+                            EventKind::OptionRejected { param: "efi" },
+                        );
                     }
                 }
                 for opt in val.unwrap_or("").split(',') {
@@ -320,39 +330,39 @@ impl Kernel {
     /// with vendor bytes, at stride `desc_size`) becomes `efi.memmap` by
     /// `efi_memmap_init_early`; then `efi_fake_memmap_early`.
     pub fn efi_memblock_x86_reserve_range(&mut self, map: &[MemoryDesc], desc_size: u64) {
-        let caller = self.enter("efi_memblock_x86_reserve_range");
-        let bytes = firmware_bytes(map, desc_size);
-        let fw = self.mem.place_firmware(&bytes);
-        let data = MemoryMapData {
-            phys_map: self.mem.allocations[fw].phys,
-            size: bytes.len() as u64,
-            desc_version: EFI_MEMORY_DESCRIPTOR_VERSION,
-            desc_size,
-            flags: 0,
-        };
-        if self.efi_memmap_init_early(&data).is_ok() {
-            self.efi_fake_memmap_early();
-        }
-        self.leave(caller);
+        self.call("efi_memblock_x86_reserve_range", |k| {
+            let bytes = firmware_bytes(map, desc_size);
+            let fw = k.mem.place_firmware(&bytes);
+            let data = MemoryMapData {
+                phys_map: k.mem.allocations[fw].phys,
+                size: bytes.len() as u64,
+                desc_version: EFI_MEMORY_DESCRIPTOR_VERSION,
+                desc_size,
+                flags: 0,
+            };
+            if k.efi_memmap_init_early(&data).is_ok() {
+                k.efi_fake_memmap_early();
+            }
+        })
     }
 }
 
 /// The part of `kexec_enter_virtual_mode` that touches the map: unmap, then
 /// remap the same physical map late.
 fn kexec_enter_virtual_mode(k: &mut Kernel) {
-    let caller = k.enter("kexec_enter_virtual_mode");
-    k.efi_memmap_unmap();
-    let (phys, size) = (
-        k.memmap.phys_map,
-        k.memmap.desc_size.wrapping_mul(k.memmap.nr_map),
-    );
-    if k.efi_memmap_init_late(phys, size).is_err() {
-        k.log(
-            Level::Err,
-            "efi: Failed to remap late EFI memory map".into(),
+    k.call("kexec_enter_virtual_mode", |k| {
+        k.efi_memmap_unmap();
+        let (phys, size) = (
+            k.memmap.phys_map,
+            k.memmap.desc_size.wrapping_mul(k.memmap.nr_map),
         );
-    }
-    k.leave(caller);
+        if k.efi_memmap_init_late(phys, size).is_err() {
+            k.log(
+                Level::Err,
+                "efi: Failed to remap late EFI memory map".into(),
+            );
+        }
+    })
 }
 
 fn finish(k: Kernel) -> Outcome {

@@ -148,6 +148,15 @@ impl MemoryDesc {
     pub const fn end_exclusive(&self) -> u64 {
         self.phys_addr.wrapping_add(self.byte_len())
     }
+
+    /// The bytes it covers as the judge and the pictures see them:
+    /// `[start, end)` in u128, clipped at 2^64 (no wrap); `None` when
+    /// [`MemoryDesc::byte_len`] is 0.
+    pub fn span(&self) -> Option<(u128, u128)> {
+        let len = u128::from(self.byte_len());
+        let s = u128::from(self.phys_addr);
+        (len > 0).then(|| (s, (s + len).min(1 << 64)))
+    }
 }
 
 /// `struct efi_mem_range`: an inclusive `struct range` plus an attribute.

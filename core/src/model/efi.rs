@@ -15,43 +15,42 @@ impl Kernel {
     /// No type filter. Empty descriptors never match. From ab03e91e60ce
     /// misaligned, empty and overflowing descriptors are skipped.
     pub fn efi_mem_desc_lookup(&mut self, addr: u64) -> Result<MemoryDesc, Errno> {
-        let caller = self.enter("efi_mem_desc_lookup");
-        let r = if !self.memmap_enabled {
-            self.log_once(
-                "lookup-disabled",
-                Level::Err,
-                "efi: EFI_MEMMAP is not enabled.".into(),
-            );
-            Err(Errno::EINVAL)
-        } else {
-            let map = self.memmap.map.expect("EFI_MEMMAP set means mapped");
-            let mut found = Err(Errno::ENOENT);
-            for o in self.for_each_desc() {
-                let md = self.read_desc(map, o);
-                if self.f.lookup_skips_bogus
-                    && (md.phys_addr % crate::model::desc::EFI_PAGE_SIZE != 0
-                        || md.num_pages == 0
-                        || md.num_pages > (u64::MAX - md.phys_addr) >> EFI_PAGE_SHIFT)
-                {
-                    continue;
+        self.call("efi_mem_desc_lookup", |k| {
+            if !k.memmap_enabled {
+                k.log_once(
+                    "lookup-disabled",
+                    Level::Err,
+                    "efi: EFI_MEMMAP is not enabled.".into(),
+                );
+                Err(Errno::EINVAL)
+            } else {
+                let map = k.memmap.map.expect("EFI_MEMMAP set means mapped");
+                let mut found = Err(Errno::ENOENT);
+                for o in k.for_each_desc() {
+                    let md = k.read_desc(map, o);
+                    if k.f.lookup_skips_bogus
+                        && (md.phys_addr % crate::model::desc::EFI_PAGE_SIZE != 0
+                            || md.num_pages == 0
+                            || md.num_pages > (u64::MAX - md.phys_addr) >> EFI_PAGE_SHIFT)
+                    {
+                        continue;
+                    }
+                    if addr >= md.phys_addr && addr < md.end_exclusive() {
+                        found = Ok(md);
+                        break;
+                    }
                 }
-                if addr >= md.phys_addr && addr < md.end_exclusive() {
-                    found = Ok(md);
-                    break;
-                }
+                found
             }
-            found
-        };
-        self.leave(caller);
-        r
+        })
     }
 
     /// `efi_mem_reserve(addr, size)`: memblock-reserves the range (not
     /// modelled: memblock's own bookkeeping) and calls the arch hook.
     pub fn efi_mem_reserve(&mut self, addr: u64, size: u64) {
-        let caller = self.enter("efi_mem_reserve");
-        self.efi_arch_mem_reserve(addr, size);
-        self.leave(caller);
+        self.call("efi_mem_reserve", |k| {
+            k.efi_arch_mem_reserve(addr, size);
+        })
     }
 
     /// `efi_memmap_entry_valid(md, i)` (x86 efi.c): invalid when it has no
@@ -99,54 +98,54 @@ impl Kernel {
     /// place and reinstalls the same buffer with fewer entries. The walk
     /// runs `in < map_end`, i.e. over ceil(size / desc_size) descriptors.
     pub fn efi_clean_memmap(&mut self) {
-        let caller = self.enter("efi_clean_memmap");
-        if let Some(map) = self.memmap.map {
-            let ds = self.memmap.desc_size;
-            let (mut inp, mut out, mut i, mut n_removal) = (0u64, 0u64, 0u64, 0u64);
-            while inp < self.memmap.map_len && ds > 0 {
-                let md = self.read_desc(map, inp);
-                if self.efi_memmap_entry_valid(&md, i) {
-                    if out != inp {
-                        self.memcpy(map, out, map, inp, ds);
+        self.call("efi_clean_memmap", |k| {
+            if let Some(map) = k.memmap.map {
+                let ds = k.memmap.desc_size;
+                let (mut inp, mut out, mut i, mut n_removal) = (0u64, 0u64, 0u64, 0u64);
+                while inp < k.memmap.map_len && ds > 0 {
+                    let md = k.read_desc(map, inp);
+                    if k.efi_memmap_entry_valid(&md, i) {
+                        if out != inp {
+                            k.memcpy(map, out, map, inp, ds);
+                        }
+                        out += ds;
+                    } else {
+                        n_removal += 1;
                     }
-                    out += ds;
-                } else {
-                    n_removal += 1;
+                    inp += ds;
+                    i += 1;
                 }
-                inp += ds;
-                i += 1;
+                if n_removal > 0 {
+                    let size = k.memmap.nr_map.wrapping_sub(n_removal);
+                    k.log(
+                        Level::Warn,
+                        format!("efi: Removing {} invalid memory map entries.", n_removal),
+                    );
+                    let data = MemoryMapData {
+                        phys_map: k.memmap.phys_map,
+                        size: k.memmap.desc_size.wrapping_mul(size),
+                        desc_version: k.memmap.desc_version,
+                        desc_size: k.memmap.desc_size,
+                        flags: 0,
+                    };
+                    let _ = k.efi_memmap_install(&data);
+                }
             }
-            if n_removal > 0 {
-                let size = self.memmap.nr_map.wrapping_sub(n_removal);
-                self.log(
-                    Level::Warn,
-                    format!("efi: Removing {} invalid memory map entries.", n_removal),
-                );
-                let data = MemoryMapData {
-                    phys_map: self.memmap.phys_map,
-                    size: self.memmap.desc_size.wrapping_mul(size),
-                    desc_version: self.memmap.desc_version,
-                    desc_size: self.memmap.desc_size,
-                    flags: 0,
-                };
-                let _ = self.efi_memmap_install(&data);
-            }
-        }
-        self.leave(caller);
+        })
     }
 
     /// `efi_print_memmap()` (x86): one `efi: memNN:` line per descriptor.
     pub fn efi_print_memmap(&mut self) {
-        let caller = self.enter("efi_print_memmap");
-        if let Some(map) = self.memmap.map {
-            for (i, o) in self.for_each_desc().enumerate() {
-                let md = self.read_desc(map, o);
-                if !self.quiet {
-                    let line = memmap_line(i, &md, self.f.printer);
-                    self.log(Level::Info, line);
+        self.call("efi_print_memmap", |k| {
+            if let Some(map) = k.memmap.map {
+                for (i, o) in k.for_each_desc().enumerate() {
+                    let md = k.read_desc(map, o);
+                    if !k.quiet {
+                        let line = memmap_line(i, &md, k.f.printer);
+                        k.log(Level::Info, line);
+                    }
                 }
             }
-        }
-        self.leave(caller);
+        })
     }
 }

@@ -1,49 +1,44 @@
-//! Kernel eras: each a short list of differences from the one before.
+//! Kernel eras: each a short list of differences from the one before, all
+//! in one table, [`ERAS`].
 //!
-//! The functions in [`crate::model::memmap`], [`crate::model::fake_mem`], [`crate::model::quirks`]
-//! and [`crate::model::efi`] are written once; where the kernel changed, they
-//! consult the era's [`Features`]. [`Era::features`] builds each era's
-//! features from the previous era's, so the table below reads as the
-//! history of the code.
+//! The kernel functions of [`crate::model`] are written once per shape the
+//! kernel gave them; an era's [`Features`] say which body it uses where a
+//! function changed shape, and hold the one-line differences. Adding an era
+//! is adding one [`EraDef`] to [`ERAS`] (or, in a test, [`Era::register`]):
+//! its name, the commits it carries, and its features written as the
+//! previous era's with what changed. The names the command line and the
+//! scenario text accept, the fuzz codec's era bits and the commit list of
+//! the reports all come from that table.
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::RwLock;
 
-/// A kernel release whose EFI memory-map code efimap models.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
-)]
-pub enum Era {
-    /// v5.4 (E1): `drivers/firmware/efi/memmap.c` with the bool `late`;
-    /// buggy `efi_fake_memmap` (since 0f96a99dab36); `efi_arch_mem_reserve`
-    /// returns early for RUNTIME descriptors (quirks.c as at 704f63ef);
-    /// no EFI_MEMORY_SP column in the printer.
-    #[serde(rename = "v5.4")]
-    V5_4,
-    /// v5.5 (E1b): fe3e5e65c06e enumerates EFI_MEMORY_SP (printer column),
-    /// 199c84717612 adds `efi_fake_memmap_early`, and the seed commit
-    /// af164898482817a1d487964b68f3c21bae7a1beb removes the RUNTIME early
-    /// return and adds the e820 update. The crash era.
-    #[serde(rename = "v5.5")]
-    V5_5,
-    /// v5.6 (E2): Dan Williams' series, 1db91035d01a (flags, data block),
-    /// f0ef6523475f (old map freed inside `__efi_memmap_init`: bug B4),
-    /// 484a418d0754 (per-range `efi_fake_range`), with 59365cadfbcd
-    /// (efi_clean_memmap size).
-    #[serde(rename = "v5.6")]
-    V5_6,
-    /// v6.10 (E4): 6277e374 (short names, CC column), the move of the
-    /// manipulation code to arch/x86 (fdc6d38d, 4059ba65, d85e3e34), the
-    /// lookup that skips bogus entries (ab03e91e60ce), Kuan-Wei Chiu's
-    /// lib/sort.c changes (v6.9), and 75dde792d6f6 (old map freed only after
-    /// a successful install).
-    #[serde(rename = "v6.10")]
-    V6_10,
-    /// v6.11 (E5): 37aee82c213d removes `efi_fake_mem`; the option becomes an
-    /// unknown parameter passed to init.
-    #[serde(rename = "v6.11")]
-    V6_11,
+/// A commit an era carries beyond the era it is written against.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Commit {
+    /// The abbreviated id, 12 hex digits.
+    pub id: &'static str,
+    pub subject: &'static str,
 }
+
+/// Everything about one era, in one place.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct EraDef {
+    /// What the command line and scenarios call it: `v5.5`, `v6.12.y`, ...
+    pub name: &'static str,
+    /// The code it models, in a few words.
+    pub tree: &'static str,
+    /// The commits that make it differ from the era its features are
+    /// written against, oldest first.
+    pub commits: &'static [Commit],
+    pub features: Features,
+}
+
+/// A kernel era: a handle on its [`EraDef`]. Eras order as [`ERAS`] lists
+/// them, then the ones registered at run time, in registration order.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Era(u16);
 
 /// How `efi_fake_memmap` behaves.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -112,9 +107,9 @@ pub struct Features {
     pub reserve_skips_runtime: bool,
     /// `efi_arch_mem_reserve` marks the range reserved in e820 (af164898).
     pub reserve_updates_e820: bool,
-    /// `efi_memory_map.flags` and the `efi_memory_map_data` API of
-    /// 1db91035; before it, the bool `late` and `efi_memmap_alloc(n) -> phys`.
-    pub memmap_flags: bool,
+    /// Which shape of `efi_memmap_alloc`, `__efi_memmap_init` and
+    /// `efi_memmap_install` the era has: each shape is its own body.
+    pub memmap_api: MemmapApi,
     pub old_map_free: OldMapFree,
     pub fake_mem: FakeMem,
     pub soft_reserve_e820: SoftReserveE820,
@@ -136,68 +131,217 @@ pub struct Features {
     pub unknown_params_notice: bool,
 }
 
+/// Which shape the memmap API has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum MemmapApi {
+    /// v4.9 .. v5.5: `efi_memory_map.late` is a bool; `efi_memmap_alloc(n)`
+    /// returns a physical address; `efi_memmap_install(phys, n)`;
+    /// `__efi_memmap_init(data, late)`.
+    Late,
+    /// 1db91035d01a on: `efi_memory_map.flags` (LATE, MEMBLOCK, SLAB), and
+    /// an `efi_memory_map_data` passed from `efi_memmap_alloc(n, data)` to
+    /// `efi_memmap_install(data)`.
+    Flags,
+}
+
+const fn c(id: &'static str, subject: &'static str) -> Commit {
+    Commit { id, subject }
+}
+
+const V5_4: Features = Features {
+    reserve_skips_runtime: true,
+    reserve_updates_e820: false,
+    memmap_api: MemmapApi::Late,
+    old_map_free: OldMapFree::Never,
+    fake_mem: FakeMem::Buggy,
+    soft_reserve_e820: SoftReserveE820::None,
+    sort: SortVariant::BottomUp,
+    printer: PrinterFormat::Long12,
+    x86_memmap: false,
+    lookup_skips_bogus: false,
+    x86_efi_old_map_param: true,
+    efi_runtime_option: false,
+    unknown_params_notice: false,
+};
+
+const V5_5: Features = Features {
+    reserve_skips_runtime: false,
+    reserve_updates_e820: true,
+    soft_reserve_e820: SoftReserveE820::Update,
+    printer: PrinterFormat::Long13Sp,
+    ..V5_4
+};
+
+const V5_6: Features = Features {
+    memmap_api: MemmapApi::Flags,
+    old_map_free: OldMapFree::InInit,
+    fake_mem: FakeMem::Fixed,
+    x86_efi_old_map_param: false,
+    ..V5_5
+};
+
+const V6_10: Features = Features {
+    old_map_free: OldMapFree::AfterInstall,
+    soft_reserve_e820: SoftReserveE820::RemoveAdd,
+    sort: SortVariant::DoublePop,
+    printer: PrinterFormat::Short14Cc,
+    x86_memmap: true,
+    lookup_skips_bogus: true,
+    efi_runtime_option: true,
+    unknown_params_notice: true,
+    ..V5_6
+};
+
+const V6_11: Features = Features {
+    fake_mem: FakeMem::Removed,
+    soft_reserve_e820: SoftReserveE820::None,
+    ..V6_10
+};
+
+/// The eras, each against the one before it.
+pub static ERAS: &[EraDef] = &[
+    EraDef {
+        name: "v5.4",
+        tree: "mainline v5.4: drivers/firmware/efi/memmap.c with the bool `late`, \
+               quirks.c as at 704f63ef",
+        commits: &[
+            c("0f96a99dab36", "efi: Add 'efi_fake_mem' boot option"),
+            c(
+                "816e76129ed5",
+                "efi: Allow drivers to reserve boot services forever",
+            ),
+        ],
+        features: V5_4,
+    },
+    EraDef {
+        name: "v5.5",
+        tree: "mainline v5.5: EFI_MEMORY_SP, and the seed commit: the crash era",
+        commits: &[
+            c("fe3e5e65c06e", "efi: Enumerate EFI_MEMORY_SP"),
+            c(
+                "199c84717612",
+                "x86/efi: Add efi_fake_mem support for EFI_MEMORY_SP",
+            ),
+            c(
+                "af1648984828",
+                "x86/efi: Update e820 with reserved EFI boot services data to fix kexec breakage",
+            ),
+        ],
+        features: V5_5,
+    },
+    EraDef {
+        name: "v5.6",
+        tree: "mainline v5.6: Dan Williams' fix series",
+        commits: &[
+            c(
+                "1db91035d01a",
+                "efi: Add tracking for dynamically allocated memmaps",
+            ),
+            c("f0ef6523475f", "efi: Fix efi_memmap_alloc() leaks"),
+            c(
+                "484a418d0754",
+                "efi: Fix handling of multiple efi_fake_mem= entries",
+            ),
+            c(
+                "59365cadfbcd",
+                "efi/x86: Fix boot regression on systems with invalid memmap entries",
+            ),
+        ],
+        features: V5_6,
+    },
+    EraDef {
+        name: "v6.10",
+        tree: "mainline v6.10: the memmap code in arch/x86, the old map freed after install",
+        commits: &[
+            c(
+                "6277e374b0b0",
+                "efi: Print CPU_CRYPTO attribute (short type names, CC column)",
+            ),
+            c(
+                "fdc6d38d64a2",
+                "efi: memmap: Move manipulation routines into x86 arch tree",
+            ),
+            c(
+                "ab03e91e60ce",
+                "efi: memmap: Disregard bogus entries instead of returning them",
+            ),
+            c(
+                "75dde792d6f6",
+                "efi/x86: Free EFI memory map only when installing a new one.",
+            ),
+        ],
+        features: V6_10,
+    },
+    EraDef {
+        name: "v6.11",
+        tree: "mainline v6.11: efi_fake_mem removed",
+        commits: &[c(
+            "37aee82c213d",
+            "x86/efi: Drop support for fake EFI memory maps",
+        )],
+        features: V6_11,
+    },
+];
+
+/// The eras [`Era::register`] added, after [`ERAS`].
+static REGISTERED: RwLock<Vec<&'static EraDef>> = RwLock::new(Vec::new());
+
 impl Era {
+    pub const V5_4: Era = Era(0);
+    pub const V5_5: Era = Era(1);
+    pub const V5_6: Era = Era(2);
+    pub const V6_10: Era = Era(3);
+    pub const V6_11: Era = Era(4);
+
+    /// The eras of [`ERAS`], in order.
     pub const ALL: [Era; 5] = [Era::V5_4, Era::V5_5, Era::V5_6, Era::V6_10, Era::V6_11];
 
-    /// This era's features, as differences from the previous era's.
-    pub const fn features(self) -> Features {
-        match self {
-            Era::V5_4 => Features {
-                reserve_skips_runtime: true,
-                reserve_updates_e820: false,
-                memmap_flags: false,
-                old_map_free: OldMapFree::Never,
-                fake_mem: FakeMem::Buggy,
-                soft_reserve_e820: SoftReserveE820::None,
-                sort: SortVariant::BottomUp,
-                printer: PrinterFormat::Long12,
-                x86_memmap: false,
-                lookup_skips_bogus: false,
-                x86_efi_old_map_param: true,
-                efi_runtime_option: false,
-                unknown_params_notice: false,
-            },
-            Era::V5_5 => Features {
-                reserve_skips_runtime: false,
-                reserve_updates_e820: true,
-                soft_reserve_e820: SoftReserveE820::Update,
-                printer: PrinterFormat::Long13Sp,
-                ..Era::V5_4.features()
-            },
-            Era::V5_6 => Features {
-                memmap_flags: true,
-                old_map_free: OldMapFree::InInit,
-                fake_mem: FakeMem::Fixed,
-                x86_efi_old_map_param: false,
-                ..Era::V5_5.features()
-            },
-            Era::V6_10 => Features {
-                old_map_free: OldMapFree::AfterInstall,
-                soft_reserve_e820: SoftReserveE820::RemoveAdd,
-                sort: SortVariant::DoublePop,
-                printer: PrinterFormat::Short14Cc,
-                x86_memmap: true,
-                lookup_skips_bogus: true,
-                efi_runtime_option: true,
-                unknown_params_notice: true,
-                ..Era::V5_6.features()
-            },
-            Era::V6_11 => Features {
-                fake_mem: FakeMem::Removed,
-                soft_reserve_e820: SoftReserveE820::None,
-                ..Era::V6_10.features()
-            },
-        }
+    /// Every era: [`ERAS`], then the registered ones.
+    pub fn all() -> Vec<Era> {
+        let n = ERAS.len() + REGISTERED.read().map_or(0, |r| r.len());
+        (0..n as u16).map(Era).collect()
     }
 
-    pub const fn name(self) -> &'static str {
-        match self {
-            Era::V5_4 => "v5.4",
-            Era::V5_5 => "v5.5",
-            Era::V5_6 => "v5.6",
-            Era::V6_10 => "v6.10",
-            Era::V6_11 => "v6.11",
+    /// Adds an era after every other (for tests and experiments: a
+    /// variant is one definition). Its name must be new.
+    pub fn register(def: EraDef) -> Result<Era, DuplicateEra> {
+        let mut reg = REGISTERED.write().unwrap_or_else(|e| e.into_inner());
+        if ERAS
+            .iter()
+            .chain(reg.iter().copied())
+            .any(|d| d.name == def.name)
+        {
+            return Err(DuplicateEra(def.name));
         }
+        reg.push(Box::leak(Box::new(def)));
+        Ok(Era((ERAS.len() + reg.len() - 1) as u16))
+    }
+
+    /// Its definition.
+    pub fn def(self) -> &'static EraDef {
+        let i = usize::from(self.0);
+        ERAS.get(i)
+            .unwrap_or_else(|| REGISTERED.read().unwrap_or_else(|e| e.into_inner())[i - ERAS.len()])
+    }
+
+    /// Its position in [`Era::all`]: the fuzz codec's bit for it.
+    pub fn index(self) -> usize {
+        usize::from(self.0)
+    }
+
+    /// This era's features.
+    pub fn features(self) -> Features {
+        self.def().features
+    }
+
+    pub fn name(self) -> &'static str {
+        self.def().name
+    }
+}
+
+impl fmt::Debug for Era {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
     }
 }
 
@@ -207,28 +351,56 @@ impl fmt::Display for Era {
     }
 }
 
-/// An era name that is not one of [`Era::ALL`].
+impl serde::Serialize for Era {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Era {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = <std::borrow::Cow<'de, str>>::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// An era name that is not one of [`Era::all`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UnknownEra(pub String);
 
 impl fmt::Display for UnknownEra {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names: Vec<&str> = Era::all().into_iter().map(Era::name).collect();
         write!(
             f,
-            "unknown era `{}`: expected one of v5.4, v5.5, v5.6, v6.10, v6.11",
-            self.0
+            "unknown era `{}`: the eras are {}",
+            self.0,
+            names.join(", ")
         )
     }
 }
 
 impl std::error::Error for UnknownEra {}
 
+/// [`Era::register`] of a name already taken.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DuplicateEra(pub &'static str);
+
+impl fmt::Display for DuplicateEra {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "an era named `{}` exists already", self.0)
+    }
+}
+
+impl std::error::Error for DuplicateEra {}
+
 impl FromStr for Era {
     type Err = UnknownEra;
+    /// `v6.10` or `6.10`.
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Era::ALL
+        Era::all()
             .into_iter()
-            .find(|e| e.name() == s || e.name()[1..] == *s)
+            .find(|e| e.name() == s || e.name().strip_prefix('v') == Some(s))
             .ok_or_else(|| UnknownEra(s.to_string()))
     }
 }

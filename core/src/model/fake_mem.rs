@@ -17,77 +17,74 @@ impl Kernel {
     /// token stay), sorts all of them by start with lib/sort.c, prints each.
     /// `Err(EINVAL)` when the string was not consumed to its end.
     pub fn setup_fake_mem(&mut self, p: Option<&str>) -> Result<(), Errno> {
-        let caller = self.enter("setup_fake_mem");
-        let Some(p) = p else {
-            self.leave(caller);
-            return Err(Errno::EINVAL);
-        };
-        let s = p.as_bytes();
-        let at = |i: usize| s.get(i).copied().unwrap_or(0);
-        let mut i = 0usize;
-        while at(i) != 0 {
-            let (size, n) = memparse(&s[i..]);
-            i += n;
-            if at(i) != b'@' {
-                break;
+        self.call("setup_fake_mem", |k| {
+            let Some(p) = p else {
+                return Err(Errno::EINVAL);
+            };
+            let s = p.as_bytes();
+            let at = |i: usize| s.get(i).copied().unwrap_or(0);
+            let mut i = 0usize;
+            while at(i) != 0 {
+                let (size, n) = memparse(&s[i..]);
+                i += n;
+                if at(i) != b'@' {
+                    break;
+                }
+                let (start, n) = memparse(&s[i + 1..]);
+                i += 1 + n;
+                if at(i) != b':' {
+                    break;
+                }
+                let (attribute, n) = simple_strtoull(&s[i + 1..]);
+                i += 1 + n;
+                if k.fake_mems.len() >= k.max_fake_mem {
+                    break;
+                }
+                k.fake_mems
+                    .push(MemRange::from_size(start, size, attribute));
+                if at(i) == b',' {
+                    i += 1;
+                }
             }
-            let (start, n) = memparse(&s[i + 1..]);
-            i += 1 + n;
-            if at(i) != b':' {
-                break;
+            kernel_sort(&mut k.fake_mems, k.f.sort, |a, b| a.start.cmp(&b.start));
+            let printed = if k.quiet { 0 } else { k.fake_mems.len() };
+            for n in 0..printed {
+                let m = k.fake_mems[n];
+                // No "efi: " prefix and no newline in the kernel's format.
+                k.log(
+                    Level::Info,
+                    format!(
+                        "efi_fake_mem: add attr=0x{:016x} to [mem 0x{:016x}-0x{:016x}]",
+                        m.attribute, m.start, m.end
+                    ),
+                );
             }
-            let (attribute, n) = simple_strtoull(&s[i + 1..]);
-            i += 1 + n;
-            if self.fake_mems.len() >= self.max_fake_mem {
-                break;
+            if at(i) == 0 {
+                Ok(())
+            } else {
+                Err(Errno::EINVAL)
             }
-            self.fake_mems
-                .push(MemRange::from_size(start, size, attribute));
-            if at(i) == b',' {
-                i += 1;
-            }
-        }
-        kernel_sort(&mut self.fake_mems, self.f.sort, |a, b| {
-            a.start.cmp(&b.start)
-        });
-        let printed = if self.quiet { 0 } else { self.fake_mems.len() };
-        for k in 0..printed {
-            let m = self.fake_mems[k];
-            // No "efi: " prefix and no newline in the kernel's format.
-            self.log(
-                Level::Info,
-                format!(
-                    "efi_fake_mem: add attr=0x{:016x} to [mem 0x{:016x}-0x{:016x}]",
-                    m.attribute, m.start, m.end
-                ),
-            );
-        }
-        self.leave(caller);
-        if at(i) == 0 {
-            Ok(())
-        } else {
-            Err(Errno::EINVAL)
-        }
+        })
     }
 
     /// `efi_fake_memmap()`, in the era's form. v6.11 has none: a no-op.
     pub fn efi_fake_memmap(&mut self) {
-        let caller = self.enter("efi_fake_memmap");
-        if self.memmap_enabled && !self.fake_mems.is_empty() {
-            match self.f.fake_mem {
-                FakeMem::Buggy => self.fake_memmap_buggy(),
-                FakeMem::Fixed => {
-                    for k in 0..self.fake_mems.len() {
-                        let r = self.fake_mems[k];
-                        self.stage.ranges = k + 1;
-                        self.efi_fake_range(&r);
+        self.call("efi_fake_memmap", |k| {
+            if k.memmap_enabled && !k.fake_mems.is_empty() {
+                match k.f.fake_mem {
+                    FakeMem::Buggy => k.fake_memmap_buggy(),
+                    FakeMem::Fixed => {
+                        for n in 0..k.fake_mems.len() {
+                            let r = k.fake_mems[n];
+                            k.stage.ranges = n + 1;
+                            k.efi_fake_range(&r);
+                        }
+                        k.efi_print_memmap();
                     }
-                    self.efi_print_memmap();
+                    FakeMem::Removed => {}
                 }
-                FakeMem::Removed => {}
             }
-        }
-        self.leave(caller);
+        })
     }
 
     /// The v4.5 .. v5.5 body: one count over all ranges against the
@@ -123,24 +120,24 @@ impl Kernel {
     /// `efi_fake_range(efi_range)` (484a418d): count against the current
     /// map, allocate, insert, install (result ignored). Failures are silent.
     pub fn efi_fake_range(&mut self, r: &MemRange) {
-        let caller = self.enter("efi_fake_range");
-        let mut new_nr_map = self.memmap.nr_map;
-        for o in self.for_each_desc() {
-            let md = self.read_desc(self.memmap.map.expect("mapped"), o);
-            new_nr_map += efi_memmap_split_count(&md, r);
-        }
-        let mut data = MemoryMapData::default();
-        if self.efi_memmap_alloc(new_nr_map, &mut data).is_ok() {
-            match self.early_memremap(data.phys_map, data.size) {
-                None => self.__efi_memmap_free(data.phys_map, data.size, data.flags),
-                Some(buf) => {
-                    let current = self.memmap;
-                    self.efi_memmap_insert(&current, buf, r);
-                    let _ = self.efi_memmap_install(&data);
+        self.call("efi_fake_range", |k| {
+            let mut new_nr_map = k.memmap.nr_map;
+            for o in k.for_each_desc() {
+                let md = k.read_desc(k.memmap.map.expect("mapped"), o);
+                new_nr_map += efi_memmap_split_count(&md, r);
+            }
+            let mut data = MemoryMapData::default();
+            if k.efi_memmap_alloc(new_nr_map, &mut data).is_ok() {
+                match k.early_memremap(data.phys_map, data.size) {
+                    None => k.__efi_memmap_free(data.phys_map, data.size, data.flags),
+                    Some(buf) => {
+                        let current = k.memmap;
+                        k.efi_memmap_insert(&current, buf, r);
+                        let _ = k.efi_memmap_install(&data);
+                    }
                 }
             }
-        }
-        self.leave(caller);
+        })
     }
 
     /// `efi_fake_memmap_early()` (v5.5 .. v6.10): for every SP range, mark
@@ -155,46 +152,46 @@ impl Kernel {
         {
             return;
         }
-        let caller = self.enter("efi_fake_memmap_early");
-        for k in 0..self.fake_mems.len() {
-            let m = self.fake_mems[k];
-            if m.attribute & attr::SP == 0 {
-                continue;
-            }
-            for o in self.for_each_desc() {
-                let md = self.read_desc(self.memmap.map.expect("mapped"), o);
-                if md.ty != ty::CONVENTIONAL_MEMORY {
+        self.call("efi_fake_memmap_early", |k| {
+            for n in 0..k.fake_mems.len() {
+                let m = k.fake_mems[n];
+                if m.attribute & attr::SP == 0 {
                     continue;
                 }
-                let (start, end) = (md.phys_addr, md.end());
-                if !(m.start <= end && m.end >= start) {
-                    continue;
-                }
-                let (start, end) = (start.max(m.start), end.min(m.end));
-                let size = end.wrapping_sub(start).wrapping_add(1);
-                if end <= start {
-                    continue;
-                }
-                let ops: &[E820Op] = match how {
-                    SoftReserveE820::Update => &[E820Op::Update {
-                        from: E820Type::Ram,
-                        to: E820Type::SoftReserved,
-                    }],
-                    _ => &[
-                        E820Op::Remove {
+                for o in k.for_each_desc() {
+                    let md = k.read_desc(k.memmap.map.expect("mapped"), o);
+                    if md.ty != ty::CONVENTIONAL_MEMORY {
+                        continue;
+                    }
+                    let (start, end) = (md.phys_addr, md.end());
+                    if !(m.start <= end && m.end >= start) {
+                        continue;
+                    }
+                    let (start, end) = (start.max(m.start), end.min(m.end));
+                    let size = end.wrapping_sub(start).wrapping_add(1);
+                    if end <= start {
+                        continue;
+                    }
+                    let ops: &[E820Op] = match how {
+                        SoftReserveE820::Update => &[E820Op::Update {
                             from: E820Type::Ram,
-                        },
-                        E820Op::Add {
                             to: E820Type::SoftReserved,
-                        },
-                    ],
-                };
-                for &op in ops {
-                    self.e820_request(start, size, op);
+                        }],
+                        _ => &[
+                            E820Op::Remove {
+                                from: E820Type::Ram,
+                            },
+                            E820Op::Add {
+                                to: E820Type::SoftReserved,
+                            },
+                        ],
+                    };
+                    for &op in ops {
+                        k.e820_request(start, size, op);
+                    }
                 }
             }
-        }
-        self.leave(caller);
+        })
     }
 
     /// Records an e820 change and the line e820 prints for it.

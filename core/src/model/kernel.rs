@@ -81,12 +81,70 @@ pub enum Level {
 }
 
 /// One thing the kernel printed, with the function that printed it. The
-/// text is what dmesg shows (prefix included, trailing newline dropped).
+/// text is what dmesg shows (prefix included, trailing newline dropped);
+/// `kind` says what it means, so that the judge reads types, never text.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Event {
     pub level: Level,
     pub func: &'static str,
     pub text: String,
+    pub kind: EventKind,
+}
+
+/// What an [`Event`] means, where the judge needs to know.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum EventKind {
+    /// Text and nothing more.
+    Print,
+    /// A `WARN_ON` fired.
+    Warn,
+    /// `parse_early_param`: the handler of early option `param` failed
+    /// (`Malformed early option '...'`).
+    OptionRejected { param: &'static str },
+    /// `early_memremap` refused a size of 0, a wrapping range or more than
+    /// `NR_FIX_BTMAPS` pages (its WARN in `__early_ioremap`).
+    EarlyMapRefused,
+}
+
+/// Every function the model names: the call stack's entries, the owners
+/// and freers of allocations, the functions findings are charged to. A
+/// [`crate::judge::signature::Signature`] names one of these.
+pub const FUNCTIONS: &[&str] = &[
+    "start_kernel",
+    "setup_arch",
+    "parse_early_param",
+    "setup_fake_mem",
+    "efi_memblock_x86_reserve_range",
+    "efi_init",
+    "efi_clean_memmap",
+    "efi_print_memmap",
+    "efi_fake_memmap",
+    "efi_fake_memmap_early",
+    "efi_fake_range",
+    "efi_mem_reserve",
+    "efi_arch_mem_reserve",
+    "efi_mem_desc_lookup",
+    "efi_memmap_split_count",
+    "efi_memmap_insert",
+    "efi_memmap_alloc",
+    "__efi_memmap_free",
+    "__efi_memmap_init",
+    "efi_memmap_install",
+    "efi_memmap_init_early",
+    "efi_memmap_init_late",
+    "efi_memmap_unmap",
+    "__early_ioremap",
+    "kexec_enter_virtual_mode",
+    "efi_enter_virtual_mode",
+    "efi_reserve_boot_services",
+    "efi_unmap_boot_services",
+    "efi_free_boot_services",
+    "efi_runtime_map_init",
+];
+
+/// The entry of [`FUNCTIONS`] spelled `name`.
+pub fn function_named(name: &str) -> Option<&'static str> {
+    FUNCTIONS.iter().copied().find(|f| *f == name)
 }
 
 /// e820 entry types that the EFI code moves memory between.
@@ -128,19 +186,30 @@ pub struct E820Update {
 }
 
 /// One call of `efi_memmap_insert`, as observed: on whose behalf, into
-/// which buffer, the range, how many descriptors it read and wrote, how
-/// many `1 + efi_memmap_split_count` predicts for the descriptors
-/// `for_each_efi_memory_desc` sees, and how many the buffer holds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+/// which buffer, the range, the old map it walked, what it copied, how
+/// many descriptors it wrote, and how many the buffer holds.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct InsertCall {
     pub caller: &'static str,
     pub buf: AllocId,
     pub range: MemRange,
-    pub read: u64,
+    /// `old_memmap->map_end - old_memmap->map`.
+    pub map_len: u64,
+    pub desc_size: u64,
+    /// Each descriptor of the old map it copied, as it read it.
+    pub copied: Vec<Copied>,
     pub written: u64,
-    pub predicted: u64,
     /// Descriptors the destination buffer has room for.
     pub room: u64,
+}
+
+/// A descriptor `efi_memmap_insert` copied: where in the old map, and the
+/// start and page count it read from the copy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Copied {
+    pub offset: u64,
+    pub start: u64,
+    pub pages: u64,
 }
 
 /// The memmap functions that act on behalf of a caller (helpers of
@@ -168,9 +237,21 @@ pub struct Stage {
     pub reservations: usize,
 }
 
+/// How a map became `efi.memmap`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum InstallKind {
+    /// The boot loader's map, by `efi_memmap_init_early`.
+    Firmware,
+    /// A new map, by `efi_memmap_install`.
+    New,
+    /// The same map remapped, by `efi_memmap_init_late`.
+    Remap,
+}
+
 /// A map that became `efi.memmap`, as it was when installed.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Install {
+    pub kind: InstallKind,
     /// The code that installed it ([`Kernel::culprit`]).
     pub by: &'static str,
     pub stage: Stage,
@@ -243,20 +324,28 @@ impl Kernel {
         }
     }
 
-    /// Calls into `func`; returns the caller, for [`Kernel::leave`].
-    pub(crate) fn enter(&mut self, func: &'static str) -> &'static str {
-        let caller = self.cur();
+    /// Runs `body` as the kernel function `func`: on the modelled call
+    /// stack while it runs, off it when it returns, however it returns.
+    pub(crate) fn call<R>(&mut self, func: &'static str, body: impl FnOnce(&mut Self) -> R) -> R {
+        debug_assert!(function_named(func).is_some(), "{func} is not in FUNCTIONS");
         self.stack.push(func);
-        caller
-    }
-
-    /// Returns from the function entered last.
-    pub(crate) fn leave(&mut self, _caller: &'static str) {
-        self.stack.pop();
+        let depth = self.stack.len();
+        let r = body(self);
+        // A phase change inside a call would leave the stack short.
+        debug_assert!(
+            self.stack.len() == depth,
+            "{func} unbalanced the call stack"
+        );
+        self.stack.truncate(depth - 1);
+        r
     }
 
     /// Starts a new phase of the boot: the stack holds only `phase`.
     pub fn phase(&mut self, phase: &'static str) {
+        debug_assert!(
+            function_named(phase).is_some(),
+            "{phase} is not in FUNCTIONS"
+        );
         self.stack.clear();
         self.stack.push(phase);
     }
@@ -291,8 +380,18 @@ impl Kernel {
 
     /// printk from the running function.
     pub(crate) fn log(&mut self, level: Level, text: String) {
+        self.log_kind(level, text, EventKind::Print);
+    }
+
+    /// printk of something the judge needs to know about.
+    pub(crate) fn log_kind(&mut self, level: Level, text: String, kind: EventKind) {
         let func = self.cur();
-        self.events.push(Event { level, func, text });
+        self.events.push(Event {
+            level,
+            func,
+            text,
+            kind,
+        });
     }
 
     /// `pr_*_once`: logs only the first time `key` is seen.
@@ -317,6 +416,7 @@ impl Kernel {
             level: Level::Warning,
             func,
             text,
+            kind: EventKind::Warn,
         });
     }
 
@@ -378,6 +478,9 @@ impl Kernel {
         let last = phys.wrapping_add(size).wrapping_sub(1);
         if size == 0 || last < phys || (last >> 12) - (phys >> 12) + 1 > NR_FIX_BTMAPS {
             self.warn_in("mm/early_ioremap.c", "__early_ioremap");
+            if let Some(e) = self.events.last_mut() {
+                e.kind = EventKind::EarlyMapRefused; // still a WARN, by its level
+            }
             return None;
         }
         self.block_at(phys)

@@ -7,10 +7,10 @@
 //! insert are the same logic in every one of them.
 
 use crate::model::desc::{off, MemRange, MemoryDesc, EFI_PAGE_SHIFT, EFI_PAGE_SIZE};
-use crate::model::era::OldMapFree;
+use crate::model::era::{MemmapApi, OldMapFree};
 use crate::model::kernel::{
-    Errno, InsertCall, Kernel, Level, MapPtr, MemoryMapData, EFI_MEMMAP_LATE, EFI_MEMMAP_MEMBLOCK,
-    EFI_MEMMAP_SLAB,
+    Copied, EfiMemoryMap, Errno, InsertCall, Install, InstallKind, Kernel, Level, MapPtr,
+    MemoryMapData, EFI_MEMMAP_LATE, EFI_MEMMAP_MEMBLOCK, EFI_MEMMAP_SLAB,
 };
 
 /// `efi_memmap_split_count(md, range)`: how many descriptors beyond `md`
@@ -76,141 +76,134 @@ impl Kernel {
     /// `mem.attribute` into the covered parts. Writes are unbounded: the
     /// caller must have sized `buf`. Returns the number of descriptors
     /// written (the kernel returns nothing; the model reports it).
-    pub fn efi_memmap_insert(
-        &mut self,
-        old: &crate::model::kernel::EfiMemoryMap,
-        buf: MapPtr,
-        mem: &MemRange,
-    ) -> u64 {
-        let caller = self.enter("efi_memmap_insert");
-        let (m_start, m_end, m_attr) = (mem.start, mem.end, mem.attribute);
-        let ds = old.desc_size;
-        let room = self
-            .mem
-            .allocations
-            .get(buf.alloc)
-            .map_or(0, |a| a.size.saturating_sub(buf.off) / ds.max(1));
-        let mut call = InsertCall {
-            caller: self.culprit(),
-            buf: buf.alloc,
-            range: *mem,
-            read: 0,
-            written: 0,
-            predicted: 0,
-            room,
-        };
-        if !insert_range_aligned(mem) {
-            let file = self.memmap_file();
-            self.warn_on(file);
-            self.inserts.push(call);
-            self.leave(caller);
-            return 0;
-        }
-        let Some(map) = old.map else {
-            // The loop would start at NULL; the kernel oopses on the first copy.
-            if old.map_len > 0 {
-                self.log(
-                    Level::Warning,
-                    "BUG: kernel NULL pointer dereference, address: 0000000000000000".into(),
-                );
+    pub fn efi_memmap_insert(&mut self, old: &EfiMemoryMap, buf: MapPtr, mem: &MemRange) -> u64 {
+        self.call("efi_memmap_insert", |k| {
+            let (m_start, m_end, m_attr) = (mem.start, mem.end, mem.attribute);
+            let ds = old.desc_size;
+            let room = k
+                .mem
+                .allocations
+                .get(buf.alloc)
+                .map_or(0, |a| a.size.saturating_sub(buf.off) / ds.max(1));
+            let mut call = InsertCall {
+                caller: k.culprit(),
+                buf: buf.alloc,
+                range: *mem,
+                map_len: old.map_len,
+                desc_size: ds,
+                copied: Vec::new(),
+                written: 0,
+                room,
+            };
+            if !insert_range_aligned(mem) {
+                let file = k.memmap_file();
+                k.warn_on(file);
+                k.inserts.push(call);
+                return 0;
             }
-            self.inserts.push(call);
-            self.leave(caller);
-            return 0;
-        };
-        let (mut o, mut n) = (0u64, 0u64);
-        while o < old.map_len {
-            // Copy the original; S and E come from the copy before any edit.
-            self.memcpy(buf, n, map, o, ds);
-            call.read += 1;
-            call.written += 1;
-            let start = self.rd64(buf, n + off::PHYS_ADDR);
-            let pages = self.rd64(buf, n + off::NUM_PAGES);
-            let end = start.wrapping_add(pages << EFI_PAGE_SHIFT).wrapping_sub(1);
-            if o.wrapping_add(ds) <= old.map_len {
-                // A descriptor for_each_efi_memory_desc, and so the caller's count, sees.
-                let md = MemoryDesc::new(0, start, pages, 0);
-                call.predicted += 1 + efi_memmap_split_count(&md, mem);
-            }
+            let Some(map) = old.map else {
+                // The loop would start at NULL; the kernel oopses on the first copy.
+                if old.map_len > 0 {
+                    k.log(
+                        Level::Warning,
+                        "BUG: kernel NULL pointer dereference, address: 0000000000000000".into(),
+                    );
+                }
+                k.inserts.push(call);
+                return 0;
+            };
+            let (mut o, mut n) = (0u64, 0u64);
+            while o < old.map_len {
+                // Copy the original; S and E come from the copy before any edit.
+                k.memcpy(buf, n, map, o, ds);
+                call.written += 1;
+                let start = k.rd64(buf, n + off::PHYS_ADDR);
+                let pages = k.rd64(buf, n + off::NUM_PAGES);
+                call.copied.push(Copied {
+                    offset: o,
+                    start,
+                    pages,
+                });
+                let end = start.wrapping_add(pages << EFI_PAGE_SHIFT).wrapping_sub(1);
 
-            if m_start <= start && end <= m_end {
-                self.or_attr(buf, n, m_attr);
-            }
-            if m_start <= start && start < m_end && m_end < end {
-                // Head covered: [start, m_end] + attr, then [m_end + 1, end].
-                self.or_attr(buf, n, m_attr);
-                let phys = self.rd64(buf, n + off::PHYS_ADDR);
-                self.wr64(
-                    buf,
-                    n + off::NUM_PAGES,
-                    m_end.wrapping_sub(phys).wrapping_add(1) >> EFI_PAGE_SHIFT,
-                );
+                if m_start <= start && end <= m_end {
+                    k.or_attr(buf, n, m_attr);
+                }
+                if m_start <= start && start < m_end && m_end < end {
+                    // Head covered: [start, m_end] + attr, then [m_end + 1, end].
+                    k.or_attr(buf, n, m_attr);
+                    let phys = k.rd64(buf, n + off::PHYS_ADDR);
+                    k.wr64(
+                        buf,
+                        n + off::NUM_PAGES,
+                        m_end.wrapping_sub(phys).wrapping_add(1) >> EFI_PAGE_SHIFT,
+                    );
+                    n = n.wrapping_add(ds);
+                    call.written += 1;
+                    k.memcpy(buf, n, map, o, ds);
+                    k.wr64(buf, n + off::PHYS_ADDR, m_end.wrapping_add(1));
+                    let phys = k.rd64(buf, n + off::PHYS_ADDR);
+                    k.wr64(
+                        buf,
+                        n + off::NUM_PAGES,
+                        end.wrapping_sub(phys).wrapping_add(1) >> EFI_PAGE_SHIFT,
+                    );
+                }
+                if start < m_start && m_start < end && m_end < end {
+                    // Strictly inside: [start, m_start), [m_start, m_end] + attr, [m_end + 1, end].
+                    let phys = k.rd64(buf, n + off::PHYS_ADDR);
+                    k.wr64(
+                        buf,
+                        n + off::NUM_PAGES,
+                        m_start.wrapping_sub(phys) >> EFI_PAGE_SHIFT,
+                    );
+                    n = n.wrapping_add(ds);
+                    call.written += 1;
+                    k.memcpy(buf, n, map, o, ds);
+                    k.or_attr(buf, n, m_attr);
+                    k.wr64(buf, n + off::PHYS_ADDR, m_start);
+                    k.wr64(
+                        buf,
+                        n + off::NUM_PAGES,
+                        m_end.wrapping_sub(m_start).wrapping_add(1) >> EFI_PAGE_SHIFT,
+                    );
+                    n = n.wrapping_add(ds);
+                    call.written += 1;
+                    k.memcpy(buf, n, map, o, ds);
+                    k.wr64(buf, n + off::PHYS_ADDR, m_end.wrapping_add(1));
+                    k.wr64(
+                        buf,
+                        n + off::NUM_PAGES,
+                        end.wrapping_sub(m_end) >> EFI_PAGE_SHIFT,
+                    );
+                }
+                if start < m_start && m_start < end && end <= m_end {
+                    // Tail covered: [start, m_start), [m_start, end] + attr.
+                    let phys = k.rd64(buf, n + off::PHYS_ADDR);
+                    k.wr64(
+                        buf,
+                        n + off::NUM_PAGES,
+                        m_start.wrapping_sub(phys) >> EFI_PAGE_SHIFT,
+                    );
+                    n = n.wrapping_add(ds);
+                    call.written += 1;
+                    k.memcpy(buf, n, map, o, ds);
+                    k.wr64(buf, n + off::PHYS_ADDR, m_start);
+                    let phys = k.rd64(buf, n + off::PHYS_ADDR);
+                    k.wr64(
+                        buf,
+                        n + off::NUM_PAGES,
+                        end.wrapping_sub(phys).wrapping_add(1) >> EFI_PAGE_SHIFT,
+                    );
+                    k.or_attr(buf, n, m_attr);
+                }
+                o = o.wrapping_add(ds);
                 n = n.wrapping_add(ds);
-                call.written += 1;
-                self.memcpy(buf, n, map, o, ds);
-                self.wr64(buf, n + off::PHYS_ADDR, m_end.wrapping_add(1));
-                let phys = self.rd64(buf, n + off::PHYS_ADDR);
-                self.wr64(
-                    buf,
-                    n + off::NUM_PAGES,
-                    end.wrapping_sub(phys).wrapping_add(1) >> EFI_PAGE_SHIFT,
-                );
             }
-            if start < m_start && m_start < end && m_end < end {
-                // Strictly inside: [start, m_start), [m_start, m_end] + attr, [m_end + 1, end].
-                let phys = self.rd64(buf, n + off::PHYS_ADDR);
-                self.wr64(
-                    buf,
-                    n + off::NUM_PAGES,
-                    m_start.wrapping_sub(phys) >> EFI_PAGE_SHIFT,
-                );
-                n = n.wrapping_add(ds);
-                call.written += 1;
-                self.memcpy(buf, n, map, o, ds);
-                self.or_attr(buf, n, m_attr);
-                self.wr64(buf, n + off::PHYS_ADDR, m_start);
-                self.wr64(
-                    buf,
-                    n + off::NUM_PAGES,
-                    m_end.wrapping_sub(m_start).wrapping_add(1) >> EFI_PAGE_SHIFT,
-                );
-                n = n.wrapping_add(ds);
-                call.written += 1;
-                self.memcpy(buf, n, map, o, ds);
-                self.wr64(buf, n + off::PHYS_ADDR, m_end.wrapping_add(1));
-                self.wr64(
-                    buf,
-                    n + off::NUM_PAGES,
-                    end.wrapping_sub(m_end) >> EFI_PAGE_SHIFT,
-                );
-            }
-            if start < m_start && m_start < end && end <= m_end {
-                // Tail covered: [start, m_start), [m_start, end] + attr.
-                let phys = self.rd64(buf, n + off::PHYS_ADDR);
-                self.wr64(
-                    buf,
-                    n + off::NUM_PAGES,
-                    m_start.wrapping_sub(phys) >> EFI_PAGE_SHIFT,
-                );
-                n = n.wrapping_add(ds);
-                call.written += 1;
-                self.memcpy(buf, n, map, o, ds);
-                self.wr64(buf, n + off::PHYS_ADDR, m_start);
-                let phys = self.rd64(buf, n + off::PHYS_ADDR);
-                self.wr64(
-                    buf,
-                    n + off::NUM_PAGES,
-                    end.wrapping_sub(phys).wrapping_add(1) >> EFI_PAGE_SHIFT,
-                );
-                self.or_attr(buf, n, m_attr);
-            }
-            o = o.wrapping_add(ds);
-            n = n.wrapping_add(ds);
-        }
-        let written = call.written;
-        self.inserts.push(call);
-        self.leave(caller);
-        written
+            let written = call.written;
+            k.inserts.push(call);
+            written
+        })
     }
 
     /// `md->attribute |= attr` on the descriptor at `n` in `buf`.
@@ -219,45 +212,75 @@ impl Kernel {
         self.wr64(buf, n + off::ATTRIBUTE, a | attr);
     }
 
-    /// `efi_memmap_alloc`. v5.4/v5.5: `efi_memmap_alloc(num_entries)`
-    /// returning a physical address (0 on failure); the model fills `data`
-    /// with it and the size. From 1db91035: `efi_memmap_alloc(num_entries,
-    /// data)`, which WARNs on a used `data` and records MEMBLOCK or SLAB.
-    /// Neither zeroes the memory.
+    /// `efi_memmap_alloc`, in the era's shape ([`MemmapApi`]). Neither
+    /// shape zeroes the memory. The model hands both the same
+    /// [`MemoryMapData`]; the `Late` shape fills only its address and size.
     pub fn efi_memmap_alloc(
         &mut self,
         num_entries: u64,
         data: &mut MemoryMapData,
     ) -> Result<(), Errno> {
-        let caller = self.enter("efi_memmap_alloc");
-        if self.f.memmap_flags && (data.phys_map != 0 || data.size != 0) {
+        self.call("efi_memmap_alloc", |k| match k.f.memmap_api {
+            MemmapApi::Late => {
+                let phys = k.efi_memmap_alloc_late(num_entries);
+                *data = MemoryMapData {
+                    phys_map: phys,
+                    size: num_entries.wrapping_mul(k.memmap.desc_size),
+                    ..MemoryMapData::default()
+                };
+                if phys == 0 {
+                    Err(Errno::ENOMEM)
+                } else {
+                    Ok(())
+                }
+            }
+            MemmapApi::Flags => k.efi_memmap_alloc_flags(num_entries, data),
+        })
+    }
+
+    /// `efi_memmap_alloc(num_entries)` as in v5.4: `num_entries *
+    /// efi.memmap.desc_size` bytes from the page allocator once slab is up,
+    /// else from memblock; the physical address, 0 on failure.
+    fn efi_memmap_alloc_late(&mut self, num_entries: u64) -> u64 {
+        let size = num_entries.wrapping_mul(self.memmap.desc_size);
+        let by = self.culprit();
+        if size > crate::MAX_MAP_BYTES {
+            0 // more than the model will simulate: an allocation failure
+        } else if self.slab_available {
+            self.mem.page_alloc(size, by).map_or(0, |a| a.1)
+        } else {
+            self.mem.memblock_alloc(size, by).map_or(0, |a| a.1)
+        }
+    }
+
+    /// `efi_memmap_alloc(num_entries, data)` as 1db91035 made it: WARNs on a
+    /// `data` already used, fills in the size, version and stride, carries
+    /// the current map's LATE bit, and records MEMBLOCK or SLAB.
+    fn efi_memmap_alloc_flags(
+        &mut self,
+        num_entries: u64,
+        data: &mut MemoryMapData,
+    ) -> Result<(), Errno> {
+        if data.phys_map != 0 || data.size != 0 {
             let file = self.memmap_file();
             self.warn_on(file);
         }
         data.size = num_entries.wrapping_mul(self.memmap.desc_size);
         data.desc_version = self.memmap.desc_version;
         data.desc_size = self.memmap.desc_size;
-        if self.f.memmap_flags {
-            data.flags &= !(EFI_MEMMAP_SLAB | EFI_MEMMAP_MEMBLOCK);
-            data.flags |= self.memmap.flags & EFI_MEMMAP_LATE;
-        }
+        data.flags &= !(EFI_MEMMAP_SLAB | EFI_MEMMAP_MEMBLOCK);
+        data.flags |= self.memmap.flags & EFI_MEMMAP_LATE;
+        let by = self.culprit();
         let phys = if data.size > crate::MAX_MAP_BYTES {
-            0 // more than the model will simulate: an allocation failure
+            0
         } else if self.slab_available {
-            if self.f.memmap_flags {
-                data.flags |= EFI_MEMMAP_SLAB;
-            }
-            let by = self.culprit();
+            data.flags |= EFI_MEMMAP_SLAB;
             self.mem.page_alloc(data.size, by).map_or(0, |a| a.1)
         } else {
-            if self.f.memmap_flags {
-                data.flags |= EFI_MEMMAP_MEMBLOCK;
-            }
-            let by = self.culprit();
+            data.flags |= EFI_MEMMAP_MEMBLOCK;
             self.mem.memblock_alloc(data.size, by).map_or(0, |a| a.1)
         };
         data.phys_map = phys;
-        self.leave(caller);
         if phys == 0 {
             Err(Errno::ENOMEM)
         } else {
@@ -268,77 +291,79 @@ impl Kernel {
     /// `__efi_memmap_free(phys, size, flags)` (f0ef6523): memblock or page
     /// free by the flags, nothing for a firmware map.
     pub fn __efi_memmap_free(&mut self, phys: u64, size: u64, flags: u32) {
-        let caller = self.enter("__efi_memmap_free");
-        if flags & (EFI_MEMMAP_MEMBLOCK | EFI_MEMMAP_SLAB) != 0 {
-            // memblock_free / memblock_free_late / free_pages(get_order(size))
-            let by = self.api_entry();
-            self.mem.free(phys, size, by);
-        }
-        self.leave(caller);
+        self.call("__efi_memmap_free", |k| {
+            if flags & (EFI_MEMMAP_MEMBLOCK | EFI_MEMMAP_SLAB) != 0 {
+                // memblock_free / memblock_free_late / free_pages(get_order(size))
+                let by = k.api_entry();
+                k.mem.free(phys, size, by);
+            }
+        })
     }
 
     /// `__efi_memmap_init(data)` (v5.4/v5.5: `(data, late)`, the model's
     /// `late` being `data.flags & EFI_MEMMAP_LATE`): maps the new map, in
     /// f0ef6523 .. v6.9 frees the *current* map per its flags, and makes the
     /// new one current. No paravirt (Xen) path is modelled.
-    pub fn __efi_memmap_init(&mut self, data: &MemoryMapData) -> Result<(), Errno> {
-        let caller = self.enter("__efi_memmap_init");
-        let map = if data.flags & EFI_MEMMAP_LATE != 0 {
-            self.memremap(data.phys_map, data.size)
-        } else {
-            self.early_memremap(data.phys_map, data.size)
-        };
-        let Some(map) = map else {
-            self.log(Level::Err, "efi: Could not map the memory map!".into());
-            self.leave(caller);
-            return Err(Errno::ENOMEM);
-        };
-        if self.f.old_map_free == OldMapFree::InInit {
-            // efi_memmap_free(): the current map, by the current map's flags.
-            let cur = self.memmap;
-            self.__efi_memmap_free(
-                cur.phys_map,
-                cur.desc_size.wrapping_mul(cur.nr_map),
-                cur.flags,
-            );
-        }
-        let flags = if self.f.memmap_flags {
-            data.flags
-        } else {
-            data.flags & EFI_MEMMAP_LATE
-        };
-        self.memmap = crate::model::kernel::EfiMemoryMap {
-            phys_map: data.phys_map,
-            map: Some(map),
-            map_len: data.size,
-            nr_map: data.size.checked_div(data.desc_size).unwrap_or(0),
-            desc_version: data.desc_version,
-            desc_size: data.desc_size,
-            flags,
-        };
-        self.memmap_enabled = true;
-        let install = crate::model::kernel::Install {
-            by: self.culprit(),
-            stage: self.stage,
-            phys: data.phys_map,
-            alloc: Some(map.alloc),
-            descs: self.installed_descs(),
-        };
-        self.installs.push(install);
-        self.leave(caller);
-        Ok(())
+    pub fn __efi_memmap_init(
+        &mut self,
+        data: &MemoryMapData,
+        kind: InstallKind,
+    ) -> Result<(), Errno> {
+        self.call("__efi_memmap_init", |k| {
+            let map = if data.flags & EFI_MEMMAP_LATE != 0 {
+                k.memremap(data.phys_map, data.size)
+            } else {
+                k.early_memremap(data.phys_map, data.size)
+            };
+            let Some(map) = map else {
+                k.log(Level::Err, "efi: Could not map the memory map!".into());
+                return Err(Errno::ENOMEM);
+            };
+            if k.f.old_map_free == OldMapFree::InInit {
+                // efi_memmap_free(): the current map, by the current map's flags.
+                let cur = k.memmap;
+                k.__efi_memmap_free(
+                    cur.phys_map,
+                    cur.desc_size.wrapping_mul(cur.nr_map),
+                    cur.flags,
+                );
+            }
+            let flags = match k.f.memmap_api {
+                MemmapApi::Flags => data.flags,
+                MemmapApi::Late => data.flags & EFI_MEMMAP_LATE,
+            };
+            k.memmap = EfiMemoryMap {
+                phys_map: data.phys_map,
+                map: Some(map),
+                map_len: data.size,
+                nr_map: data.size.checked_div(data.desc_size).unwrap_or(0),
+                desc_version: data.desc_version,
+                desc_size: data.desc_size,
+                flags,
+            };
+            k.memmap_enabled = true;
+            let install = Install {
+                kind,
+                by: k.culprit(),
+                stage: k.stage,
+                phys: data.phys_map,
+                alloc: Some(map.alloc),
+                descs: k.installed_descs(),
+            };
+            k.installs.push(install);
+            Ok(())
+        })
     }
 
     /// `efi_memmap_init_early(data)`: WARNs if the map is already late.
     pub fn efi_memmap_init_early(&mut self, data: &MemoryMapData) -> Result<(), Errno> {
-        let caller = self.enter("efi_memmap_init_early");
-        if self.memmap.flags & EFI_MEMMAP_LATE != 0 {
-            self.warn_on("drivers/firmware/efi/memmap.c");
-        }
-        let data = MemoryMapData { flags: 0, ..*data };
-        let r = self.__efi_memmap_init(&data);
-        self.leave(caller);
-        r
+        self.call("efi_memmap_init_early", |k| {
+            if k.memmap.flags & EFI_MEMMAP_LATE != 0 {
+                k.warn_on("drivers/firmware/efi/memmap.c");
+            }
+            let data = MemoryMapData { flags: 0, ..*data };
+            k.__efi_memmap_init(&data, InstallKind::Firmware)
+        })
     }
 
     /// `efi_memmap_unmap()`: returns if EFI_MEMMAP is clear; otherwise
@@ -355,44 +380,56 @@ impl Kernel {
     /// Both WARNs only warn. The new map's flags are LATE alone: a MEMBLOCK
     /// or SLAB origin is forgotten.
     pub fn efi_memmap_init_late(&mut self, addr: u64, size: u64) -> Result<(), Errno> {
-        let caller = self.enter("efi_memmap_init_late");
-        if self.memmap.map.is_some() {
-            self.warn_on("drivers/firmware/efi/memmap.c"); // forgot to unmap the early map?
-        }
-        if self.memmap.flags & EFI_MEMMAP_LATE != 0 {
-            self.warn_on("drivers/firmware/efi/memmap.c"); // already called?
-        }
-        let data = MemoryMapData {
-            phys_map: addr,
-            size,
-            desc_version: self.memmap.desc_version,
-            desc_size: self.memmap.desc_size,
-            flags: EFI_MEMMAP_LATE,
-        };
-        let r = self.__efi_memmap_init(&data);
-        self.leave(caller);
-        r
+        self.call("efi_memmap_init_late", |k| {
+            if k.memmap.map.is_some() {
+                k.warn_on("drivers/firmware/efi/memmap.c"); // forgot to unmap the early map?
+            }
+            if k.memmap.flags & EFI_MEMMAP_LATE != 0 {
+                k.warn_on("drivers/firmware/efi/memmap.c"); // already called?
+            }
+            let data = MemoryMapData {
+                phys_map: addr,
+                size,
+                desc_version: k.memmap.desc_version,
+                desc_size: k.memmap.desc_size,
+                flags: EFI_MEMMAP_LATE,
+            };
+            k.__efi_memmap_init(&data, InstallKind::Remap)
+        })
     }
 
-    /// `efi_memmap_install`. v5.4/v5.5 `(phys, nr_map)`: unmap, then init
-    /// with the current `late` carried over. 1db91035 `(data)`: unmap, init.
-    /// 75dde792: remember the old map, unmap, init, and on success free the
-    /// old one by its flags.
+    /// `efi_memmap_install`, in the era's shape ([`MemmapApi`]).
     pub fn efi_memmap_install(&mut self, data: &MemoryMapData) -> Result<(), Errno> {
-        let caller = self.enter("efi_memmap_install");
+        self.call("efi_memmap_install", |k| match k.f.memmap_api {
+            MemmapApi::Late => {
+                k.efi_memmap_install_late(data.phys_map, data.size / k.memmap.desc_size.max(1))
+            }
+            MemmapApi::Flags => k.efi_memmap_install_flags(data),
+        })
+    }
+
+    /// `efi_memmap_install(addr, nr_map)` as in v5.4: unmap, then init with
+    /// the current map's stride, version and `late` carried over.
+    fn efi_memmap_install_late(&mut self, addr: u64, nr_map: u64) -> Result<(), Errno> {
         let old = self.memmap;
         self.efi_memmap_unmap();
-        let data = if self.f.memmap_flags {
-            *data
-        } else {
-            MemoryMapData {
-                desc_version: old.desc_version,
-                desc_size: old.desc_size,
-                flags: old.flags & EFI_MEMMAP_LATE,
-                ..*data
-            }
+        let data = MemoryMapData {
+            phys_map: addr,
+            size: old.desc_size.wrapping_mul(nr_map),
+            desc_version: old.desc_version,
+            desc_size: old.desc_size,
+            flags: old.flags & EFI_MEMMAP_LATE,
         };
-        let r = self.__efi_memmap_init(&data);
+        self.__efi_memmap_init(&data, InstallKind::New)
+    }
+
+    /// `efi_memmap_install(data)` as 1db91035 made it: unmap, init; with
+    /// 75dde792, the old map remembered first and, on success, freed by its
+    /// flags.
+    fn efi_memmap_install_flags(&mut self, data: &MemoryMapData) -> Result<(), Errno> {
+        let old = self.memmap;
+        self.efi_memmap_unmap();
+        let r = self.__efi_memmap_init(data, InstallKind::New);
         if r.is_ok() && self.f.old_map_free == OldMapFree::AfterInstall {
             self.__efi_memmap_free(
                 old.phys_map,
@@ -400,7 +437,6 @@ impl Kernel {
                 old.flags,
             );
         }
-        self.leave(caller);
         r
     }
 }

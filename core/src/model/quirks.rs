@@ -16,9 +16,9 @@ impl Kernel {
     /// page-rounded, RUNTIME in a new map so that efi_free_boot_services
     /// keeps it.
     pub fn efi_arch_mem_reserve(&mut self, addr: u64, size: u64) {
-        let caller = self.enter("efi_arch_mem_reserve");
-        self.arch_mem_reserve(addr, size);
-        self.leave(caller);
+        self.call("efi_arch_mem_reserve", |k| {
+            k.arch_mem_reserve(addr, size);
+        })
     }
 
     fn arch_mem_reserve(&mut self, addr: u64, size: u64) {

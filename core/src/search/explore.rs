@@ -26,6 +26,7 @@
 
 use crate::cases::scenario::Scenario;
 use crate::judge::findings::check_quiet;
+use crate::judge::signature::Signature;
 use crate::model::boot::BootInput;
 use crate::model::desc::{attr, ty, MemRange, MemoryDesc, EFI_PAGE_SIZE};
 use crate::model::era::Era;
@@ -39,6 +40,24 @@ pub struct Bound {
     pub ranges: usize,
     pub pages: u64,
     pub reserve: bool,
+}
+
+impl Bound {
+    /// The hunt's exhaustive phase: small enough to finish in milliseconds,
+    /// large enough to show the four seed bugs in v5.5.
+    pub const HUNT: Bound = Bound {
+        descs: 1,
+        ranges: 2,
+        pages: 4,
+        reserve: true,
+    };
+    /// `efimap explore` without flags.
+    pub const EXPLORE: Bound = Bound {
+        descs: 2,
+        ranges: 2,
+        pages: 6,
+        reserve: true,
+    };
 }
 
 /// The attribute of range k.
@@ -72,7 +91,7 @@ pub struct Example {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Explored {
     pub checked: u64,
-    pub minimum: BTreeMap<String, Example>,
+    pub minimum: BTreeMap<Signature, Example>,
 }
 
 /// Every page interval `[a, b)` with `0 <= a < b <= pages`, ordered.
@@ -199,7 +218,7 @@ pub fn explore(
 ) -> Explored {
     let total = count(bound);
     let mut found = Explored::default();
-    let mut sizes: BTreeMap<String, (usize, usize)> = BTreeMap::new();
+    let mut sizes: BTreeMap<Signature, (usize, usize)> = BTreeMap::new();
     for_each_scenario(bound, |sc, sz| {
         let input = &sc.input;
         found.checked += 1;
@@ -224,7 +243,7 @@ pub fn explore(
                     }
                     Some(_) => {}
                     None => {
-                        found.minimum.insert(sig.clone(), example());
+                        found.minimum.insert(sig, example());
                         sizes.insert(sig, sz);
                     }
                 }

@@ -15,7 +15,9 @@
 
 use crate::cases::codec::decode;
 use crate::cases::scenario::Scenario;
-use crate::judge::findings::{check_quiet, verdict, Checked, Finding, Verdict};
+use crate::judge::findings::{check_quiet, Checked, Finding};
+use crate::judge::signature::{Class, Signature};
+use crate::judge::verdict::{verdict, Verdict};
 use crate::model::boot::BootInput;
 use crate::model::desc::{MemRange, MemoryDesc, EFI_PAGE_SIZE};
 use crate::model::era::{Era, FakeMem};
@@ -29,8 +31,8 @@ use std::sync::OnceLock;
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Config {
     pub eras: Vec<Era>,
-    pub known: BTreeSet<String>,
-    pub only: Option<BTreeSet<String>>,
+    pub known: BTreeSet<Signature>,
+    pub only: Option<BTreeSet<Signature>>,
 }
 
 /// The signatures the fixed code is known to have (spec 7). A zero-size
@@ -40,21 +42,34 @@ pub struct Config {
 /// efi_arch_mem_reserve counts only its own descriptor, so overlapping or
 /// empty descriptors overrun its buffer, and it leaks the buffer when
 /// mapping it fails; v5.6 .. v6.9 free the map that init_late remaps (B4).
-pub const KNOWN_IN_FIXED_CODE: [&str; 7] = [
-    "empty-entry/efi_fake_memmap",
-    "spurious-attribute/efi_fake_memmap",
-    "empty-entry/efi_arch_mem_reserve",
-    "spurious-attribute/efi_arch_mem_reserve",
-    "overrun/efi_arch_mem_reserve",
-    "leak/efi_arch_mem_reserve",
-    "use-after-free/efi_memmap_init_late",
+pub const KNOWN_IN_FIXED_CODE: [Signature; 7] = [
+    Signature::new(Class::EmptyEntry, "efi_fake_memmap"),
+    Signature::new(Class::SpuriousAttribute, "efi_fake_memmap"),
+    Signature::new(Class::EmptyEntry, "efi_arch_mem_reserve"),
+    Signature::new(Class::SpuriousAttribute, "efi_arch_mem_reserve"),
+    Signature::new(Class::Overrun, "efi_arch_mem_reserve"),
+    Signature::new(Class::Leak, "efi_arch_mem_reserve"),
+    Signature::new(Class::UseAfterFree, "efi_memmap_init_late"),
 ];
+
+/// The pseudo-signature a divergence between two fixed eras has.
+pub const FAKE_MEM_DIVERGENCE: Signature = Signature::new(Class::Divergence, "efi_fake_memmap");
 
 fn list(s: &str) -> BTreeSet<String> {
     s.split(',')
         .map(str::trim)
         .filter(|x| !x.is_empty())
         .map(str::to_string)
+        .collect()
+}
+
+/// A comma-separated list of signatures from variable `var`; a word that
+/// is no signature stops the process with the reason: a typo in a known
+/// list would otherwise silently stop matching.
+fn signatures(var: &str, words: BTreeSet<String>) -> BTreeSet<Signature> {
+    words
+        .iter()
+        .map(|w| Signature::parse(w).unwrap_or_else(|e| panic!("{var}: {e}")))
         .collect()
 }
 
@@ -75,13 +90,17 @@ impl Config {
         let mut known = std::env::var("EFIMAP_KNOWN")
             .map(|s| list(&s))
             .unwrap_or_default();
-        if known.remove("fixed-code") {
-            known.extend(KNOWN_IN_FIXED_CODE.iter().map(|s| s.to_string()));
+        let fixed_code = known.remove("fixed-code");
+        let mut known = signatures("EFIMAP_KNOWN", known);
+        if fixed_code {
+            known.extend(KNOWN_IN_FIXED_CODE);
         }
         Config {
             eras,
             known,
-            only: std::env::var("EFIMAP_ONLY").ok().map(|s| list(&s)),
+            only: std::env::var("EFIMAP_ONLY")
+                .ok()
+                .map(|s| signatures("EFIMAP_ONLY", list(&s))),
         }
     }
 
@@ -92,7 +111,7 @@ impl Config {
     }
 
     /// Whether `signature` is a crash under this config.
-    pub fn counts(&self, signature: &str) -> bool {
+    pub fn counts(&self, signature: &Signature) -> bool {
         !self.known.contains(signature) && self.only.as_ref().is_none_or(|o| o.contains(signature))
     }
 }
@@ -154,7 +173,7 @@ pub fn fake_mem(data: &[u8], cfg: &Config) {
         .collect();
     for w in fixed.windows(2) {
         let ((a, ra), (b, rb)) = (w[0], w[1]);
-        let signature = "divergence/efi_fake_memmap";
+        let signature = FAKE_MEM_DIVERGENCE;
         if let Verdict::Diverge {
             only_a,
             only_b,
@@ -163,7 +182,7 @@ pub fn fake_mem(data: &[u8], cfg: &Config) {
         {
             // A difference in known findings alone is known too.
             let unknown = only_a.iter().chain(&only_b).any(|s| !cfg.known.contains(s));
-            if (maps_differ || unknown) && cfg.counts(signature) {
+            if (maps_differ || unknown) && cfg.counts(&signature) {
                 panic!("efimap finding: {signature} era={a},{b} only {a}: {only_a:?}, only {b}: {only_b:?}");
             }
         }
@@ -204,8 +223,8 @@ pub fn split_count_vs_insert(data: &[u8], cfg: &Config) {
         } else {
             written == predicted
         };
-        let signature = "count-mismatch/efi_memmap_insert";
-        if (!ok || !k.mem.faults.is_empty()) && cfg.counts(signature) {
+        let signature = Signature::new(Class::CountMismatch, "efi_memmap_insert");
+        if (!ok || !k.mem.faults.is_empty()) && cfg.counts(&signature) {
             panic!(
                 "efimap finding: {signature} era={era} predicted={predicted} written={written} warned={warned} faults={}",
                 k.mem.faults.len()
@@ -316,16 +335,34 @@ mod tests {
 
     #[test]
     fn config_counts() {
+        let sig = |s: &str| Signature::parse(s).unwrap();
+        let (a, b, c, d) = (
+            sig("leak/efi_fake_memmap"),
+            sig("overrun/efi_arch_mem_reserve"),
+            sig("warn/efi_memmap_insert"),
+            sig("empty-entry/efi_fake_memmap"),
+        );
         let cfg = Config {
             eras: vec![Era::V5_5],
-            known: list("a/b, c/d"),
+            known: signatures(
+                "test",
+                list("leak/efi_fake_memmap, overrun/efi_arch_mem_reserve"),
+            ),
             only: None,
         };
-        assert!(!cfg.counts("a/b") && !cfg.counts("c/d") && cfg.counts("e/f"));
+        assert!(!cfg.counts(&a) && !cfg.counts(&b) && cfg.counts(&c));
         let only = Config {
-            only: Some(list("e/f")),
+            only: Some([c].into()),
             ..cfg
         };
-        assert!(only.counts("e/f") && !only.counts("g/h"));
+        assert!(only.counts(&c) && !only.counts(&d));
+    }
+
+    #[test]
+    #[should_panic(
+        expected = "EFIMAP_KNOWN: `efi_arch_mem_reserv` in `overrun/efi_arch_mem_reserv` is not a kernel function the model names"
+    )]
+    fn a_misspelt_known_signature_stops_the_fuzzer() {
+        signatures("EFIMAP_KNOWN", list("overrun/efi_arch_mem_reserv"));
     }
 }

@@ -11,6 +11,7 @@
 use crate::cases::codec::decode;
 use crate::cases::scenario::Scenario;
 use crate::judge::findings::check_quiet;
+use crate::judge::signature::Signature;
 use crate::model::era::{Era, FakeMem};
 use crate::search::explore::{size, Bound};
 use crate::search::fuzzing::KNOWN_IN_FIXED_CODE;
@@ -75,7 +76,7 @@ impl Default for HuntConfig {
 /// One signature found in one group of eras.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Hit {
-    pub signature: String,
+    pub signature: Signature,
     pub group: Group,
     /// The eras of the group in which the first example shows it.
     pub eras: BTreeSet<Era>,
@@ -104,7 +105,7 @@ pub enum Progress {
     },
     /// A signature seen for the first time.
     Found {
-        signature: String,
+        signature: Signature,
         group: Group,
         era: Era,
     },
@@ -112,12 +113,12 @@ pub enum Progress {
     Minimizing {
         index: usize,
         of: usize,
-        signature: String,
+        signature: Signature,
     },
 }
 
 /// The signatures a checked scenario shows that count, per era.
-fn counted(era: Era, sc: &Scenario) -> Vec<String> {
+fn counted(era: Era, sc: &Scenario) -> Vec<Signature> {
     let Ok((_, c)) = check_quiet(era, &sc.input) else {
         return Vec::new();
     };
@@ -136,8 +137,8 @@ struct First {
 pub fn hunt(cfg: &HuntConfig, mut progress: impl FnMut(Progress) -> bool) -> Vec<Hit> {
     let start = Instant::now();
     let search_end = start + cfg.budget.mul_f64(0.8);
-    let mut first: BTreeMap<(String, Group), First> = BTreeMap::new();
-    let note = |first: &mut BTreeMap<(String, Group), First>,
+    let mut first: BTreeMap<(Signature, Group), First> = BTreeMap::new();
+    let note = |first: &mut BTreeMap<(Signature, Group), First>,
                 progress: &mut dyn FnMut(Progress) -> bool,
                 sc: &Scenario,
                 phase: Phase,
@@ -145,8 +146,7 @@ pub fn hunt(cfg: &HuntConfig, mut progress: impl FnMut(Progress) -> bool) -> Vec
         for &era in &cfg.eras {
             for sig in counted(era, sc) {
                 let group = Group::of(era);
-                if let std::collections::btree_map::Entry::Vacant(slot) =
-                    first.entry((sig.clone(), group))
+                if let std::collections::btree_map::Entry::Vacant(slot) = first.entry((sig, group))
                 {
                     slot.insert(First {
                         era,
@@ -211,13 +211,13 @@ pub fn hunt(cfg: &HuntConfig, mut progress: impl FnMut(Progress) -> bool) -> Vec
         progress(Progress::Minimizing {
             index: i,
             of: n,
-            signature: signature.clone(),
+            signature,
         });
         let left = (start + cfg.budget).saturating_duration_since(Instant::now());
         let share = left / (n - i).max(1) as u32;
         let goal = Goal {
             era: f.era,
-            signature: signature.clone(),
+            signature,
         };
         let minimized = minimize(
             &f.example,
@@ -231,7 +231,7 @@ pub fn hunt(cfg: &HuntConfig, mut progress: impl FnMut(Progress) -> bool) -> Vec
             .filter(|&e| Group::of(e) == group && counted(e, &minimized).contains(&signature))
             .collect();
         hits.push(Hit {
-            known: group == Group::Fixed && KNOWN_IN_FIXED_CODE.contains(&signature.as_str()),
+            known: group == Group::Fixed && KNOWN_IN_FIXED_CODE.contains(&signature),
             size: size(&minimized),
             signature,
             group,

@@ -13,6 +13,7 @@
 
 use crate::cases::scenario::Scenario;
 use crate::judge::findings::check_quiet;
+use crate::judge::signature::Signature;
 use crate::model::cmdline::{join_cmdline, split_cmdline};
 use crate::model::desc::{MemRange, DEFAULT_DESC_SIZE, EFI_PAGE_SIZE};
 use crate::model::era::Era;
@@ -23,10 +24,29 @@ use std::time::Instant;
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Goal {
     pub era: Era,
-    pub signature: String,
+    pub signature: Signature,
 }
 
 impl Goal {
+    /// What to keep when the user names at most an era and a signature:
+    /// the first era (of `era`, or of every era) that shows `signature`
+    /// (or, without one, any finding), with its first such signature.
+    pub fn choose(sc: &Scenario, era: Option<Era>, signature: Option<Signature>) -> Option<Goal> {
+        let candidates = era.map_or_else(Era::all, |e| vec![e]);
+        candidates.into_iter().find_map(|era| {
+            let (_, c) = check_quiet(era, &sc.input).ok()?;
+            let sigs = c.signatures();
+            let pick = match signature {
+                Some(s) => sigs.contains(&s).then_some(s),
+                None => sigs.into_iter().next(),
+            }?;
+            Some(Goal {
+                era,
+                signature: pick,
+            })
+        })
+    }
+
     pub fn holds(&self, sc: &Scenario) -> bool {
         check_quiet(self.era, &sc.input)
             .is_ok_and(|(_, c)| c.signatures().contains(&self.signature))
@@ -315,7 +335,7 @@ mod tests {
         .unwrap();
         let goal = Goal {
             era: Era::V6_10,
-            signature: "empty-entry/efi_fake_memmap".into(),
+            signature: "empty-entry/efi_fake_memmap".parse().unwrap(),
         };
         assert!(goal.holds(&sc));
         let m = minimize(
