@@ -17,7 +17,7 @@ pub fn run(seconds: f64, seeds: u64, corpus_dir: &Path) -> Result<(), Failure> {
     );
     for n in [1, 4, 16, 64, 256] {
         let input = sized_input(n);
-        let rates: Vec<String> = Era::ALL
+        let rates: Vec<String> = Era::all()
             .iter()
             .map(|&e| format!("{:>10.0}", boots_per_second(e, &input, t / 5)))
             .collect();

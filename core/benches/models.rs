@@ -12,7 +12,7 @@ fn boots(c: &mut Criterion) {
     for n in [1usize, 4, 16, 64, 256] {
         let input = sized_input(n);
         g.throughput(Throughput::Elements(1));
-        for era in Era::ALL {
+        for era in Era::all() {
             g.bench_with_input(BenchmarkId::new(era.name(), n), &input, |b, input| {
                 b.iter(|| run_with(era, input, true))
             });

@@ -45,7 +45,7 @@ fn main() {
         for (addr, size) in &input.reservations {
             println!("    efi_mem_reserve({addr:#x}, {size:#x})");
         }
-        for era in Era::ALL {
+        for era in Era::all() {
             let outcome = run(era, input).expect("the seed cases are modelled inputs");
             println!("--- {era}");
             print!("{}", render(&outcome));

@@ -180,7 +180,7 @@ pub fn median_range(mut v: Vec<f64>) -> (f64, f64, f64) {
 /// work without libFuzzer and its instrumentation.
 pub fn fake_mem_target_rate(time: Duration) -> f64 {
     let mut cfg = crate::search::fuzzing::Config {
-        eras: Era::ALL.to_vec(),
+        eras: Era::all(),
         ..Default::default()
     };
     // Every finding known: the loop measures the work, not the panics.

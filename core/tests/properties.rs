@@ -53,7 +53,7 @@ proptest! {
     #[test]
     fn models_never_panic(b in bytes()) {
         let sc = decode(&b);
-        for era in Era::ALL {
+        for era in Era::all() {
             let _ = check(era, &sc.input);
         }
     }

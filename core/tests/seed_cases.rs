@@ -364,7 +364,7 @@ fn b4_kexec_init_late_use_after_free() {
 fn same_inputs_same_outcome() {
     let mut input = dan(TWO_RANGES, CACHE);
     input.later.push(LaterStep::KexecInitLate);
-    for era in Era::ALL {
+    for era in Era::all() {
         for fill in [Fill::Zero, Fill::Pattern(0xa5), Fill::Stale] {
             input.fill = fill;
             assert_eq!(run(era, &input), run(era, &input), "{era} {fill:?}");

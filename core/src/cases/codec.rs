@@ -12,8 +12,10 @@
 //! the raw forms, which is what makes it exact. Bytes past the end read as
 //! zeros.
 //!
-//! Layout: `flags` (eras mask, fill), `desc_size`, descriptors, command
-//! line, reservations, later steps, header lines.
+//! Layout: `flags` (bits of eras 0..5, fill), `desc_size`, descriptors,
+//! command line, reservations, later steps, header lines, then the bits of
+//! eras 5 and later, 7 a byte. An era's bit is its position in
+//! [`Era::all`]: eras are only ever added at the end.
 
 use crate::cases::scenario::{
     Scenario, MAX_CMDLINE, MAX_HEADER, MAX_HEADER_LINE, MAX_LATER, MAX_RESERVATIONS,
@@ -114,15 +116,8 @@ pub fn decode(bytes: &[u8]) -> Scenario {
     let mut sc = Scenario::default();
 
     let flags = r.u8();
-    let mask = flags & 0x1f;
-    if mask != 0 {
-        sc.eras = Era::ALL
-            .into_iter()
-            .enumerate()
-            .filter(|(i, _)| mask & (1 << i) != 0)
-            .map(|(_, e)| e)
-            .collect();
-    }
+    // Eras 0..5; the bits of the later eras come last (see `era_bits`).
+    let low = u64::from(flags & 0x1f);
     sc.input.fill = match flags >> 6 {
         0 => Fill::Stale,
         2 => Fill::Pattern(r.u8()),
@@ -238,7 +233,30 @@ pub fn decode(bytes: &[u8]) -> Scenario {
         }
         sc.header.push(text);
     }
+    let mask = low | era_bits(&mut r) << 5;
+    let eras: Vec<Era> = Era::all()
+        .into_iter()
+        .filter(|e| e.index() < 64 && mask & (1 << e.index()) != 0)
+        .collect();
+    if !eras.is_empty() {
+        sc.eras = eras;
+    }
     sc
+}
+
+/// The bits of eras 5 and later, 7 a byte, after everything else: bytes
+/// made before those eras existed (which end earlier, or hold nothing the
+/// decoder reads there) keep their meaning.
+fn era_bits(r: &mut Reader) -> u64 {
+    let mut bits = 0u64;
+    for shift in (0..59).step_by(7) {
+        let b = r.u8();
+        bits |= u64::from(b & 0x7f) << shift;
+        if b & 0x80 == 0 {
+            break;
+        }
+    }
+    bits
 }
 
 /// The decoder's structured command line: `efi_fake_mem=` ranges placed
@@ -299,17 +317,17 @@ fn structured_cmdline(r: &mut Reader, map: &[MemoryDesc], count: u8) -> String {
 /// bounded lists.
 pub fn encode(sc: &Scenario) -> Vec<u8> {
     let mut w = Writer::default();
-    let mask = Era::ALL
-        .into_iter()
-        .enumerate()
-        .filter(|(_, e)| sc.eras.contains(e))
-        .fold(0u8, |m, (i, _)| m | 1 << i);
+    let mask = sc
+        .eras
+        .iter()
+        .filter(|e| e.index() < 64)
+        .fold(0u64, |m, e| m | 1 << e.index());
     let (fill_bits, pattern) = match sc.input.fill {
         Fill::Stale => (0u8, None),
         Fill::Pattern(b) => (2, Some(b)),
         Fill::Zero => (1, None),
     };
-    w.u8(mask | fill_bits << 6);
+    w.u8((mask & 0x1f) as u8 | fill_bits << 6);
     if let Some(b) = pattern {
         w.u8(b);
     }
@@ -367,6 +385,12 @@ pub fn encode(sc: &Scenario) -> Vec<u8> {
         for b in h.bytes() {
             w.u8(b);
         }
+    }
+    let mut rest = mask >> 5;
+    while rest != 0 {
+        let b = (rest & 0x7f) as u8;
+        rest >>= 7;
+        w.u8(b | if rest != 0 { 0x80 } else { 0 });
     }
     w.b
 }

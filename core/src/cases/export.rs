@@ -9,60 +9,6 @@ use crate::model::era::{Era, FakeMem};
 use crate::model::print::memmap_lines;
 use std::fmt::Write;
 
-/// The commits of the history, oldest first: id, subject, first era here.
-pub const COMMITS: [(&str, &str, &str); 10] = [
-    (
-        "0f96a99dab36",
-        "efi: Add 'efi_fake_mem' boot option",
-        "v4.5; buggy through v5.5",
-    ),
-    (
-        "af1648984828",
-        "x86/efi: Update e820 with reserved EFI boot services data to fix kexec breakage",
-        "v5.5",
-    ),
-    (
-        "1db91035d01a",
-        "efi: Add tracking for dynamically allocated memmaps",
-        "v5.6",
-    ),
-    (
-        "f0ef6523475f",
-        "efi: Fix efi_memmap_alloc() leaks",
-        "v5.6; frees on the init_late path too (B4)",
-    ),
-    (
-        "484a418d0754",
-        "efi: Fix handling of multiple efi_fake_mem= entries",
-        "v5.6",
-    ),
-    (
-        "59365cadfbcd",
-        "efi/x86: Fix boot regression on systems with invalid memmap entries",
-        "v5.6",
-    ),
-    (
-        "6277e374b0b0",
-        "efi: Print CPU_CRYPTO attribute (short type names, CC column)",
-        "v5.10",
-    ),
-    (
-        "ab03e91e60ce",
-        "efi: memmap: Disregard bogus entries instead of returning them",
-        "v6.3",
-    ),
-    (
-        "75dde792d6f6",
-        "efi/x86: Free EFI memory map only when installing a new one.",
-        "v6.10",
-    ),
-    (
-        "37aee82c213d",
-        "x86/efi: Drop support for fake EFI memory maps",
-        "v6.11",
-    ),
-];
-
 /// The kernel command line of the case.
 pub fn cmdline(sc: &Scenario) -> String {
     format!("{}\n", sc.input.cmdline)
@@ -396,9 +342,14 @@ pub fn report(sc: &Scenario, name: &str) -> String {
         let _ = writeln!(s, "  {line}");
     }
     let _ = writeln!(s);
-    let _ = writeln!(s, "The commits involved:");
-    for (id, subject, when) in COMMITS {
-        let _ = writeln!(s, "  {id} (\"{subject}\"), {when}");
+    let _ = writeln!(
+        s,
+        "The commits involved (each with the first modelled era that has it):"
+    );
+    for era in Era::all() {
+        for c in era.def().commits {
+            let _ = writeln!(s, "  {} (\"{}\"), {era}", c.id, c.subject);
+        }
     }
     s
 }

@@ -61,7 +61,7 @@ pub struct Scenario {
 }
 
 fn all_eras() -> Vec<Era> {
-    Era::ALL.to_vec()
+    Era::all()
 }
 
 impl Default for Scenario {

@@ -28,7 +28,7 @@ mod tests {
 
     #[test]
     fn every_model_era_passes_the_engine_smoke_test() {
-        for era in Era::ALL {
+        for era in Era::all() {
             super::super::smoke::smoke(&mut ModelEngine(era));
         }
     }

@@ -85,7 +85,7 @@ impl Config {
                     .collect::<Vec<Era>>()
             })
             .filter(|v| !v.is_empty())
-            .unwrap_or_else(|| Era::ALL.to_vec());
+            .unwrap_or_else(Era::all);
         // `fixed-code` in EFIMAP_KNOWN stands for KNOWN_IN_FIXED_CODE.
         let mut known = std::env::var("EFIMAP_KNOWN")
             .map(|s| list(&s))
@@ -302,7 +302,7 @@ pub fn naive(data: &[u8], cfg: &Config) {
 /// every era; never panics.
 pub fn parse_cmdline(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
-    for era in Era::ALL {
+    for era in Era::all() {
         let mut k = Kernel::new(era, Fill::Zero);
         let _ = k.parse_early_param(&text);
         let _ = k.setup_fake_mem(Some(&text));

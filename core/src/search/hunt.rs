@@ -60,7 +60,7 @@ pub struct HuntConfig {
 impl Default for HuntConfig {
     fn default() -> Self {
         HuntConfig {
-            eras: Era::ALL.to_vec(),
+            eras: Era::all(),
             budget: Duration::from_secs(30),
             seed: 0,
             bound: Bound {
@@ -250,7 +250,7 @@ pub fn hunt(cfg: &HuntConfig, mut progress: impl FnMut(Progress) -> bool) -> Vec
 /// saying what it shows and what every era shows now.
 pub fn reproducer(hit: &Hit, seed: u64) -> Scenario {
     let mut sc = hit.minimized.clone();
-    sc.eras = Era::ALL.to_vec();
+    sc.eras = Era::all();
     let how = match hit.phase {
         Phase::Exhaustive => "the exhaustive search".to_string(),
         Phase::Random => format!("the random search (efimap hunt --seed {seed})"),

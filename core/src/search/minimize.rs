@@ -303,7 +303,7 @@ pub fn minimize(sc: &Scenario, goal: &Goal, deadline: Instant) -> Scenario {
         break;
     }
     let mut out = cur.scenario();
-    out.eras = Era::ALL.to_vec();
+    out.eras = Era::all();
     out
 }
 

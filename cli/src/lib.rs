@@ -1,0 +1,214 @@
+//! The `efimap` command's arguments: what it accepts, parsed by clap. The
+//! binary (`main.rs`) does the work; this library exists so that tests can
+//! parse command lines in process, with eras registered by the test.
+
+use clap::{Parser, Subcommand};
+use efimap_core::judge::signature::Signature;
+use efimap_core::search::explore::Bound;
+use efimap_core::Era;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(
+    name = "efimap",
+    version,
+    about = "Differential fuzzing and regression harness for the Linux kernel's EFI memory-map code"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// The main job: an exhaustive small-scope search, then a random
+    /// structure-aware one, for a time budget; each new finding signature is
+    /// minimized and written as a scenario file.
+    Hunt(HuntArgs),
+    /// Check every scenario inside a bound; report how many and the smallest
+    /// example of every signature (the proven minimum within the bound).
+    Explore(ExploreArgs),
+    /// Shrink a scenario (or a fuzz artifact) while one era still shows one
+    /// signature; deterministic, time-bounded, locally minimal.
+    Minimize(MinimizeArgs),
+    /// Run one scenario in each of its eras: map before and after, picture,
+    /// events, faults, findings. Exit 1 if there are findings.
+    Run(RunArgs),
+    /// Decode a cargo-fuzz artifact into a scenario file.
+    Show {
+        artifact: PathBuf,
+        /// Write the scenario here instead of printing it.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Run every scenario of a folder; exit 1 if any file's expected
+    /// signatures (from its header) do not match.
+    Replay {
+        #[arg(default_value = "corpus")]
+        dir: PathBuf,
+    },
+    /// Read the EFI memory map from a boot log (any format the kernel has
+    /// printed) and make a scenario.
+    ImportDmesg(ImportArgs),
+    /// Print a scenario as an efi_fake_mem= line, as dmesg maps before and
+    /// after per era, as a KUnit test case, or as a mailing-list report.
+    Export {
+        file: PathBuf,
+        #[arg(long = "as", value_enum)]
+        form: Form,
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Measure: model throughput by map size, time to each seed bug, the
+    /// explorer's rate, the minimizer against the proven minimum, replay
+    /// time as the corpus grows. Prints the figures.
+    Bench {
+        /// Seconds per throughput figure.
+        #[arg(long, default_value_t = 1.0)]
+        seconds: f64,
+        /// Random-search seeds for the time-to-bug figure.
+        #[arg(long, default_value_t = 10)]
+        seeds: u64,
+        #[arg(long, default_value = "corpus")]
+        corpus: PathBuf,
+    },
+    /// Turn a corpus folder into cargo-fuzz seed inputs, one folder per target.
+    Seeds {
+        #[arg(default_value = "corpus")]
+        corpus: PathBuf,
+        #[arg(short, long, default_value = "fuzz/corpus")]
+        output: PathBuf,
+    },
+}
+
+/// The eras to run (comma-separated; default: every era, or the file's).
+#[derive(clap::Args)]
+pub struct ErasArg {
+    #[arg(long, value_delimiter = ',')]
+    pub eras: Vec<Era>,
+}
+
+impl ErasArg {
+    /// The eras given, sorted, or `default` if none.
+    pub fn or(&self, default: Vec<Era>) -> Vec<Era> {
+        let mut eras = if self.eras.is_empty() {
+            default
+        } else {
+            self.eras.clone()
+        };
+        eras.sort();
+        eras.dedup();
+        eras
+    }
+}
+
+/// An exhaustive bound; each command has its own defaults
+/// ([`Bound::HUNT`], [`Bound::EXPLORE`]).
+#[derive(clap::Args)]
+pub struct BoundArgs {
+    /// Firmware descriptors, at most (hunt: 1, explore: 2).
+    #[arg(long)]
+    pub descs: Option<usize>,
+    /// efi_fake_mem ranges, at most (hunt: 2, explore: 2).
+    #[arg(long)]
+    pub ranges: Option<usize>,
+    /// Pages of address space the boundaries move in (hunt: 4, explore: 6).
+    #[arg(long)]
+    pub pages: Option<u64>,
+}
+
+impl BoundArgs {
+    pub fn or(&self, default: Bound) -> Bound {
+        Bound {
+            descs: self.descs.unwrap_or(default.descs),
+            ranges: self.ranges.unwrap_or(default.ranges),
+            pages: self.pages.unwrap_or(default.pages),
+            reserve: default.reserve,
+        }
+    }
+}
+
+#[derive(clap::Args)]
+pub struct HuntArgs {
+    /// Seconds to hunt for, minimization included.
+    #[arg(long, default_value_t = 30)]
+    pub budget: u64,
+    /// The random search's seed (default: from the clock; printed).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    #[command(flatten)]
+    pub eras: ErasArg,
+    /// Where the reproducers go.
+    #[arg(short, long, default_value = "found")]
+    pub out: PathBuf,
+    #[command(flatten)]
+    pub bound: BoundArgs,
+}
+
+#[derive(clap::Args)]
+pub struct ExploreArgs {
+    #[command(flatten)]
+    pub bound: BoundArgs,
+    /// Leave out the reservation.
+    #[arg(long)]
+    pub no_reserve: bool,
+    #[command(flatten)]
+    pub eras: ErasArg,
+}
+
+#[derive(clap::Args)]
+pub struct MinimizeArgs {
+    pub input: PathBuf,
+    #[arg(short, long)]
+    pub output: PathBuf,
+    /// The era to keep the signature in (default: the first that shows one).
+    #[arg(long)]
+    pub era: Option<Era>,
+    /// The signature to keep, CLASS/FUNCTION (default: that era's first).
+    #[arg(long)]
+    pub signature: Option<Signature>,
+    #[arg(long, default_value_t = 30)]
+    pub seconds: u64,
+}
+
+#[derive(clap::Args)]
+pub struct RunArgs {
+    pub file: PathBuf,
+    #[command(flatten)]
+    pub eras: ErasArg,
+}
+
+#[derive(clap::Args)]
+pub struct ImportArgs {
+    pub log: PathBuf,
+    /// The kernel command line to go with it, e.g. "efi_fake_mem=...".
+    #[arg(long)]
+    pub cmdline: Option<String>,
+    /// An efi_mem_reserve(ADDR, SIZE) call; repeatable.
+    #[arg(long, value_parser = parse_reserve)]
+    pub reserve: Vec<(u64, u64)>,
+    /// The firmware's descriptor stride (a log does not show it).
+    #[arg(long, default_value_t = 48)]
+    pub desc_size: u64,
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+pub enum Form {
+    Cmdline,
+    Dmesg,
+    Kunit,
+    Report,
+}
+
+/// `ADDR,SIZE`, each hex (0x...) or decimal.
+pub fn parse_reserve(s: &str) -> Result<(u64, u64), String> {
+    let (a, z) = s.split_once(',').ok_or("expected ADDR,SIZE")?;
+    let num = |x: &str, what: &str| {
+        efimap_core::cases::scenario::number(x.trim()).ok_or(format!(
+            "expected {what} as a number (0x... or decimal), found `{x}`"
+        ))
+    };
+    Ok((num(a, "ADDR")?, num(z, "SIZE")?))
+}
