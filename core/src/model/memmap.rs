@@ -13,44 +13,31 @@ use crate::model::kernel::{
     MemoryMapData, EFI_MEMMAP_LATE, EFI_MEMMAP_MEMBLOCK, EFI_MEMMAP_SLAB,
 };
 
-/// `efi_memmap_split_count(md, range)`: how many descriptors beyond `md`
-/// itself inserting `range` will produce (0, 1 or 2). No alignment check.
-pub fn efi_memmap_split_count(md: &MemoryDesc, range: &MemRange) -> u64 {
-    let (start, end) = (md.phys_addr, md.end());
-    let (m_start, m_end) = (range.start, range.end);
-    let mut count = 0;
-    if m_start <= start && start < m_end && m_end < end {
-        count += 1; // head covered, tail remains
-    }
-    if start < m_start && m_start < end {
-        if m_end < end {
-            count += 2; // strictly inside: three parts
-        }
-        if end <= m_end {
-            count += 1; // tail covered
-        }
-    }
-    count
-}
-
-/// Which row of the condition table (spec 8) a descriptor and a range fall in.
+/// Which row of the kernel's condition table a descriptor `[S, E]` and a
+/// range `[A, B]` fall in. `efi_memmap_split_count` and
+/// `efi_memmap_insert` test the same four conditions, in this order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Shape {
     /// Untouched: copied as it is.
     None,
-    /// The range covers the whole descriptor.
+    /// `A <= S && E <= B`: the range covers the whole descriptor.
     Full,
-    /// The range covers its head; the tail remains.
+    /// `A <= S && S < B && B < E`: it covers the head; the tail remains.
     Head,
-    /// Strictly inside: three parts.
+    /// `S < A && A < E && B < E`: strictly inside; three parts.
     Inside,
-    /// The range covers its tail.
+    /// `S < A && A < E && E <= B`: it covers the tail.
     Tail,
 }
 
-/// The shape of `range` on `md`, by the same comparisons insert makes.
+/// The shape of `range` on `md`, `E` being the wrapping end the kernel
+/// computes ([`MemoryDesc::end`]).
 pub fn shape(md: &MemoryDesc, range: &MemRange) -> Shape {
-    let (s, e, a, b) = (md.phys_addr, md.end(), range.start, range.end);
+    shape_of(md.phys_addr, md.end(), range)
+}
+
+fn shape_of(s: u64, e: u64, range: &MemRange) -> Shape {
+    let (a, b) = (range.start, range.end);
     if a <= s && e <= b {
         Shape::Full
     } else if a <= s && s < b && b < e {
@@ -61,6 +48,16 @@ pub fn shape(md: &MemoryDesc, range: &MemRange) -> Shape {
         Shape::Tail
     } else {
         Shape::None
+    }
+}
+
+/// `efi_memmap_split_count(md, range)`: how many descriptors beyond `md`
+/// itself inserting `range` will produce (0, 1 or 2). No alignment check.
+pub fn efi_memmap_split_count(md: &MemoryDesc, range: &MemRange) -> u64 {
+    match shape(md, range) {
+        Shape::Head | Shape::Tail => 1,
+        Shape::Inside => 2,
+        Shape::None | Shape::Full => 0,
     }
 }
 
@@ -126,76 +123,77 @@ impl Kernel {
                 });
                 let end = start.wrapping_add(pages << EFI_PAGE_SHIFT).wrapping_sub(1);
 
-                if m_start <= start && end <= m_end {
-                    k.or_attr(buf, n, m_attr);
-                }
-                if m_start <= start && start < m_end && m_end < end {
-                    // Head covered: [start, m_end] + attr, then [m_end + 1, end].
-                    k.or_attr(buf, n, m_attr);
-                    let phys = k.rd64(buf, n + off::PHYS_ADDR);
-                    k.wr64(
-                        buf,
-                        n + off::NUM_PAGES,
-                        m_end.wrapping_sub(phys).wrapping_add(1) >> EFI_PAGE_SHIFT,
-                    );
-                    n = n.wrapping_add(ds);
-                    call.written += 1;
-                    k.memcpy(buf, n, map, o, ds);
-                    k.wr64(buf, n + off::PHYS_ADDR, m_end.wrapping_add(1));
-                    let phys = k.rd64(buf, n + off::PHYS_ADDR);
-                    k.wr64(
-                        buf,
-                        n + off::NUM_PAGES,
-                        end.wrapping_sub(phys).wrapping_add(1) >> EFI_PAGE_SHIFT,
-                    );
-                }
-                if start < m_start && m_start < end && m_end < end {
-                    // Strictly inside: [start, m_start), [m_start, m_end] + attr, [m_end + 1, end].
-                    let phys = k.rd64(buf, n + off::PHYS_ADDR);
-                    k.wr64(
-                        buf,
-                        n + off::NUM_PAGES,
-                        m_start.wrapping_sub(phys) >> EFI_PAGE_SHIFT,
-                    );
-                    n = n.wrapping_add(ds);
-                    call.written += 1;
-                    k.memcpy(buf, n, map, o, ds);
-                    k.or_attr(buf, n, m_attr);
-                    k.wr64(buf, n + off::PHYS_ADDR, m_start);
-                    k.wr64(
-                        buf,
-                        n + off::NUM_PAGES,
-                        m_end.wrapping_sub(m_start).wrapping_add(1) >> EFI_PAGE_SHIFT,
-                    );
-                    n = n.wrapping_add(ds);
-                    call.written += 1;
-                    k.memcpy(buf, n, map, o, ds);
-                    k.wr64(buf, n + off::PHYS_ADDR, m_end.wrapping_add(1));
-                    k.wr64(
-                        buf,
-                        n + off::NUM_PAGES,
-                        end.wrapping_sub(m_end) >> EFI_PAGE_SHIFT,
-                    );
-                }
-                if start < m_start && m_start < end && end <= m_end {
-                    // Tail covered: [start, m_start), [m_start, end] + attr.
-                    let phys = k.rd64(buf, n + off::PHYS_ADDR);
-                    k.wr64(
-                        buf,
-                        n + off::NUM_PAGES,
-                        m_start.wrapping_sub(phys) >> EFI_PAGE_SHIFT,
-                    );
-                    n = n.wrapping_add(ds);
-                    call.written += 1;
-                    k.memcpy(buf, n, map, o, ds);
-                    k.wr64(buf, n + off::PHYS_ADDR, m_start);
-                    let phys = k.rd64(buf, n + off::PHYS_ADDR);
-                    k.wr64(
-                        buf,
-                        n + off::NUM_PAGES,
-                        end.wrapping_sub(phys).wrapping_add(1) >> EFI_PAGE_SHIFT,
-                    );
-                    k.or_attr(buf, n, m_attr);
+                match shape_of(start, end, mem) {
+                    Shape::None => {}
+                    Shape::Full => k.or_attr(buf, n, m_attr),
+                    Shape::Head => {
+                        // Head covered: [start, m_end] + attr, then [m_end + 1, end].
+                        k.or_attr(buf, n, m_attr);
+                        let phys = k.rd64(buf, n + off::PHYS_ADDR);
+                        k.wr64(
+                            buf,
+                            n + off::NUM_PAGES,
+                            m_end.wrapping_sub(phys).wrapping_add(1) >> EFI_PAGE_SHIFT,
+                        );
+                        n = n.wrapping_add(ds);
+                        call.written += 1;
+                        k.memcpy(buf, n, map, o, ds);
+                        k.wr64(buf, n + off::PHYS_ADDR, m_end.wrapping_add(1));
+                        let phys = k.rd64(buf, n + off::PHYS_ADDR);
+                        k.wr64(
+                            buf,
+                            n + off::NUM_PAGES,
+                            end.wrapping_sub(phys).wrapping_add(1) >> EFI_PAGE_SHIFT,
+                        );
+                    }
+                    Shape::Inside => {
+                        // Strictly inside: [start, m_start), [m_start, m_end] + attr, [m_end + 1, end].
+                        let phys = k.rd64(buf, n + off::PHYS_ADDR);
+                        k.wr64(
+                            buf,
+                            n + off::NUM_PAGES,
+                            m_start.wrapping_sub(phys) >> EFI_PAGE_SHIFT,
+                        );
+                        n = n.wrapping_add(ds);
+                        call.written += 1;
+                        k.memcpy(buf, n, map, o, ds);
+                        k.or_attr(buf, n, m_attr);
+                        k.wr64(buf, n + off::PHYS_ADDR, m_start);
+                        k.wr64(
+                            buf,
+                            n + off::NUM_PAGES,
+                            m_end.wrapping_sub(m_start).wrapping_add(1) >> EFI_PAGE_SHIFT,
+                        );
+                        n = n.wrapping_add(ds);
+                        call.written += 1;
+                        k.memcpy(buf, n, map, o, ds);
+                        k.wr64(buf, n + off::PHYS_ADDR, m_end.wrapping_add(1));
+                        k.wr64(
+                            buf,
+                            n + off::NUM_PAGES,
+                            end.wrapping_sub(m_end) >> EFI_PAGE_SHIFT,
+                        );
+                    }
+                    Shape::Tail => {
+                        // Tail covered: [start, m_start), [m_start, end] + attr.
+                        let phys = k.rd64(buf, n + off::PHYS_ADDR);
+                        k.wr64(
+                            buf,
+                            n + off::NUM_PAGES,
+                            m_start.wrapping_sub(phys) >> EFI_PAGE_SHIFT,
+                        );
+                        n = n.wrapping_add(ds);
+                        call.written += 1;
+                        k.memcpy(buf, n, map, o, ds);
+                        k.wr64(buf, n + off::PHYS_ADDR, m_start);
+                        let phys = k.rd64(buf, n + off::PHYS_ADDR);
+                        k.wr64(
+                            buf,
+                            n + off::NUM_PAGES,
+                            end.wrapping_sub(phys).wrapping_add(1) >> EFI_PAGE_SHIFT,
+                        );
+                        k.or_attr(buf, n, m_attr);
+                    }
                 }
                 o = o.wrapping_add(ds);
                 n = n.wrapping_add(ds);
