@@ -1,5 +1,5 @@
 //! The dmesg importer on three real boot logs and on logs written from the
-//! spec in every format the kernel has printed, and the round trip through
+//! kernel's format strings in every format the kernel has printed, and the round trip through
 //! the printer.
 
 use efimap_core::cases::dmesg::import;
@@ -75,7 +75,7 @@ fn arm64_qemu_virt() {
     assert_eq!(m.lines.0, 3);
 }
 
-/// Dave Young's v5.5 lines (spec 4.2), with timestamps, two ways of syslog
+/// Dave Young's v5.5 lines (from the seed thread), with timestamps, two ways of syslog
 /// prefix, and a second map printed later (the first is taken).
 const V5_5: [&str; 3] = [
     "efi: mem00: [Boot Data          |   |  |  |  |  |  |  |  |   |WB|WT|WC|UC] range=[0x00000000bea00000-0x00000000beafffff] (1MB)",

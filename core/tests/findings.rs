@@ -247,7 +247,7 @@ fn stale_duplicate_of_an_earlier_range() {
 }
 
 /// A zero-size reservation inside a descriptor: every era inserts a
-/// 0-page entry (spec 7.4's shape, reached through efi_mem_reserve).
+/// 0-page entry (a zero-size range's shape, reached through efi_mem_reserve).
 #[test]
 fn empty_entry_from_a_zero_size_reservation() {
     let input = BootInput {

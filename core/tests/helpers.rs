@@ -1,6 +1,7 @@
 //! The functions around insert: alloc and its flags, init_late's WARNs,
 //! lookup, efi_clean_memmap, and the misaligned-range path of the fixed
-//! efi_fake_memmap (spec 7.1).
+//! efi_fake_memmap (a misaligned range: insert refuses it, the caller
+//! installs the unwritten buffer).
 
 use efimap_core::model::boot::{run, BootInput};
 use efimap_core::model::desc::{attr, ty, MemoryDesc};

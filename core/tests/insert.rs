@@ -1,5 +1,5 @@
 //! efi_memmap_split_count and efi_memmap_insert on one installed map: the
-//! rows of the spec's section 8 table with their part sizes, the wrap
+//! rows of the condition table (docs/kernel-notes.md) with their part sizes, the wrap
 //! cases, the misalignment WARN, and the count invariant.
 
 use efimap_core::model::desc::{attr, ty, MemRange, MemoryDesc};

@@ -141,7 +141,8 @@ fn well_formed() -> impl Strategy<Value = Scenario> {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(3000))]
 
-    /// v5.6 still has B4 (a kexec after a reservation is a use-after-free),
+    /// v5.6 still frees the map init_late remaps (a kexec after a
+    /// reservation is a use-after-free),
     /// so it runs without the kexec step.
     #[test]
     fn fixed_eras_are_clean_on_well_formed_input(sc in well_formed()) {

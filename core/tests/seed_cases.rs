@@ -1,5 +1,5 @@
-//! The cases of the seed thread and the spec's worked examples, through the
-//! boot-flow runner, with the figures the spec (sections 4.2 and 6.1) gives.
+//! The cases of the seed thread, through the boot-flow runner, with the
+//! figures the thread and the kernel source give.
 
 use efimap_core::model::boot::{run, BootInput, LaterStep, Outcome};
 use efimap_core::model::desc::{attr, ty, MemoryDesc};
@@ -12,7 +12,7 @@ const G: u64 = 1 << 30;
 const M: u64 = 1 << 20;
 const CACHE: u64 = attr::UC | attr::WC | attr::WT | attr::WB; // 0xf
 
-/// Dan Williams' map (spec 6.1): BootServicesData at 0xbea00000, 0x100
+/// Dan Williams' map (the seed thread): BootServicesData at 0xbea00000, 0x100
 /// pages; Conventional [4G, 18G).
 fn dan_map(bsd_attr: u64) -> Vec<MemoryDesc> {
     vec![
@@ -317,7 +317,7 @@ fn split_parts_carry_their_origins_vendor_bytes() {
     }
 }
 
-/// B4: a reservation installs a memblock map; kexec's init_late of the same
+/// The init_late use-after-free: a reservation installs a memblock map; kexec's init_late of the same
 /// map frees it in f0ef6523 .. v6.9, and every later read is a use-after-free.
 #[test]
 fn b4_kexec_init_late_use_after_free() {

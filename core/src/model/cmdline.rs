@@ -339,7 +339,7 @@ mod tests {
     }
 
     #[test]
-    fn strtoull_quirks_of_spec_4_1() {
+    fn strtoull_quirks_of_the_efi_fake_mem_parser() {
         assert_eq!(s("0x1e"), (30, 4), "e is a hex digit");
         assert_eq!(s("08"), (0, 1), "octal 0, stops at 8");
         assert_eq!(

@@ -44,10 +44,11 @@ pub struct Era(u16);
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum FakeMem {
     /// Counts every range against the original map, inserts every range from
-    /// the original map into one buffer (spec 4.2).
+    /// the original map into one buffer (docs/kernel-notes.md, "The buggy
+    /// efi_fake_memmap").
     Buggy,
     /// `efi_fake_range` per range, each on the map the previous one made
-    /// (484a418d, spec 4.3).
+    /// (484a418d).
     Fixed,
     /// No `efi_fake_mem` at all (37aee82c).
     Removed,
@@ -58,7 +59,8 @@ pub enum FakeMem {
 pub enum OldMapFree {
     /// Never: every replaced map leaks (before f0ef6523).
     Never,
-    /// In `__efi_memmap_init`, also on the init_late path (f0ef6523 .. v6.9, bug B4).
+    /// In `__efi_memmap_init`, also on the init_late path (f0ef6523 .. v6.9: the init_late
+    /// use-after-free of docs/kernel-notes.md).
     InInit,
     /// In `efi_memmap_install`, after the new map is installed (75dde792).
     AfterInstall,

@@ -446,7 +446,7 @@ mod tests {
 
     const G: u64 = 1 << 30;
 
-    /// Descriptor [4G, 8G), ranges by the spec's section 8 table.
+    /// Descriptor [4G, 8G), ranges by the condition table (docs/kernel-notes.md).
     fn d() -> MemoryDesc {
         MemoryDesc::new(ty::CONVENTIONAL_MEMORY, 4 * G, G >> 10, attr::WB)
     }

@@ -166,7 +166,7 @@ mod tests {
     const ALL_CACHE: u64 = attr::UC | attr::WC | attr::WT | attr::WB;
 
     #[test]
-    fn spec_worked_line_v5_5() {
+    fn a_v5_5_line_with_the_sp_column() {
         // Dave Young's dmesg, 2019-12-31.
         let md = MemoryDesc::new(
             ty::CONVENTIONAL_MEMORY,

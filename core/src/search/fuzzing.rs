@@ -35,13 +35,14 @@ pub struct Config {
     pub only: Option<BTreeSet<Signature>>,
 }
 
-/// The signatures the fixed code is known to have (spec 7). A zero-size
+/// The signatures the fixed code is known to have (docs/kernel-notes.md,
+/// "What the fixed code is known to do"). A zero-size
 /// range or reservation `[X, X - 1]` makes a 0-page entry inside a
 /// descriptor (empty-entry), and at X = 0 it wraps to `[0, 2^64 - 1]` and
 /// gives every descriptor its attribute (spurious-attribute);
 /// efi_arch_mem_reserve counts only its own descriptor, so overlapping or
 /// empty descriptors overrun its buffer, and it leaks the buffer when
-/// mapping it fails; v5.6 .. v6.9 free the map that init_late remaps (B4).
+/// mapping it fails; v5.6 .. v6.9 free the map that init_late remaps.
 pub const KNOWN_IN_FIXED_CODE: [Signature; 7] = [
     Signature::new(Class::EmptyEntry, "efi_fake_memmap"),
     Signature::new(Class::SpuriousAttribute, "efi_fake_memmap"),
