@@ -14,7 +14,7 @@
 //!
 //! Layout: `flags` (bits of eras 0..5, fill), `desc_size`, descriptors,
 //! command line, reservations, later steps, header lines, then the bits of
-//! eras 5 and later, 7 a byte. An era's bit is its position in
+//! eras 5 and later, 7 a byte, then whether the later step is virtual mode. An era's bit is its position in
 //! [`Era::all`]: eras are only ever added at the end.
 
 use crate::cases::scenario::{
@@ -234,6 +234,10 @@ pub fn decode(bytes: &[u8]) -> Scenario {
         sc.header.push(text);
     }
     let mask = low | era_bits(&mut r) << 5;
+    // The later step's kind, after the era bits: 1 is virtual mode.
+    if r.u8() & 1 == 1 {
+        sc.input.later = vec![LaterStep::VirtualMode];
+    }
     let eras: Vec<Era> = Era::all()
         .into_iter()
         .filter(|e| e.index() < 64 && mask & (1 << e.index()) != 0)
@@ -386,11 +390,18 @@ pub fn encode(sc: &Scenario) -> Vec<u8> {
             w.u8(b);
         }
     }
+    let virtual_mode = sc.input.later.contains(&LaterStep::VirtualMode);
     let mut rest = mask >> 5;
+    if rest == 0 && virtual_mode {
+        w.u8(0);
+    }
     while rest != 0 {
         let b = (rest & 0x7f) as u8;
         rest >>= 7;
         w.u8(b | if rest != 0 { 0x80 } else { 0 });
+    }
+    if virtual_mode {
+        w.u8(1);
     }
     w.b
 }

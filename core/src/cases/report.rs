@@ -18,6 +18,7 @@ fn alloc_name(a: &AllocInfo) -> String {
         AllocKind::Firmware => "firmware".to_string(),
         AllocKind::Memblock => "memblock".to_string(),
         AllocKind::Pages { order } => format!("pages order {order}"),
+        AllocKind::Slab { object } => format!("slab kmalloc-{object}"),
     };
     format!(
         "#{} ({kind}, {} bytes at {:#x}, for {})",

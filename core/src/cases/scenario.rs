@@ -23,6 +23,8 @@
 //! name such as `Conventional` or a number, ATTR a number or names joined
 //! by `|`), or a line the kernel printed. Every directive but `map` is
 //! optional; `eras` defaults to all, `desc_size` to 48, `fill` to `stale`.
+//! The last line may instead be `virtual-mode`: a first boot's
+//! `efi_enter_virtual_mode` and the boot-services free after it.
 //! [`Scenario::to_text`] prints the canonical form; parsing it gives the
 //! same scenario back.
 
@@ -126,7 +128,7 @@ pub const TYPE_NAMES: [&str; 15] = [
     "Persistent",
 ];
 
-const DIRECTIVES: [&str; 7] = [
+const DIRECTIVES: [&str; 8] = [
     "eras",
     "desc_size",
     "fill",
@@ -134,6 +136,7 @@ const DIRECTIVES: [&str; 7] = [
     "cmdline",
     "reserve",
     "kexec",
+    "virtual-mode",
 ];
 
 impl Scenario {
@@ -195,9 +198,8 @@ impl Scenario {
             s.push_str(&format!("reserve {a:#x} {z:#x}\n"));
         }
         for step in &self.input.later {
-            match step {
-                LaterStep::KexecInitLate => s.push_str("kexec\n"),
-            }
+            s.push_str(step.directive());
+            s.push('\n');
         }
         s
     }
@@ -249,6 +251,7 @@ impl Scenario {
             in_map = false;
             if word != "reserve"
                 && word != "kexec"
+                && word != "virtual-mode"
                 && !seen.insert(word)
                 && DIRECTIVES.contains(&word)
             {
@@ -345,20 +348,24 @@ impl Scenario {
                     }
                     sc.input.reservations.push((a, z));
                 }
-                "kexec" => {
+                "kexec" | "virtual-mode" => {
                     if let Some(&(col, a)) = args.first() {
-                        return Err(line.error(col, "nothing after `kexec`", a));
+                        return Err(line.error(col, &format!("nothing after `{word}`"), a));
                     }
                     if sc.input.later.len() == MAX_LATER {
                         return Err(line.error(0, "at most one later step", "another"));
                     }
-                    sc.input.later.push(LaterStep::KexecInitLate);
+                    sc.input.later.push(if word == "kexec" {
+                        LaterStep::KexecInitLate
+                    } else {
+                        LaterStep::VirtualMode
+                    });
                 }
                 _ => {
                     let col = raw.len() - raw.trim_start().len();
                     return Err(line.error(
                         col,
-                        "a directive (eras, desc_size, fill, map, cmdline, reserve, kexec) or a comment",
+                        "a directive (eras, desc_size, fill, map, cmdline, reserve, kexec, virtual-mode) or a comment",
                         word,
                     ));
                 }

@@ -385,7 +385,13 @@ fn map_findings(input: &BootInput, o: &Outcome, judge: bool, found: &mut Vec<Fin
     let expect = |stage: Stage| {
         let fake = &o.fake_mems[..stage.ranges.min(o.fake_mems.len())];
         let res = &input.reservations[..stage.reservations.min(input.reservations.len())];
-        Oracle::expect(&input.map, fake, res).ok()
+        let mut oracle = Oracle::expect(&input.map, fake, res).ok()?;
+        if stage.boot_services_kept {
+            for &(start, size) in &o.kept {
+                oracle.keep(start, size);
+            }
+        }
+        Some(oracle)
     };
     for install in o
         .installs
@@ -394,7 +400,8 @@ fn map_findings(input: &BootInput, o: &Outcome, judge: bool, found: &mut Vec<Fin
     {
         structure_findings(install.by, before, &install.descs, found);
         before = &install.descs;
-        if !judge {
+        // The runtime's map holds only what it maps: no oracle for it.
+        if !judge || install.kind == InstallKind::Runtime {
             continue;
         }
         let Some(oracle) = expect(install.stage) else {
@@ -409,9 +416,9 @@ fn map_findings(input: &BootInput, o: &Outcome, judge: bool, found: &mut Vec<Fin
     }
     // Reservations refused after the last install change nothing the loop
     // saw: judge the final map against what they should have done.
-    if judge && o.memmap.map.is_some() && o.stage.reservations > judged.reservations {
-        if let Some(oracle) = expect(o.stage) {
-            let now = compare(&oracle.normalized(), &o.map);
+    if judge && o.boot_map.is_some() && o.stage.reservations > judged.reservations {
+        if let (Some(oracle), Some(map)) = (expect(o.stage), &o.boot_map) {
+            let now = compare(&oracle.normalized(), map);
             for d in now.iter().filter(|d| is_new(d, &previous)) {
                 found.push(discrepancy_finding("efi_arch_mem_reserve", d));
             }

@@ -150,6 +150,16 @@ impl Oracle {
         Ok(())
     }
 
+    /// A boot-services region `efi_reserve_boot_services` found reserved
+    /// already: RUNTIME from then on, so that it is never freed.
+    pub fn keep(&mut self, start: u64, size: u64) {
+        if let Some(last) = start.checked_add(size).and_then(|e| e.checked_sub(1)) {
+            if size > 0 {
+                self.or_into(start, last, attr::RUNTIME);
+            }
+        }
+    }
+
     /// An `efi_mem_reserve(addr, size)`.
     pub fn reserve(&mut self, addr: u64, size: u64) -> Result<(), OutsideDomain> {
         let Some(last) = addr.checked_add(size) else {

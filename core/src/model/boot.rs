@@ -13,14 +13,18 @@
 //!    `efi_mem_reserve` as `efi_bgrt_init` makes it; ESRT's own checks are
 //!    not modelled);
 //! 6. `mm_init`: from here on `efi_memmap_alloc` uses the page allocator;
-//! 7. the later steps (a kexec-style `kexec_enter_virtual_mode`);
-//! 8. `efi_runtime_map_init`, which walks the map to publish it in sysfs.
+//!    then `efi_reserve_boot_services`;
+//! 6. `mm_init`: from here on `efi_memmap_alloc` uses the page allocator;
+//! 7. the later step, one of: a kexec-style `kexec_enter_virtual_mode`,
+//!    or `efi_enter_virtual_mode` with the boot-services step;
+//! 8. the initcalls: the deferred `efi_free_boot_services` (a4b0bf6a40f3);
+//! 9. `efi_runtime_map_init`, which walks the map to publish it in sysfs.
 
 use crate::model::cmdline::{kernel_params, parameq};
 use crate::model::desc::{
     MemRange, MemoryDesc, DEFAULT_DESC_SIZE, DESC_LEN, EFI_MEMORY_DESCRIPTOR_VERSION,
 };
-use crate::model::era::{Era, FakeMem};
+use crate::model::era::{BootServices, Era, FakeMem};
 use crate::model::kernel::{
     E820Update, EfiMemoryMap, Event, EventKind, InsertCall, Install, Kernel, Level, MemoryMapData,
 };
@@ -34,6 +38,21 @@ pub enum LaterStep {
     /// `efi_memmap_init_late(phys_map, desc_size * nr_map)` of the same map.
     #[serde(rename = "kexec")]
     KexecInitLate,
+    /// `efi_enter_virtual_mode` on a first boot: the runtime's own map
+    /// installed late, then the boot-services memory given back in the
+    /// era's way (the deferred free runs with the initcalls).
+    #[serde(rename = "virtual-mode")]
+    VirtualMode,
+}
+
+impl LaterStep {
+    /// The scenario directive.
+    pub const fn directive(self) -> &'static str {
+        match self {
+            LaterStep::KexecInitLate => "kexec",
+            LaterStep::VirtualMode => "virtual-mode",
+        }
+    }
 }
 
 /// The inputs of one boot.
@@ -152,6 +171,13 @@ pub struct Outcome {
     pub installs: Vec<Install>,
     /// How far the boot got: the ranges and reservations it applied or tried.
     pub stage: crate::model::kernel::Stage,
+    /// Boot-services memory given back, in order.
+    pub freed: Vec<crate::model::boot_services::Freed>,
+    /// What `efi_reserve_boot_services` kept, `(start, size)`.
+    pub kept: Vec<(u64, u64)>,
+    /// The installed map as setup_arch left it (before the later step), if
+    /// one was mapped.
+    pub boot_map: Option<Vec<MemoryDesc>>,
 }
 
 impl Outcome {
@@ -231,6 +257,7 @@ pub fn run_with(era: Era, input: &BootInput, quiet: bool) -> Result<Outcome, Inp
             k.efi_mem_reserve(addr, size);
         }
     }
+    k.efi_reserve_boot_services();
     k.phase("start_kernel");
     if let Some(text) = unknown {
         k.log(Level::Notice, text);
@@ -238,16 +265,24 @@ pub fn run_with(era: Era, input: &BootInput, quiet: bool) -> Result<Outcome, Inp
 
     // 6. mm_init
     k.slab_available = true;
+    let boot_map = k.memmap.map.is_some().then(|| k.installed_descs());
 
     // 7. later steps (efi_enter_virtual_mode needs the runtime)
     let runtime = k.memmap_enabled && !k.runtime_disabled;
     for step in input.later.iter().filter(|_| runtime) {
         match step {
             LaterStep::KexecInitLate => kexec_enter_virtual_mode(&mut k),
+            LaterStep::VirtualMode => k.efi_enter_virtual_mode(),
         }
     }
 
-    // 8. efi_runtime_map_init
+    // 8. the initcalls
+    k.phase("do_initcalls");
+    if matches!(k.f.boot_services, BootServices::Deferred { .. }) {
+        k.efi_free_boot_services();
+    }
+
+    // 9. efi_runtime_map_init
     k.phase("efi_runtime_map_init");
     if let Some(map) = k.memmap.map {
         for o in k.for_each_desc() {
@@ -255,7 +290,7 @@ pub fn run_with(era: Era, input: &BootInput, quiet: bool) -> Result<Outcome, Inp
         }
     }
 
-    Ok(finish(k))
+    Ok(finish(k, boot_map))
 }
 
 impl Kernel {
@@ -365,7 +400,7 @@ fn kexec_enter_virtual_mode(k: &mut Kernel) {
     })
 }
 
-fn finish(k: Kernel) -> Outcome {
+fn finish(k: Kernel, boot_map: Option<Vec<MemoryDesc>>) -> Outcome {
     let map_bytes = k.installed_bytes();
     let map = k.installed_descs();
     let installed = k.mem.find(k.memmap.phys_map);
@@ -404,5 +439,8 @@ fn finish(k: Kernel) -> Outcome {
         inserts: k.inserts,
         installs: k.installs,
         stage: k.stage,
+        freed: k.freed,
+        kept: k.kept,
+        boot_map,
     }
 }

@@ -7,7 +7,7 @@
 
 use crate::model::desc::{MemoryDesc, EFI_PAGES_MAX, EFI_PAGE_SHIFT};
 use crate::model::kernel::{Errno, Kernel, Level, MemoryMapData};
-use crate::model::print::{efi_md_typeattr_format, memmap_line};
+use crate::model::print::{efi_md_typeattr_format_with, memmap_line_with};
 
 impl Kernel {
     /// `efi_mem_desc_lookup(addr, &out)`: the first descriptor with
@@ -48,6 +48,9 @@ impl Kernel {
     /// `efi_mem_reserve(addr, size)`: memblock-reserves the range (not
     /// modelled: memblock's own bookkeeping) and calls the arch hook.
     pub fn efi_mem_reserve(&mut self, addr: u64, size: u64) {
+        if !self.memblock_is_region_reserved(addr, size) {
+            self.reserved.push((addr, size)); // memblock_reserve
+        }
         self.call("efi_mem_reserve", |k| {
             k.efi_arch_mem_reserve(addr, size);
         })
@@ -78,7 +81,7 @@ impl Kernel {
             Level::Warn,
             "efi: [Firmware Bug]: Invalid EFI memory map entries:".into(),
         );
-        let ta = efi_md_typeattr_format(md, self.f.printer);
+        let ta = efi_md_typeattr_format_with(md, self.f.printer, self.f.unaccepted_name);
         let text = if end_hi != 0 {
             format!(
                 "efi: mem{:02}: {} range=[0x{:016x}-0x{:x}{:016x}] (invalid)",
@@ -141,7 +144,7 @@ impl Kernel {
                 for (i, o) in k.for_each_desc().enumerate() {
                     let md = k.read_desc(map, o);
                     if !k.quiet {
-                        let line = memmap_line(i, &md, k.f.printer);
+                        let line = memmap_line_with(i, &md, k.f.printer, k.f.unaccepted_name);
                         k.log(Level::Info, line);
                     }
                 }

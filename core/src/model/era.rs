@@ -131,6 +131,32 @@ pub struct Features {
     pub efi_runtime_option: bool,
     /// The notice about unknown parameters passed to user space (v5.14).
     pub unknown_params_notice: bool,
+    /// How boot-services memory is given back.
+    pub boot_services: BootServices,
+    /// `memory_type_name[]` has "Unaccepted" for type 15 (v6.5).
+    pub unaccepted_name: bool,
+}
+
+/// How boot-services memory is given back after `SetVirtualAddressMap`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BootServices {
+    /// One `efi_free_boot_services` in `__efi_enter_virtual_mode`: each
+    /// region freed at once with `memblock_free_late`.
+    FreeAtOnce,
+    /// a4b0bf6a40f3: `efi_unmap_boot_services` records the regions, the
+    /// `arch_initcall` `efi_free_boot_services` frees them.
+    Deferred { ranges_size: RangesSize },
+}
+
+/// The size of `efi_unmap_boot_services`'s array of `nr_map` records and
+/// a zero sentinel, 16 bytes each.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum RangesSize {
+    /// `sizeof(*ranges_to_free) * efi.memmap.nr_map + 1`, as a4b0bf6a40f3
+    /// merged it: the sentinel slot is 15 bytes short.
+    AsMerged,
+    /// `sizeof(*ranges_to_free) * (efi.memmap.nr_map + 1)` (217c0a5c177a).
+    Fixed,
 }
 
 /// Which shape the memmap API has.
@@ -164,6 +190,8 @@ const V5_4: Features = Features {
     x86_efi_old_map_param: true,
     efi_runtime_option: false,
     unknown_params_notice: false,
+    boot_services: BootServices::FreeAtOnce,
+    unaccepted_name: false,
 };
 
 const V5_5: Features = Features {
@@ -191,6 +219,7 @@ const V6_10: Features = Features {
     lookup_skips_bogus: true,
     efi_runtime_option: true,
     unknown_params_notice: true,
+    unaccepted_name: true,
     ..V5_6
 };
 
@@ -198,6 +227,40 @@ const V6_11: Features = Features {
     fake_mem: FakeMem::Removed,
     soft_reserve_e820: SoftReserveE820::None,
     ..V6_10
+};
+
+/// Debian's 6.1.192: v6.1 (between v5.6 and v6.10) with the stable
+/// backports it carries. Against v6.10: no bogus-entry skip in the lookup,
+/// lib/sort.c before v6.9, no "Unaccepted" name; the HP column and the
+/// deferred boot-services free backported.
+const V6_1_Y: Features = Features {
+    sort: SortVariant::BottomUp,
+    lookup_skips_bogus: false,
+    unaccepted_name: false,
+    printer: PrinterFormat::Short15Hp,
+    boot_services: BootServices::Deferred {
+        ranges_size: RangesSize::Fixed,
+    },
+    ..V6_10
+};
+
+/// Debian's 6.12.117: v6.11 with the HP column and the deferred
+/// boot-services free (with its size fix) backported.
+const V6_12_Y: Features = Features {
+    printer: PrinterFormat::Short15Hp,
+    boot_services: BootServices::Deferred {
+        ranges_size: RangesSize::Fixed,
+    },
+    ..V6_11
+};
+
+/// Mainline in the v7.0 merge window: a4b0bf6a40f3 as merged, before
+/// 217c0a5c177a fixed its array size.
+const V7_0_RC: Features = Features {
+    boot_services: BootServices::Deferred {
+        ranges_size: RangesSize::AsMerged,
+    },
+    ..V6_12_Y
 };
 
 /// The eras, each against the one before it.
@@ -283,6 +346,61 @@ pub static ERAS: &[EraDef] = &[
         )],
         features: V6_11,
     },
+    EraDef {
+        name: "v6.1.y",
+        tree: "Debian linux-source-6.1 (6.1.192): v6.1 with the stable backports",
+        commits: &[
+            c(
+                "fdc6d38d64a2",
+                "efi: memmap: Move manipulation routines into x86 arch tree",
+            ),
+            c(
+                "75dde792d6f6",
+                "efi/x86: Free EFI memory map only when installing a new one.",
+            ),
+            c(
+                "ba69e0750b03",
+                "efi: Avoid cold plugged memory for placing the kernel (HP column)",
+            ),
+            c(
+                "a4b0bf6a40f3",
+                "x86/efi: defer freeing of boot services memory",
+            ),
+            c(
+                "217c0a5c177a",
+                "x86/efi: efi_unmap_boot_services: fix calculation of ranges_to_free size",
+            ),
+        ],
+        features: V6_1_Y,
+    },
+    EraDef {
+        name: "v6.12.y",
+        tree: "Debian linux-source-6.12 (6.12.117)",
+        commits: &[
+            c(
+                "ba69e0750b03",
+                "efi: Avoid cold plugged memory for placing the kernel (HP column)",
+            ),
+            c(
+                "a4b0bf6a40f3",
+                "x86/efi: defer freeing of boot services memory",
+            ),
+            c(
+                "217c0a5c177a",
+                "x86/efi: efi_unmap_boot_services: fix calculation of ranges_to_free size",
+            ),
+        ],
+        features: V6_12_Y,
+    },
+    EraDef {
+        name: "v7.0-rc",
+        tree: "mainline with a4b0bf6a40f3 as merged (2026-02), before 217c0a5c177a",
+        commits: &[c(
+            "a4b0bf6a40f3",
+            "x86/efi: defer freeing of boot services memory",
+        )],
+        features: V7_0_RC,
+    },
 ];
 
 /// The eras [`Era::register`] added, after [`ERAS`].
@@ -294,6 +412,9 @@ impl Era {
     pub const V5_6: Era = Era(2);
     pub const V6_10: Era = Era(3);
     pub const V6_11: Era = Era(4);
+    pub const V6_1_Y: Era = Era(5);
+    pub const V6_12_Y: Era = Era(6);
+    pub const V7_0_RC: Era = Era(7);
 
     /// Every era: [`ERAS`], then the registered ones.
     pub fn all() -> Vec<Era> {

@@ -17,6 +17,9 @@ pub const EFI_MEMMAP_SLAB: u32 = 1 << 2;
 /// `NR_FIX_BTMAPS` on x86: the most pages one `early_memremap` maps.
 pub const NR_FIX_BTMAPS: u64 = 64;
 
+/// `SZ_64K`: the low memory x86 memblock-reserves first, page 0 with it.
+pub const LOW_RESERVED: u64 = 64 << 10;
+
 /// `CONFIG_EFI_MAX_FAKE_MEM`'s default.
 pub const EFI_MAX_FAKEMEM: usize = 8;
 
@@ -140,6 +143,9 @@ pub const FUNCTIONS: &[&str] = &[
     "efi_unmap_boot_services",
     "efi_free_boot_services",
     "efi_runtime_map_init",
+    "__efi_enter_virtual_mode",
+    "efi_map_regions",
+    "do_initcalls",
 ];
 
 /// The entry of [`FUNCTIONS`] spelled `name`.
@@ -235,6 +241,9 @@ pub const MEMMAP_API: [&str; 11] = [
 pub struct Stage {
     pub ranges: usize,
     pub reservations: usize,
+    /// `efi_reserve_boot_services` has run: the regions in
+    /// [`Kernel::kept`] are RUNTIME now.
+    pub boot_services_kept: bool,
 }
 
 /// How a map became `efi.memmap`.
@@ -246,6 +255,9 @@ pub enum InstallKind {
     New,
     /// The same map remapped, by `efi_memmap_init_late`.
     Remap,
+    /// In virtual mode: the runtime's map (`__efi_enter_virtual_mode`) and
+    /// what the boot-services code makes of it.
+    Runtime,
 }
 
 /// A map that became `efi.memmap`, as it was when installed.
@@ -289,6 +301,21 @@ pub struct Kernel {
     pub events: Vec<Event>,
     pub e820: Vec<E820Update>,
     pub inserts: Vec<InsertCall>,
+    /// memblock reservations the map code knows of (`efi_mem_reserve`,
+    /// `efi_reserve_boot_services`), `(start, size)`.
+    pub reserved: Vec<(u64, u64)>,
+    /// `ranges_to_free` (a4b0bf6a40f3): the slab array of records.
+    pub ranges_to_free: Option<MapPtr>,
+    /// Boot-services memory given back, in order.
+    pub freed: Vec<crate::model::boot_services::Freed>,
+    /// Boot-services regions `efi_reserve_boot_services` found reserved
+    /// already and tagged RUNTIME, `(start, size)`.
+    pub kept: Vec<(u64, u64)>,
+    /// `efi_va`: the next runtime virtual address, top-down.
+    pub efi_va: u64,
+    /// Past `efi_memmap_init_late` of the runtime map: maps installed from
+    /// here on hold the regions the runtime maps, not the boot map.
+    pub virtual_mode: bool,
     /// The modelled call stack, innermost last: who did what.
     stack: Vec<&'static str>,
     /// How far the boot has got, for comparing installs with the oracle.
@@ -316,6 +343,14 @@ impl Kernel {
             events: Vec::new(),
             e820: Vec::new(),
             inserts: Vec::new(),
+            // The first 64 KiB, reserved before any EFI code runs
+            // (`early_reserve_memory`; `trim_low_memory_range` before v5.13).
+            reserved: vec![(0, LOW_RESERVED)],
+            ranges_to_free: None,
+            freed: Vec::new(),
+            kept: Vec::new(),
+            efi_va: crate::model::virtual_mode::EFI_VA_START,
+            virtual_mode: false,
             stack: vec!["setup_arch"],
             stage: Stage::default(),
             installs: Vec::new(),
@@ -437,6 +472,22 @@ impl Kernel {
     pub(crate) fn wr64(&mut self, p: MapPtr, off: u64, v: u64) {
         self.mem
             .write_u64(p.alloc, p.off.wrapping_add(off), v, self.cur())
+    }
+
+    pub(crate) fn rd32(&mut self, p: MapPtr, off: u64) -> u32 {
+        let mut b = [0u8; 4];
+        self.mem
+            .read(p.alloc, p.off.wrapping_add(off), &mut b, self.cur());
+        u32::from_le_bytes(b)
+    }
+
+    pub(crate) fn wr32(&mut self, p: MapPtr, off: u64, v: u32) {
+        self.mem.write(
+            p.alloc,
+            p.off.wrapping_add(off),
+            &v.to_le_bytes(),
+            self.cur(),
+        );
     }
 
     /// Reads the 40 bytes of the descriptor at `off` past `p`.

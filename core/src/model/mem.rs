@@ -46,6 +46,8 @@ const SHADOW_BYTES: u64 = 1 << 20;
 pub const MEMBLOCK_FLOOR: u64 = 0x1000_0000;
 /// The most bytes all allocations of one run may hold.
 pub const MAX_TOTAL_BYTES: u64 = 256 << 20;
+/// Where slab objects are placed, each on pages of its own.
+pub const SLAB_BASE: u64 = 0x2_0000_0000_0000;
 
 /// Index of an allocation in [`SimMemory::allocations`].
 pub type AllocId = usize;
@@ -59,6 +61,24 @@ pub enum AllocKind {
     Memblock,
     /// `alloc_pages(GFP_KERNEL, order)`.
     Pages { order: u32 },
+    /// `kmalloc`/`kzalloc` from the cache of `object`-byte objects. As
+    /// with KASAN, the bytes past the requested size are a red zone.
+    Slab { object: u64 },
+}
+
+/// The kmalloc size classes (x86_64, SLUB, 4 KiB pages); larger requests
+/// go to the page allocator in the kernel, a page-rounded object here.
+pub const KMALLOC_SIZES: [u64; 13] = [
+    8, 16, 32, 64, 96, 128, 192, 256, 512, 1024, 2048, 4096, 8192,
+];
+
+/// The kmalloc object size that holds `size` bytes.
+pub fn kmalloc_size(size: u64) -> u64 {
+    KMALLOC_SIZES
+        .iter()
+        .copied()
+        .find(|&c| c >= size)
+        .unwrap_or_else(|| size.div_ceil(EFI_PAGE_SIZE).max(1) * EFI_PAGE_SIZE)
 }
 
 /// What fresh memory contains: a property of the run, not of the kernel.
@@ -158,6 +178,7 @@ pub struct SimMemory {
     pub faults: Vec<Fault>,
     memblock_top: u64,
     pages_next: u64,
+    slab_next: u64,
     last_freed: Option<AllocId>,
     total: u64,
 }
@@ -184,6 +205,7 @@ impl SimMemory {
             faults: Vec::new(),
             memblock_top: MEMBLOCK_TOP,
             pages_next: PAGES_BASE,
+            slab_next: SLAB_BASE,
             last_freed: None,
             total: 0,
         }
@@ -279,6 +301,31 @@ impl SimMemory {
             a.bytes.extend_from_slice(&fill[have..]);
         }
         a.mapped = block;
+        Some((id, phys))
+    }
+
+    /// `kmalloc(size)`, or `kzalloc(size)` with `zeroed`: an object of the
+    /// size class that holds `size`; only `size` bytes are the caller's.
+    /// `None` for size 0 (`ZERO_SIZE_PTR`, which the model does not map)
+    /// or when it does not fit.
+    pub fn slab_alloc(
+        &mut self,
+        size: u64,
+        zeroed: bool,
+        by: &'static str,
+    ) -> Option<(AllocId, u64)> {
+        let object = kmalloc_size(size);
+        if size == 0 || !self.reserve_bytes(object) {
+            return None;
+        }
+        let phys = self.slab_next;
+        self.slab_next = phys + object.div_ceil(EFI_PAGE_SIZE) * EFI_PAGE_SIZE + EFI_PAGE_SIZE;
+        let id = self.push(AllocKind::Slab { object }, phys, size, by);
+        if zeroed {
+            let a = &mut self.allocations[id];
+            let start = (a.phys - a.page_base) as usize;
+            a.bytes[start..start + size as usize].fill(0);
+        }
         Some((id, phys))
     }
 
@@ -469,6 +516,8 @@ impl SimMemory {
 fn free_size_matches(a: &Allocation, size: u64) -> bool {
     match a.kind {
         AllocKind::Pages { order } => get_order(size) == order,
+        // kfree takes no size.
+        AllocKind::Slab { .. } => true,
         _ => size == a.size,
     }
 }

@@ -340,6 +340,11 @@ impl Kernel {
                 flags,
             };
             k.memmap_enabled = true;
+            let kind = if k.virtual_mode {
+                InstallKind::Runtime
+            } else {
+                kind
+            };
             let install = Install {
                 kind,
                 by: k.culprit(),

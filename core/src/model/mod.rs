@@ -5,13 +5,15 @@
 //! - [`mem`]: simulated physical memory (allocators, red zones, faults);
 //! - [`kernel`]: the modelled kernel's state (`efi.memmap`, the log, the
 //!   typed events the judge reads);
-//! - [`memmap`], [`fake_mem`], [`quirks`], [`efi`]: the kernel functions;
+//! - [`memmap`], [`fake_mem`], [`quirks`], [`efi`], [`boot_services`],
+//!   [`virtual_mode`]: the kernel functions;
 //! - [`cmdline`]: `simple_strtoull`, `memparse` and lib/sort.c;
 //! - [`print`]: `efi_md_typeattr_format` and the `efi: memNN:` line;
 //! - [`era`]: the eras, each a short list of differences, in one table;
 //! - [`boot`]: the boot-flow runner and its [`boot::Outcome`].
 
 pub mod boot;
+pub mod boot_services;
 pub mod cmdline;
 pub mod desc;
 pub mod efi;
@@ -22,3 +24,4 @@ pub mod mem;
 pub mod memmap;
 pub mod print;
 pub mod quirks;
+pub mod virtual_mode;

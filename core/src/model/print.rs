@@ -44,6 +44,9 @@ pub const SHORT_NAMES: [&str; 15] = [
     "Persistent",
 ];
 
+/// `EFI_UNACCEPTED_MEMORY`.
+pub const UNACCEPTED: u32 = 15;
+
 /// `EFI_MEMORY_HOT_PLUGGABLE` (ba69e0750b03).
 pub const ATTR_HOT_PLUGGABLE: u64 = 1 << 20;
 
@@ -70,7 +73,7 @@ const TAIL: [Column; 10] = [
 
 impl PrinterFormat {
     /// The type names and the width they are padded to.
-    pub const fn names(self) -> (&'static [&'static str; 15], usize) {
+    pub const fn names(self) -> (&'static [&'static str], usize) {
         match self {
             PrinterFormat::Long12 | PrinterFormat::Long13Sp => (&LONG_NAMES, 19),
             PrinterFormat::Short14Cc | PrinterFormat::Short15Hp => (&SHORT_NAMES, 12),
@@ -107,9 +110,24 @@ fn snprintf(out: &mut String, size: usize, s: &str) -> usize {
 /// `[type=N` form for unnamed types, the `|attr=0x...]` form for unknown
 /// bits, truncated to fit 64 bytes with the NUL.
 pub fn efi_md_typeattr_format(md: &MemoryDesc, format: PrinterFormat) -> String {
+    efi_md_typeattr_format_with(md, format, false)
+}
+
+/// [`efi_md_typeattr_format`] with `unaccepted`: type 15 is named
+/// "Unaccepted" (v6.5 on; the era's `unaccepted_name`).
+pub fn efi_md_typeattr_format_with(
+    md: &MemoryDesc,
+    format: PrinterFormat,
+    unaccepted: bool,
+) -> String {
     const BUF: usize = 64;
     let (names, width) = format.names();
-    let head = match names.get(md.ty as usize) {
+    let name = match names.get(md.ty as usize) {
+        Some(&name) => Some(name),
+        None if unaccepted && md.ty == UNACCEPTED => Some("Unaccepted"),
+        None => None,
+    };
+    let head = match name {
         Some(name) => format!("[{:<width$}", name),
         None => format!("[type={}", md.ty),
     };
@@ -139,10 +157,20 @@ pub fn efi_md_typeattr_format(md: &MemoryDesc, format: PrinterFormat) -> String 
 /// The line `efi_print_memmap` prints for descriptor `i`, with the
 /// `efi: ` prefix: `efi: mem00: [...] range=[0x...-0x...] (NMB)`.
 pub fn memmap_line(i: usize, md: &MemoryDesc, format: PrinterFormat) -> String {
+    memmap_line_with(i, md, format, false)
+}
+
+/// [`memmap_line`] with type 15 named "Unaccepted" if `unaccepted`.
+pub fn memmap_line_with(
+    i: usize,
+    md: &MemoryDesc,
+    format: PrinterFormat,
+    unaccepted: bool,
+) -> String {
     format!(
         "efi: mem{:02}: {} range=[0x{:016x}-0x{:016x}] ({}MB)",
         i,
-        efi_md_typeattr_format(md, format),
+        efi_md_typeattr_format_with(md, format, unaccepted),
         md.phys_addr,
         md.end(),
         md.num_pages >> (20 - crate::model::desc::EFI_PAGE_SHIFT)
