@@ -165,7 +165,8 @@ fn dan_williams_v5_5_overruns_the_reservation_buffer() {
 
 #[test]
 fn dan_williams_fixed_eras_apply_both_ranges_without_overrun() {
-    for era in [Era::V5_6, Era::V6_10] {
+    // Debian's 6.1 has the fixed efi_fake_memmap too.
+    for era in [Era::V5_6, Era::V6_10, Era::V6_1_Y] {
         let o = ok(era, &dan(TWO_RANGES, CACHE));
         let sp = CACHE | attr::SP;
         let mut want = bgrt_split();
@@ -189,7 +190,7 @@ fn dan_williams_fixed_eras_apply_both_ranges_without_overrun() {
 
 #[test]
 fn single_range_is_clean_in_every_fake_mem_era() {
-    for era in [Era::V5_4, Era::V5_5, Era::V5_6, Era::V6_10] {
+    for era in [Era::V5_4, Era::V5_5, Era::V5_6, Era::V6_10, Era::V6_1_Y] {
         let o = ok(era, &dan(ONE_RANGE, CACHE));
         let mut want = bgrt_split();
         want.extend([
@@ -208,8 +209,12 @@ fn single_range_is_clean_in_every_fake_mem_era() {
 
 #[test]
 fn v6_11_ignores_efi_fake_mem() {
-    for cmdline in [TWO_RANGES, ONE_RANGE] {
-        let o = ok(Era::V6_11, &dan(cmdline, CACHE));
+    // So do Debian's 6.12 and the 2026 mainline, which came after it.
+    for (era, cmdline) in [Era::V6_11, Era::V6_12_Y, Era::V7_0_RC]
+        .into_iter()
+        .flat_map(|e| [(e, TWO_RANGES), (e, ONE_RANGE)])
+    {
+        let o = ok(era, &dan(cmdline, CACHE));
         let mut want = bgrt_split();
         want.push(conv(4 * G, 18 * G, CACHE));
         assert_eq!(o.memmap.nr_map, 4);
@@ -285,22 +290,24 @@ fn dave_young_v5_5_keeps_only_the_second_range() {
 
 #[test]
 fn dave_young_v5_6_applies_both_ranges() {
-    let o = dave(Era::V5_6);
-    let sp = CACHE | attr::SP;
-    let want = vec![
-        bsd(0xbea0_0000, 0x100, CACHE),
-        conv(4 * G, 5 * G, CACHE),
-        conv(5 * G, 5 * G + 200 * M, sp),
-        conv(5 * G + 200 * M, 5600 * M, CACHE),
-        conv(5600 * M, 5900 * M, sp),
-        conv(5900 * M, 8 * G, CACHE),
-    ];
-    assert_eq!(o.map, want);
-    assert_eq!(
-        fake_mem_print(&o),
-        memmap_lines(&want, o.era.features().printer)
-    );
-    assert!(o.map.iter().all(|d| d.num_pages > 0), "no empty entries");
+    for era in [Era::V5_6, Era::V6_1_Y] {
+        let o = dave(era);
+        let sp = CACHE | attr::SP;
+        let want = vec![
+            bsd(0xbea0_0000, 0x100, CACHE),
+            conv(4 * G, 5 * G, CACHE),
+            conv(5 * G, 5 * G + 200 * M, sp),
+            conv(5 * G + 200 * M, 5600 * M, CACHE),
+            conv(5600 * M, 5900 * M, sp),
+            conv(5900 * M, 8 * G, CACHE),
+        ];
+        assert_eq!(o.map, want);
+        assert_eq!(
+            fake_mem_print(&o),
+            memmap_lines(&want, o.era.features().printer)
+        );
+        assert!(o.map.iter().all(|d| d.num_pages > 0), "no empty entries");
+    }
 }
 
 #[test]
@@ -351,13 +358,16 @@ fn b4_kexec_init_late_use_after_free() {
         (id, Access::Read, "efi_runtime_map_init", 0, 3 * 48 + 40, 4)
     );
 
-    let o = ok(Era::V6_10, &input);
-    assert_eq!(o.faults, vec![]);
-    let id = reserve_alloc(&o);
-    assert_eq!(o.allocations[id].freed_by, None);
-    assert_eq!(o.memmap.phys_map, o.allocations[id].phys);
-    // The firmware map it replaced carried no MEMBLOCK/SLAB flag: nothing freed, nothing leaked.
-    assert_eq!(o.leaks, Vec::<usize>::new());
+    // 75dde792 is in v6.10 and in both Debian trees.
+    for era in [Era::V6_10, Era::V6_1_Y, Era::V6_12_Y, Era::V7_0_RC] {
+        let o = ok(era, &input);
+        assert_eq!(o.faults, vec![], "{era}");
+        let id = reserve_alloc(&o);
+        assert_eq!(o.allocations[id].freed_by, None, "{era}");
+        assert_eq!(o.memmap.phys_map, o.allocations[id].phys, "{era}");
+        // The firmware map it replaced carried no MEMBLOCK/SLAB flag: nothing freed, nothing leaked.
+        assert_eq!(o.leaks, Vec::<usize>::new(), "{era}");
+    }
 }
 
 #[test]

@@ -40,10 +40,14 @@ pub fn fault_line(o: &Outcome, f: &Fault) -> String {
         FaultKind::OutOfBounds { page_fault } => {
             let size = o.allocations.get(f.alloc).map_or(0, |a| a.size);
             let past = f.offset + f.len - size;
-            let pf = if page_fault {
-                "beyond the mapped pages: page fault"
-            } else {
-                "inside the mapped pages: silent corruption"
+            let pf = match (page_fault, f.access) {
+                (true, _) => "beyond the mapped pages: page fault",
+                (false, crate::model::mem::Access::Write) => {
+                    "inside the mapped pages: silent corruption"
+                }
+                (false, crate::model::mem::Access::Read) => {
+                    "inside the mapped pages: unnoticed without KASAN"
+                }
             };
             format!("{what} past the end, up to {past} bytes past it, {pf}")
         }
@@ -92,6 +96,12 @@ pub fn render(o: &Outcome) -> String {
     );
     for f in &o.faults {
         let _ = writeln!(s, "  {}", fault_line(o, f));
+    }
+    if !o.freed.is_empty() {
+        let _ = writeln!(s, "boot services freed:");
+        for f in &o.freed {
+            let _ = writeln!(s, "  [{:#x}-{:#x}) by {}", f.start, f.end, f.by);
+        }
     }
     let _ = writeln!(s, "leaks:{}", if o.leaks.is_empty() { " none" } else { "" });
     for &id in &o.leaks {

@@ -194,6 +194,19 @@ mod tests {
     const ALL_CACHE: u64 = attr::UC | attr::WC | attr::WT | attr::WB;
 
     #[test]
+    fn type_15_is_named_from_v6_5() {
+        let md = MemoryDesc::new(UNACCEPTED, 0x1000, 1, attr::WB);
+        assert_eq!(
+            efi_md_typeattr_format_with(&md, PrinterFormat::Short15Hp, true),
+            "[Unaccepted  |   |  |  |  |  |  |  |  |  |  |   |WB|  |  |  ]"
+        );
+        assert!(
+            efi_md_typeattr_format_with(&md, PrinterFormat::Short15Hp, false)
+                .starts_with("[type=15|")
+        );
+    }
+
+    #[test]
     fn a_v5_5_line_with_the_sp_column() {
         // Dave Young's dmesg, 2019-12-31.
         let md = MemoryDesc::new(

@@ -42,8 +42,9 @@ pub struct Config {
 /// gives every descriptor its attribute (spurious-attribute);
 /// efi_arch_mem_reserve counts only its own descriptor, so overlapping or
 /// empty descriptors overrun its buffer, and it leaks the buffer when
-/// mapping it fails; v5.6 .. v6.9 free the map that init_late remaps.
-pub const KNOWN_IN_FIXED_CODE: [Signature; 7] = [
+/// mapping it fails; v5.6 .. v6.9 free the map that init_late remaps;
+/// the runtime's own map is left allocated after virtual mode.
+pub const KNOWN_IN_FIXED_CODE: [Signature; 8] = [
     Signature::new(Class::EmptyEntry, "efi_fake_memmap"),
     Signature::new(Class::SpuriousAttribute, "efi_fake_memmap"),
     Signature::new(Class::EmptyEntry, "efi_arch_mem_reserve"),
@@ -51,6 +52,9 @@ pub const KNOWN_IN_FIXED_CODE: [Signature; 7] = [
     Signature::new(Class::Overrun, "efi_arch_mem_reserve"),
     Signature::new(Class::Leak, "efi_arch_mem_reserve"),
     Signature::new(Class::UseAfterFree, "efi_memmap_init_late"),
+    // The runtime map efi_map_regions builds is not freed when the
+    // boot-services rebuild replaces it (its flags are LATE only).
+    Signature::new(Class::Leak, "efi_map_regions"),
 ];
 
 /// The pseudo-signature a divergence between two fixed eras has.
