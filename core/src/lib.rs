@@ -22,9 +22,7 @@ pub use model::desc::{MemRange, MemoryDesc};
 pub use model::era::Era;
 pub use model::mem::Fill;
 
-/// The largest single buffer the model simulates (64 MiB); a larger
-/// `efi_memmap_alloc` fails as an allocation failure would.
-pub const MAX_MAP_BYTES: u64 = 64 << 20;
+pub use model::mem::MAX_MAP_BYTES;
 
 /// The README's examples, compiled and run as doctests.
 #[cfg(doctest)]

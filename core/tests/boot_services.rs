@@ -7,8 +7,8 @@
 
 use efimap_core::judge::findings::check;
 use efimap_core::model::boot::{run, BootInput, LaterStep, Outcome};
-use efimap_core::model::boot_services::Freed;
 use efimap_core::model::desc::{attr, ty, MemoryDesc};
+use efimap_core::model::kernel::Freed;
 use efimap_core::model::mem::{AllocKind, Fill};
 use efimap_core::Era;
 

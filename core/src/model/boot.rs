@@ -172,7 +172,7 @@ pub struct Outcome {
     /// How far the boot got: the ranges and reservations it applied or tried.
     pub stage: crate::model::kernel::Stage,
     /// Boot-services memory given back, in order.
-    pub freed: Vec<crate::model::boot_services::Freed>,
+    pub freed: Vec<crate::model::kernel::Freed>,
     /// What `efi_reserve_boot_services` kept, `(start, size)`.
     pub kept: Vec<(u64, u64)>,
     /// The installed map as setup_arch left it (before the later step), if

@@ -17,22 +17,13 @@
 
 use crate::model::desc::{attr, off, ty, EFI_PAGE_SHIFT};
 use crate::model::era::{BootServices, RangesSize};
-use crate::model::kernel::{Kernel, Level, MapPtr, MemoryMapData};
+use crate::model::kernel::{Freed, Kernel, Level, MapPtr, MemoryMapData};
 use crate::model::mem::AllocKind;
 
 /// `SZ_1M`: memory below it is never given back.
 pub const SZ_1M: u64 = 1 << 20;
 /// `sizeof(struct efi_freeable_range)`: `{ u64 start; u64 end; }`.
 pub const FREEABLE_RANGE_SIZE: u64 = 16;
-
-/// Memory given back to the page allocator, `[start, end)`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct Freed {
-    pub start: u64,
-    pub end: u64,
-    /// `memblock_free_late` (at once) or `free_reserved_area` (deferred).
-    pub by: &'static str,
-}
 
 fn is_boot_services(t: u32) -> bool {
     t == ty::BOOT_SERVICES_CODE || t == ty::BOOT_SERVICES_DATA

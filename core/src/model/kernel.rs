@@ -17,6 +17,18 @@ pub const EFI_MEMMAP_SLAB: u32 = 1 << 2;
 /// `NR_FIX_BTMAPS` on x86: the most pages one `early_memremap` maps.
 pub const NR_FIX_BTMAPS: u64 = 64;
 
+/// `EFI_VA_START`: the top of the runtime's virtual range (-4 GiB).
+pub const EFI_VA_START: u64 = 4u64.wrapping_neg() << 30;
+
+/// Boot-services memory given back to the page allocator, `[start, end)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Freed {
+    pub start: u64,
+    pub end: u64,
+    /// `memblock_free_late` (at once) or `free_reserved_area` (deferred).
+    pub by: &'static str,
+}
+
 /// `SZ_64K`: the low memory x86 memblock-reserves first, page 0 with it.
 pub const LOW_RESERVED: u64 = 64 << 10;
 
@@ -307,7 +319,7 @@ pub struct Kernel {
     /// `ranges_to_free` (a4b0bf6a40f3): the slab array of records.
     pub ranges_to_free: Option<MapPtr>,
     /// Boot-services memory given back, in order.
-    pub freed: Vec<crate::model::boot_services::Freed>,
+    pub freed: Vec<Freed>,
     /// Boot-services regions `efi_reserve_boot_services` found reserved
     /// already and tagged RUNTIME, `(start, size)`.
     pub kept: Vec<(u64, u64)>,
@@ -349,7 +361,7 @@ impl Kernel {
             ranges_to_free: None,
             freed: Vec::new(),
             kept: Vec::new(),
-            efi_va: crate::model::virtual_mode::EFI_VA_START,
+            efi_va: EFI_VA_START,
             virtual_mode: false,
             stack: vec!["setup_arch"],
             stage: Stage::default(),
@@ -540,7 +552,7 @@ impl Kernel {
     /// `memremap(phys, size, MEMREMAP_WB)`: RAM is in the direct map, so any
     /// size maps (up to what the model simulates).
     pub fn memremap(&mut self, phys: u64, size: u64) -> Option<MapPtr> {
-        if size > crate::MAX_MAP_BYTES {
+        if size > crate::model::mem::MAX_MAP_BYTES {
             return None;
         }
         self.block_at(phys)
@@ -575,7 +587,7 @@ impl Kernel {
         let m = &self.memmap;
         let len = m.nr_map.wrapping_mul(m.desc_size);
         match self.mem.find(m.phys_map) {
-            Some(id) if len <= crate::MAX_MAP_BYTES => {
+            Some(id) if len <= crate::model::mem::MAX_MAP_BYTES => {
                 let off = m.phys_map - self.mem.allocations[id].phys;
                 self.mem.peek(id, off, len)
             }

@@ -46,6 +46,9 @@ const SHADOW_BYTES: u64 = 1 << 20;
 pub const MEMBLOCK_FLOOR: u64 = 0x1000_0000;
 /// The most bytes all allocations of one run may hold.
 pub const MAX_TOTAL_BYTES: u64 = 256 << 20;
+/// The largest single buffer the model simulates (64 MiB); a larger
+/// `efi_memmap_alloc` fails as an allocation failure would.
+pub const MAX_MAP_BYTES: u64 = 64 << 20;
 /// Where slab objects are placed, each on pages of its own.
 pub const SLAB_BASE: u64 = 0x2_0000_0000_0000;
 

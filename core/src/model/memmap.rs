@@ -242,7 +242,7 @@ impl Kernel {
     fn efi_memmap_alloc_late(&mut self, num_entries: u64) -> u64 {
         let size = num_entries.wrapping_mul(self.memmap.desc_size);
         let by = self.culprit();
-        if size > crate::MAX_MAP_BYTES {
+        if size > crate::model::mem::MAX_MAP_BYTES {
             0 // more than the model will simulate: an allocation failure
         } else if self.slab_available {
             self.mem.page_alloc(size, by).map_or(0, |a| a.1)
@@ -269,7 +269,7 @@ impl Kernel {
         data.flags &= !(EFI_MEMMAP_SLAB | EFI_MEMMAP_MEMBLOCK);
         data.flags |= self.memmap.flags & EFI_MEMMAP_LATE;
         let by = self.culprit();
-        let phys = if data.size > crate::MAX_MAP_BYTES {
+        let phys = if data.size > crate::model::mem::MAX_MAP_BYTES {
             0
         } else if self.slab_available {
             data.flags |= EFI_MEMMAP_SLAB;

@@ -12,8 +12,7 @@ use crate::model::desc::{attr, off, ty, EFI_PAGE_SHIFT};
 use crate::model::era::BootServices;
 use crate::model::kernel::{Kernel, Level, MapPtr};
 
-/// `EFI_VA_START`: the top of the runtime's virtual range (-4 GiB).
-pub const EFI_VA_START: u64 = 4u64.wrapping_neg() << 30;
+pub use crate::model::kernel::EFI_VA_START;
 /// `EFI_VA_END`: its bottom (-68 GiB).
 pub const EFI_VA_END: u64 = 68u64.wrapping_neg() << 30;
 /// `PMD_SIZE` on x86_64: 2 MiB.
