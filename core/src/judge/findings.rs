@@ -456,6 +456,13 @@ fn is_new(d: &Discrepancy, previous: &[Discrepancy]) -> bool {
     next <= u128::from(d.end)
 }
 
+/// The same region: type, start and pages. The virtual address
+/// `efi_map_region` writes, or the RUNTIME bit `efi_reserve_boot_services`
+/// sets in place, does not make a descriptor new.
+fn same_region(a: &MemoryDesc, b: &MemoryDesc) -> bool {
+    (a.ty, a.phys_addr, a.num_pages) == (b.ty, b.phys_addr, b.num_pages)
+}
+
 /// Empty and overlapping descriptors of an installed map that the map
 /// installed before it did not have.
 fn structure_findings(
@@ -467,7 +474,7 @@ fn structure_findings(
     let new_empty = descs
         .iter()
         .enumerate()
-        .find(|(_, d)| d.num_pages == 0 && !before.contains(d));
+        .find(|(_, d)| d.num_pages == 0 && !before.iter().any(|b| same_region(b, d)));
     if let Some((index, d)) = new_empty {
         found.push(Finding {
             class: Class::EmptyEntry,

@@ -43,8 +43,9 @@ pub struct Config {
 /// efi_arch_mem_reserve counts only its own descriptor, so overlapping or
 /// empty descriptors overrun its buffer, and it leaks the buffer when
 /// mapping it fails; v5.6 .. v6.9 free the map that init_late remaps;
-/// the runtime's own map is left allocated after virtual mode.
-pub const KNOWN_IN_FIXED_CODE: [Signature; 8] = [
+/// the runtime's own map is left allocated after virtual mode, and from
+/// 75dde792 so is the map it replaced.
+pub const KNOWN_IN_FIXED_CODE: [Signature; 9] = [
     Signature::new(Class::EmptyEntry, "efi_fake_memmap"),
     Signature::new(Class::SpuriousAttribute, "efi_fake_memmap"),
     Signature::new(Class::EmptyEntry, "efi_arch_mem_reserve"),
@@ -55,6 +56,11 @@ pub const KNOWN_IN_FIXED_CODE: [Signature; 8] = [
     // The runtime map efi_map_regions builds is not freed when the
     // boot-services rebuild replaces it (its flags are LATE only).
     Signature::new(Class::Leak, "efi_map_regions"),
+    // From 75dde792 __efi_memmap_init frees nothing, so the map
+    // efi_fake_memmap installed leaks when virtual mode installs the
+    // runtime's map with efi_memmap_init_late (efi_arch_mem_reserve's
+    // likewise, above).
+    Signature::new(Class::Leak, "efi_fake_memmap"),
 ];
 
 /// The pseudo-signature a divergence between two fixed eras has.
