@@ -275,3 +275,51 @@ fn the_runtime_map_gets_virtual_addresses_top_down() {
         vec![(0x40_0000, top - (2 << 20)), (0x20_0000, top - (4 << 20))]
     );
 }
+
+/// A zero-size range makes a 0-page Boot Data entry; virtual mode carries
+/// it into the runtime map (with a virtual address) and the rebuild drops
+/// it, freeing nothing: the entry is efi_fake_memmap's, not charged again.
+/// From 75dde792 nothing frees the fake_mem map init_late replaced.
+#[test]
+fn an_empty_entry_carried_into_the_runtime_map_is_not_new() {
+    let input = BootInput {
+        map: vec![
+            d(ty::BOOT_SERVICES_DATA, 0x1_0000_0000, 0x10_0000, WB),
+            d(
+                ty::RUNTIME_SERVICES_DATA,
+                0x2_0000_0000,
+                0x10,
+                WB | attr::RUNTIME,
+            ),
+        ],
+        fill: Fill::Zero,
+        cmdline: "efi_fake_mem=0@5G:0x40000".into(),
+        later: vec![LaterStep::VirtualMode],
+        ..BootInput::default()
+    };
+    let sigs = |era| -> Vec<String> {
+        let (_, c) = check(era, &input).unwrap();
+        c.signatures().iter().map(|s| s.to_string()).collect()
+    };
+    assert_eq!(
+        sigs(Era::V5_6),
+        vec!["empty-entry/efi_fake_memmap", "leak/efi_map_regions"]
+    );
+    assert_eq!(
+        sigs(Era::V6_10),
+        vec![
+            "empty-entry/efi_fake_memmap",
+            "leak/efi_fake_memmap",
+            "leak/efi_map_regions"
+        ]
+    );
+    let o = run(Era::V6_10, &input).unwrap();
+    assert_eq!(
+        freed(&o),
+        vec![
+            (0x1_4000_0000, 0x2_0000_0000, "memblock_free_late"),
+            (0x1_4000_0000, 0x1_4000_0000, "memblock_free_late"),
+            (0x1_0000_0000, 0x1_4000_0000, "memblock_free_late"),
+        ]
+    );
+}
