@@ -3,15 +3,18 @@
 //! [`Outcome`], so the oracle and every finding class judge them alike,
 //! and any two can be compared (see [`crate::judge::verdict`]).
 //!
-//! One file per engine: [`model`], the Rust model of an era.
+//! One file per engine: [`model`], the Rust model of an era; [`tree`], a
+//! kernel tree's own code built in userspace.
 
 use crate::model::boot::{BootInput, InputError, Outcome};
 use crate::model::era::Era;
 use std::fmt;
 
 pub mod model;
+pub mod tree;
 
 pub use model::ModelEngine;
+pub use tree::TreeEngine;
 
 /// Why an engine gave no outcome.
 #[derive(Clone, Debug, PartialEq, Eq)]

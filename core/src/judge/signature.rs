@@ -41,10 +41,13 @@ pub enum Class {
     /// Two eras that carry the same fixed code give different maps or
     /// findings on one input.
     Divergence,
+    /// A model era and the kernel tree it should equal give different
+    /// outcomes on one input: the model is wrong, or the tree changed.
+    KernelDivergence,
 }
 
 impl Class {
-    pub const ALL: [Class; 15] = [
+    pub const ALL: [Class; 16] = [
         Class::OverCount,
         Class::EmptyEntry,
         Class::Overrun,
@@ -60,6 +63,7 @@ impl Class {
         Class::Warn,
         Class::Overread,
         Class::Divergence,
+        Class::KernelDivergence,
     ];
 
     pub const fn name(self) -> &'static str {
@@ -79,6 +83,7 @@ impl Class {
             Class::Warn => "warn",
             Class::Overread => "overread",
             Class::Divergence => "divergence",
+            Class::KernelDivergence => "kernel-divergence",
         }
     }
 

@@ -6,7 +6,7 @@ use crate::engine::{Engine, EngineError};
 use crate::judge::findings::{check_quiet, classify, Checked};
 use crate::judge::geometry::effective_map;
 use crate::judge::signature::Signature;
-use crate::model::boot::BootInput;
+use crate::model::boot::{BootInput, Outcome};
 use crate::model::era::Era;
 
 /// How two eras compare on one input, in wasmtime's terms.
@@ -72,5 +72,226 @@ pub fn verdict(ra: &Checked, rb: &Checked) -> Verdict {
         only_a: sa.difference(&sb).cloned().collect(),
         only_b: sb.difference(&sa).cloned().collect(),
         maps_differ,
+    }
+}
+
+/// Where a model era and a kernel tree first disagree on one input.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KernelDivergence {
+    /// The part of the outcome: `map bytes`, `event 3`, `allocation 1`, ...
+    pub field: String,
+    /// The kernel function whose doing it is, for the signature.
+    pub function: &'static str,
+    pub model: String,
+    pub tree: String,
+}
+
+impl KernelDivergence {
+    /// `kernel-divergence/FUNCTION`.
+    pub fn signature(&self) -> Signature {
+        Signature::new(
+            crate::judge::signature::Class::KernelDivergence,
+            self.function,
+        )
+    }
+}
+
+/// Compares a model's outcome with a tree's, field by field, in the order
+/// a reader would check them: what was printed, what was allocated and
+/// freed, what went wrong in memory, each map installed, the e820
+/// requests, what was given back, and the final map. `None` when they
+/// are the same.
+pub fn kernel_divergence(model: &Outcome, tree: &Outcome) -> Option<KernelDivergence> {
+    let differ = |field: String, function: &'static str, m: String, t: String| {
+        Some(KernelDivergence {
+            field,
+            function,
+            model: m,
+            tree: t,
+        })
+    };
+    fn first<T: PartialEq>(a: &[T], b: &[T]) -> Option<usize> {
+        (0..a.len().max(b.len())).find(|&i| a.get(i) != b.get(i))
+    }
+    let ev = |e: Option<&crate::model::kernel::Event>| {
+        e.map_or("nothing".into(), |e| {
+            format!("{:?} {}: {}", e.level, e.func, e.text)
+        })
+    };
+    let events = |o: &Outcome| -> Vec<(crate::model::kernel::Level, &'static str, String)> {
+        o.events
+            .iter()
+            .map(|e| (e.level, e.func, e.text.clone()))
+            .collect()
+    };
+    if let Some(i) = first(&events(model), &events(tree)) {
+        let f = model
+            .events
+            .get(i)
+            .or(tree.events.get(i))
+            .map_or("start_kernel", |e| e.func);
+        return differ(
+            format!("event {i}"),
+            f,
+            ev(model.events.get(i)),
+            ev(tree.events.get(i)),
+        );
+    }
+    if let Some(i) = first(&model.allocations, &tree.allocations) {
+        let f = model
+            .allocations
+            .get(i)
+            .or(tree.allocations.get(i))
+            .map_or("start_kernel", |a| a.by);
+        return differ(
+            format!("allocation {i}"),
+            f,
+            format!("{:?}", model.allocations.get(i)),
+            format!("{:?}", tree.allocations.get(i)),
+        );
+    }
+    if let Some(i) = first(&model.faults, &tree.faults) {
+        let f = model
+            .faults
+            .get(i)
+            .or(tree.faults.get(i))
+            .map_or("start_kernel", |f| f.by);
+        return differ(
+            format!("fault {i}"),
+            f,
+            format!("{:?}", model.faults.get(i)),
+            format!("{:?}", tree.faults.get(i)),
+        );
+    }
+    let installs = |o: &Outcome| -> Vec<(
+        crate::model::kernel::InstallKind,
+        &'static str,
+        Vec<crate::model::desc::MemoryDesc>,
+    )> {
+        o.installs
+            .iter()
+            .map(|i| (i.kind, i.by, i.descs.clone()))
+            .collect()
+    };
+    if let Some(i) = first(&installs(model), &installs(tree)) {
+        let f = model
+            .installs
+            .get(i)
+            .or(tree.installs.get(i))
+            .map_or("start_kernel", |x| x.by);
+        return differ(
+            format!("install {i}"),
+            f,
+            format!("{:?}", model.installs.get(i)),
+            format!("{:?}", tree.installs.get(i)),
+        );
+    }
+    if let Some(i) = first(&model.e820, &tree.e820) {
+        let f = model
+            .e820
+            .get(i)
+            .or(tree.e820.get(i))
+            .map_or("start_kernel", |u| u.by);
+        return differ(
+            format!("e820 request {i}"),
+            f,
+            format!("{:?}", model.e820.get(i)),
+            format!("{:?}", tree.e820.get(i)),
+        );
+    }
+    let rest: [(&str, &'static str, String, String); 5] = [
+        (
+            "efi_fake_mems",
+            "setup_fake_mem",
+            format!("{:?}", model.fake_mems),
+            format!("{:?}", tree.fake_mems),
+        ),
+        (
+            "boot services freed",
+            "efi_free_boot_services",
+            format!("{:?}", model.freed),
+            format!("{:?}", tree.freed),
+        ),
+        (
+            "boot services kept",
+            "efi_reserve_boot_services",
+            format!("{:?}", model.kept),
+            format!("{:?}", tree.kept),
+        ),
+        (
+            "efi.memmap",
+            "efi_memmap_install",
+            format!(
+                "{:?}",
+                (
+                    model.memmap.phys_map,
+                    model.memmap.nr_map,
+                    model.memmap.desc_size,
+                    model.memmap.flags,
+                    model.memmap.map.is_some()
+                )
+            ),
+            format!(
+                "{:?}",
+                (
+                    tree.memmap.phys_map,
+                    tree.memmap.nr_map,
+                    tree.memmap.desc_size,
+                    tree.memmap.flags,
+                    tree.memmap.map.is_some()
+                )
+            ),
+        ),
+        (
+            "map bytes",
+            "efi_memmap_install",
+            hex(&model.map_bytes),
+            hex(&tree.map_bytes),
+        ),
+    ];
+    rest.into_iter()
+        .find(|(_, _, m, t)| m != t)
+        .and_then(|(field, f, m, t)| differ(field.to_string(), f, m, t))
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::boot::run;
+    use crate::model::desc::{ty, MemoryDesc};
+
+    #[test]
+    fn the_first_differing_field_is_named() {
+        let input = BootInput {
+            map: vec![MemoryDesc::new(
+                ty::BOOT_SERVICES_DATA,
+                0x10_0000,
+                0x10,
+                0xf,
+            )],
+            reservations: vec![(0x10_4000, 0x1000)],
+            ..BootInput::default()
+        };
+        let o = run(Era::V6_12_Y, &input).unwrap();
+        assert_eq!(kernel_divergence(&o, &o.clone()), None);
+        let mut t = o.clone();
+        t.map_bytes[24] ^= 1; // one page more in the first descriptor
+        let d = kernel_divergence(&o, &t).unwrap();
+        assert_eq!(
+            (d.field.as_str(), d.function),
+            ("map bytes", "efi_memmap_install")
+        );
+        assert_eq!(
+            d.signature().to_string(),
+            "kernel-divergence/efi_memmap_install"
+        );
+        let mut t = o.clone();
+        t.events[0].text.push('!');
+        let d = kernel_divergence(&o, &t).unwrap();
+        assert_eq!(d.field, "event 0");
     }
 }

@@ -204,14 +204,8 @@ impl Outcome {
     }
 }
 
-/// Runs one boot of `era` on `input`.
-pub fn run(era: Era, input: &BootInput) -> Result<Outcome, InputError> {
-    run_with(era, input, false)
-}
-
-/// [`run`], leaving out KERN_INFO and KERN_DEBUG text if `quiet` (see
-/// [`Kernel::quiet`]): what fuzzing and searching use.
-pub fn run_with(era: Era, input: &BootInput, quiet: bool) -> Result<Outcome, InputError> {
+/// Whether the runner takes `input`: the same checks for every engine.
+pub fn check_input(input: &BootInput) -> Result<(), InputError> {
     if !(DESC_LEN as u64..=4096).contains(&input.desc_size) {
         return Err(InputError::DescSize(input.desc_size));
     }
@@ -223,6 +217,18 @@ pub fn run_with(era: Era, input: &BootInput, quiet: bool) -> Result<Outcome, Inp
             input.reservations.len() + input.later.len(),
         ));
     }
+    Ok(())
+}
+
+/// Runs one boot of `era` on `input`.
+pub fn run(era: Era, input: &BootInput) -> Result<Outcome, InputError> {
+    run_with(era, input, false)
+}
+
+/// [`run`], leaving out KERN_INFO and KERN_DEBUG text if `quiet` (see
+/// [`Kernel::quiet`]): what fuzzing and searching use.
+pub fn run_with(era: Era, input: &BootInput, quiet: bool) -> Result<Outcome, InputError> {
+    check_input(input)?;
     let mut k = Kernel::new(era, input.fill);
     k.quiet = quiet;
 
@@ -400,6 +406,18 @@ fn kexec_enter_virtual_mode(k: &mut Kernel) {
     })
 }
 
+/// The allocations a boot leaked: never freed, not the firmware's, not the
+/// block holding the installed map (`installed`).
+pub fn leaks(allocations: &[AllocInfo], installed: Option<AllocId>) -> Vec<AllocId> {
+    allocations
+        .iter()
+        .filter(|a| {
+            a.kind != AllocKind::Firmware && a.freed_by.is_none() && Some(a.id) != installed
+        })
+        .map(|a| a.id)
+        .collect()
+}
+
 fn finish(k: Kernel, boot_map: Option<Vec<MemoryDesc>>) -> Outcome {
     let map_bytes = k.installed_bytes();
     let map = k.installed_descs();
@@ -418,13 +436,7 @@ fn finish(k: Kernel, boot_map: Option<Vec<MemoryDesc>>) -> Outcome {
             freed_by: a.freed_by,
         })
         .collect();
-    let leaks = allocations
-        .iter()
-        .filter(|a| {
-            a.kind != AllocKind::Firmware && a.freed_by.is_none() && Some(a.id) != installed
-        })
-        .map(|a| a.id)
-        .collect();
+    let leaks = leaks(&allocations, installed);
     Outcome {
         era: k.era,
         memmap: k.memmap,

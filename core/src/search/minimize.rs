@@ -67,7 +67,7 @@ impl Parts {
     /// `efi_fake_mem=`, in hex) keeps `goal`; several options can differ
     /// from one (each is sorted on its own, and the entry limit falls
     /// differently), and then the command line stays whole.
-    fn of(sc: &Scenario, goal: &Goal) -> Parts {
+    fn of(sc: &Scenario, goal: &dyn Fn(&Scenario) -> bool) -> Parts {
         let opaque = Parts {
             sc: sc.clone(),
             ranges: Vec::new(),
@@ -82,7 +82,7 @@ impl Parts {
                     rest,
                     structured: true,
                 };
-                if goal.holds(&p.scenario()) {
+                if goal(&p.scenario()) {
                     p
                 } else {
                     opaque
@@ -285,7 +285,18 @@ impl Parts {
 /// Minimizes `sc` while `goal` holds, until no single step keeps it or the
 /// deadline passes. Returns `sc` unchanged if the goal does not hold on it.
 pub fn minimize(sc: &Scenario, goal: &Goal, deadline: Instant) -> Scenario {
-    if !goal.holds(sc) {
+    minimize_while(sc, &|s: &Scenario| goal.holds(s), deadline)
+}
+
+/// Minimizes `sc` while `keep` holds (any property of a scenario: a
+/// signature in an era, a divergence between engines), by the same steps.
+pub fn minimize_while(
+    sc: &Scenario,
+    keep: &dyn Fn(&Scenario) -> bool,
+    deadline: Instant,
+) -> Scenario {
+    let goal = keep;
+    if !goal(sc) {
         return sc.clone();
     }
     let mut cur = Parts::of(sc, goal);
@@ -295,7 +306,7 @@ pub fn minimize(sc: &Scenario, goal: &Goal, deadline: Instant) -> Scenario {
             if Instant::now() >= deadline {
                 break 'improve;
             }
-            if cand.measure() < now && goal.holds(&cand.scenario()) {
+            if cand.measure() < now && goal(&cand.scenario()) {
                 cur = cand;
                 continue 'improve;
             }
@@ -313,7 +324,7 @@ pub fn is_locally_minimal(sc: &Scenario, goal: &Goal) -> bool {
     if !goal.holds(sc) {
         return false;
     }
-    let p = Parts::of(sc, goal);
+    let p = Parts::of(sc, &|s: &Scenario| goal.holds(s));
     let now = p.measure();
     p.candidates()
         .iter()

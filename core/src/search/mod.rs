@@ -1,7 +1,9 @@
 //! The searches: the exhaustive explorer ([`explore`]), the hunt that runs
 //! it and a random phase ([`hunt`]), the signature-preserving minimizer
-//! ([`minimize`]) and what the fuzz targets check ([`fuzzing`]).
+//! ([`minimize`]), what the fuzz targets check ([`fuzzing`]), and the
+//! model-versus-kernel differential ([`diff`]).
 
+pub mod diff;
 pub mod explore;
 pub mod fuzzing;
 pub mod hunt;

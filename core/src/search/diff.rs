@@ -1,0 +1,183 @@
+//! The model-versus-kernel differential: the same scenarios through a model
+//! era and through an engine that should equal it (a kernel tree), every
+//! outcome compared field by field ([`kernel_divergence`]), each new kind
+//! of divergence minimized while it still diverges.
+
+use crate::cases::codec::decode;
+use crate::cases::scenario::Scenario;
+use crate::engine::{Engine, EngineError, ModelEngine};
+use crate::judge::signature::Signature;
+use crate::judge::verdict::{kernel_divergence, KernelDivergence};
+use crate::model::era::Era;
+use crate::search::explore::{for_each_scenario, Bound};
+use crate::search::minimize::minimize_while;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+/// What to run.
+#[derive(Clone, Debug)]
+pub struct DiffConfig {
+    /// The model era the engine should equal.
+    pub era: Era,
+    /// Scenarios run first, in order (the corpus).
+    pub corpus: Vec<Scenario>,
+    /// The exhaustive phase's bound.
+    pub bound: Bound,
+    /// At least this many random scenarios, then more while time is left.
+    pub random: u64,
+    pub budget: Duration,
+    pub seed: u64,
+    /// Time for minimizing each new divergence.
+    pub minimize: Duration,
+}
+
+/// What was found.
+#[derive(Clone, Debug, Default)]
+pub struct DiffReport {
+    pub corpus: u64,
+    pub exhaustive: u64,
+    pub random: u64,
+    /// Scenarios whose outcomes differed, of all phases.
+    pub diverged: u64,
+    /// The first divergence of each signature, minimized.
+    pub found: BTreeMap<Signature, (KernelDivergence, Scenario)>,
+}
+
+impl DiffReport {
+    pub fn checked(&self) -> u64 {
+        self.corpus + self.exhaustive + self.random
+    }
+}
+
+/// Runs `engine` against the model of `cfg.era` on the corpus, the
+/// exhaustive bound and random scenarios.
+pub fn diff(engine: &mut dyn Engine, cfg: &DiffConfig) -> Result<DiffReport, EngineError> {
+    let engine = RefCell::new(engine);
+    let model = RefCell::new(ModelEngine(cfg.era));
+    let mut report = DiffReport::default();
+    let end = Instant::now() + cfg.budget;
+    // The divergence on `sc`, if any. Inputs no engine runs are skipped.
+    let compare = |sc: &Scenario| -> Result<Option<KernelDivergence>, EngineError> {
+        let m = match model.borrow_mut().boot(&sc.input, true) {
+            Ok(m) => m,
+            Err(EngineError::Input(_)) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let t = engine.borrow_mut().boot(&sc.input, true)?;
+        Ok(kernel_divergence(&m, &t))
+    };
+    let mut failure: Option<EngineError> = None;
+    let mut note = |sc: &Scenario, report: &mut DiffReport| -> bool {
+        match compare(sc) {
+            Ok(None) => true,
+            Ok(Some(d)) => {
+                report.diverged += 1;
+                let sig = d.signature();
+                if let std::collections::btree_map::Entry::Vacant(slot) = report.found.entry(sig) {
+                    let keep =
+                        |s: &Scenario| matches!(compare(s), Ok(Some(e)) if e.signature() == sig);
+                    let min = minimize_while(sc, &keep, Instant::now() + cfg.minimize);
+                    let d = compare(&min).ok().flatten().unwrap_or(d);
+                    slot.insert((d, min));
+                }
+                true
+            }
+            Err(e) => {
+                failure = Some(e);
+                false
+            }
+        }
+    };
+    for sc in &cfg.corpus {
+        report.corpus += 1;
+        if !note(sc, &mut report) {
+            break;
+        }
+    }
+    let mut ok = true;
+    for_each_scenario(&cfg.bound, |sc, _| {
+        report.exhaustive += 1;
+        ok = note(&sc, &mut report);
+        ok
+    });
+    let mut rng = StdRng::seed_from_u64(cfg.seed);
+    let mut bytes = Vec::new();
+    while ok && (report.random < cfg.random || Instant::now() < end) {
+        bytes.clear();
+        let len = rng.gen_range(0..160);
+        bytes.extend((0..len).map(|_| rng.gen::<u8>()));
+        let mut sc = decode(&bytes);
+        sc.eras = vec![cfg.era];
+        report.random += 1;
+        ok = note(&sc, &mut report);
+    }
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(report),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The model of an era against itself: nothing diverges.
+    #[test]
+    fn an_engine_equal_to_the_model_never_diverges() {
+        let cfg = DiffConfig {
+            era: Era::V6_12_Y,
+            corpus: vec![],
+            bound: Bound::HUNT,
+            random: 500,
+            budget: Duration::ZERO,
+            seed: 1,
+            minimize: Duration::from_secs(1),
+        };
+        let r = diff(&mut ModelEngine(Era::V6_12_Y), &cfg).unwrap();
+        assert_eq!(r.diverged, 0);
+        assert_eq!(r.random, 500);
+        assert_eq!(r.exhaustive, crate::search::explore::count(&Bound::HUNT));
+    }
+
+    /// v7.0-rc's array is 15 bytes shorter than v6.12.y's: the allocation
+    /// differs, charged to efi_unmap_boot_services, and the minimized case
+    /// keeps one boot-services region and the virtual-mode step.
+    #[test]
+    fn a_different_era_is_caught_and_minimized() {
+        let sc = Scenario::parse(
+            "map\n  BootServicesData 0x100000 0x100 0xf\n  Conventional 0x200000 0x100 0xf\n  BootServicesCode 0x300000 0x10 0xf\nvirtual-mode\n",
+        )
+        .unwrap();
+        let cfg = DiffConfig {
+            era: Era::V6_12_Y,
+            corpus: vec![sc],
+            bound: Bound {
+                descs: 0,
+                ranges: 0,
+                pages: 1,
+                reserve: false,
+            },
+            random: 0,
+            budget: Duration::ZERO,
+            seed: 1,
+            minimize: Duration::from_secs(5),
+        };
+        let r = diff(&mut ModelEngine(Era::V7_0_RC), &cfg).unwrap();
+        assert_eq!(r.corpus, 1);
+        assert_eq!(r.diverged, 1);
+        let (d, min) = r.found.values().next().unwrap();
+        assert_eq!(
+            d.signature().to_string(),
+            "kernel-divergence/efi_unmap_boot_services"
+        );
+        assert!(d.field.starts_with("allocation"), "{}", d.field);
+        assert_eq!(min.input.map.len(), 1, "{}", min.to_text());
+        assert_eq!(
+            min.input.later,
+            vec![crate::model::boot::LaterStep::VirtualMode]
+        );
+    }
+}
