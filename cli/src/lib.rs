@@ -72,6 +72,10 @@ pub enum Command {
         #[arg(long, default_value = "corpus")]
         corpus: PathBuf,
     },
+    /// Model versus kernel: the corpus, the hunt's exhaustive bound and
+    /// random scenarios through a kernel tree's own code and the model era
+    /// it should equal; each divergence minimized and written as a scenario.
+    Diff(DiffArgs),
     /// Turn a corpus folder into cargo-fuzz seed inputs, one folder per target.
     Seeds {
         #[arg(default_value = "corpus")]
@@ -176,6 +180,43 @@ pub struct RunArgs {
     pub file: PathBuf,
     #[command(flatten)]
     pub eras: ErasArg,
+    #[command(flatten)]
+    pub tree: TreeArg,
+}
+
+/// A kernel tree whose own code runs beside the models.
+#[derive(clap::Args)]
+pub struct TreeArg {
+    /// A kernel source tree (its Makefile, drivers/firmware/efi, arch/x86/platform/efi, lib).
+    #[arg(long)]
+    pub tree: Option<PathBuf>,
+    /// The model era the tree should equal (default: paired by its version).
+    #[arg(long = "tree-era")]
+    pub tree_era: Option<Era>,
+}
+
+#[derive(clap::Args)]
+pub struct DiffArgs {
+    /// The kernel tree.
+    #[arg(long)]
+    pub tree: PathBuf,
+    /// The model era to hold it against (default: paired by its version).
+    #[arg(long)]
+    pub era: Option<Era>,
+    /// Seconds for the random phase after the minimum number of scenarios.
+    #[arg(long, default_value_t = 0)]
+    pub budget: u64,
+    /// Random scenarios to run at least.
+    #[arg(long, default_value_t = 100_000)]
+    pub random: u64,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// The corpus to run first.
+    #[arg(long, default_value = "corpus")]
+    pub corpus: PathBuf,
+    /// Where the divergent scenarios go.
+    #[arg(short, long, default_value = "diverged")]
+    pub out: PathBuf,
 }
 
 #[derive(clap::Args)]

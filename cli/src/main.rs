@@ -6,16 +6,18 @@ mod bench;
 mod hunt;
 
 use clap::Parser;
-use efimap_cli::{Cli, Command, Form, ImportArgs, MinimizeArgs, RunArgs};
+use efimap_cli::{Cli, Command, DiffArgs, Form, ImportArgs, MinimizeArgs, RunArgs};
 use efimap_core::cases::codec::decode;
 use efimap_core::cases::corpus::{self, InputFileError};
 use efimap_core::cases::report::scenario_run;
 use efimap_core::cases::scenario::Scenario;
+use efimap_core::engine::tree::{self, TreeEngine};
+use efimap_core::search::diff::DiffConfig;
 use efimap_core::search::explore::{self as explorer, Bound};
 use efimap_core::search::minimize::{self as minimizer, Goal};
 use efimap_core::BootInput;
 use efimap_core::Era;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 /// How a command ended badly.
@@ -49,6 +51,7 @@ fn main() -> ExitCode {
             &a.eras.or(Era::all()),
         ),
         Command::Minimize(a) => minimize(&a),
+        Command::Diff(a) => diff(&a),
         Command::Run(a) => run(&a),
         Command::Show { artifact, output } => show(&artifact, output.as_deref()),
         Command::Replay { dir } => replay(&dir),
@@ -74,9 +77,106 @@ fn main() -> ExitCode {
 fn run(a: &RunArgs) -> Result<(), Failure> {
     let mut sc = corpus::load(&a.file)?;
     sc.eras = a.eras.or(sc.eras);
-    let (text, findings) = scenario_run(&sc);
+    let mut engine = match &a.tree.tree {
+        Some(dir) => Some(tree_engine(dir, a.tree.tree_era)?),
+        None => None,
+    };
+    let (mut text, mut findings) = scenario_run(&sc);
+    if let Some(engine) = engine.as_mut() {
+        let (t, f) = efimap_core::cases::report::engine_section(&sc, engine)
+            .map_err(|e| Failure::Input(e.to_string()))?;
+        text.push_str(&t);
+        findings |= f;
+    }
     print!("{text}");
     if findings {
+        Err(Failure::Findings)
+    } else {
+        Ok(())
+    }
+}
+
+/// Where the shims are: `EFIMAP_KERNEL_DIR`, or the source tree's `kernel/`.
+fn shim_dir() -> PathBuf {
+    std::env::var_os("EFIMAP_KERNEL_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../kernel")))
+}
+
+/// Where builds are cached: `EFIMAP_CACHE`, or the source tree's `target/kernel-builds`.
+fn cache_dir() -> PathBuf {
+    std::env::var_os("EFIMAP_CACHE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../target/kernel-builds"
+            ))
+        })
+}
+
+/// Opens, builds (or finds cached) and starts the engine of the tree `dir`.
+fn tree_engine(dir: &Path, era: Option<Era>) -> Result<TreeEngine, Failure> {
+    let bad = |e: tree::TreeError| Failure::Input(e.to_string());
+    let t = tree::Tree::open(dir).map_err(bad)?;
+    let driver = tree::build(&t, &shim_dir(), &cache_dir()).map_err(bad)?;
+    TreeEngine::start(&driver, &t, era.unwrap_or_else(|| t.paired_era())).map_err(bad)
+}
+
+fn diff(a: &DiffArgs) -> Result<(), Failure> {
+    let mut engine = tree_engine(&a.tree, a.era)?;
+    let era = efimap_core::engine::Engine::era(&engine);
+    let mut corpus_files = Vec::new();
+    if a.corpus.is_dir() {
+        for path in corpus::scenario_files(&a.corpus)? {
+            corpus_files.push(corpus::load(&path)?);
+        }
+    }
+    let cfg = DiffConfig {
+        era,
+        corpus: corpus_files,
+        bound: Bound::HUNT,
+        random: a.random,
+        budget: std::time::Duration::from_secs(a.budget),
+        seed: a.seed,
+        minimize: std::time::Duration::from_secs(10),
+    };
+    println!(
+        "efimap diff: {} against the model of {era}",
+        efimap_core::engine::Engine::name(&engine)
+    );
+    let r = efimap_core::search::diff::diff(&mut engine, &cfg)
+        .map_err(|e| Failure::Input(e.to_string()))?;
+    let mut written = 0;
+    for (sig, (d, sc)) in &r.found {
+        let mut sc = sc.clone();
+        sc.eras = vec![era];
+        sc.header = vec![
+            format!(
+                "{sig}: {} differs between the model of {era} and the tree",
+                d.field
+            ),
+            format!("model: {}", d.model),
+            format!("tree: {}", d.tree),
+        ];
+        let file = a
+            .out
+            .join(format!("{}.scn", sig.to_string().replace('/', "-")));
+        write_out(&file, sc.to_text().as_bytes())?;
+        println!("  {sig}: {} ({})", d.field, file.display());
+        written += 1;
+    }
+    println!(
+        "{} scenarios (corpus {}, exhaustive {}, random {}): {} diverged, {} divergence kinds, {} scenarios written",
+        r.checked(),
+        r.corpus,
+        r.exhaustive,
+        r.random,
+        r.diverged,
+        r.found.len(),
+        written
+    );
+    if r.diverged > 0 {
         Err(Failure::Findings)
     } else {
         Ok(())

@@ -281,3 +281,54 @@ pub fn scenario_run(sc: &Scenario) -> (String, bool) {
     s.push_str(&picture(&sc.input.map, &rows, expected.as_deref()));
     (s, any)
 }
+
+/// The section `efimap run --tree` adds: the engine's outcome on `sc`, its
+/// findings, and how it compares with the model of the era it should equal
+/// (a full run each, KERN_INFO lines included). The bool: any finding or
+/// divergence.
+pub fn engine_section(
+    sc: &Scenario,
+    engine: &mut dyn crate::engine::Engine,
+) -> Result<(String, bool), crate::engine::EngineError> {
+    let mut s = String::new();
+    let era = engine.era();
+    let _ = writeln!(s, "== {} (held against {era})", engine.name());
+    let o = match engine.boot(&sc.input, false) {
+        Ok(o) => o,
+        Err(crate::engine::EngineError::Input(e)) => {
+            let _ = writeln!(s, "rejected: {e}");
+            return Ok((s, false));
+        }
+        Err(e) => return Err(e),
+    };
+    let c = crate::judge::findings::classify(&sc.input, &o);
+    let _ = writeln!(
+        s,
+        "findings:{}",
+        if c.findings.is_empty() { " none" } else { "" }
+    );
+    for f in &c.findings {
+        let _ = writeln!(s, "  {}: {}", f.signature(), f.explanation);
+    }
+    let model = crate::model::boot::run(era, &sc.input).ok();
+    let div = model
+        .as_ref()
+        .and_then(|m| crate::judge::verdict::kernel_divergence(m, &o));
+    match &div {
+        None => {
+            let _ = writeln!(s, "against the model of {era}: the same outcome");
+        }
+        Some(d) => {
+            let _ = writeln!(
+                s,
+                "{}: {} differs\n  model {era}: {}\n  tree: {}",
+                d.signature(),
+                d.field,
+                d.model,
+                d.tree
+            );
+        }
+    }
+    s.push_str(&render(&o));
+    Ok((s, !c.findings.is_empty() || div.is_some()))
+}
