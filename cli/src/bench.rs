@@ -11,10 +11,11 @@ use std::time::Duration;
 pub fn run(seconds: f64, seeds: u64, corpus_dir: &Path) -> Result<(), Failure> {
     let t = Duration::from_secs_f64(seconds);
     println!("1. Model throughput: boots per second (quiet), and classified boots per second");
-    println!(
-        "   {:>6} {:>10} {:>10} {:>10} {:>10} {:>10}   checked v6.10",
-        "descs", "v5.4", "v5.5", "v5.6", "v6.10", "v6.11"
-    );
+    let names: Vec<String> = Era::all()
+        .iter()
+        .map(|e| format!("{:>10}", e.name()))
+        .collect();
+    println!("   {:>6} {}   checked v6.10", "descs", names.join(" "));
     for n in [1, 4, 16, 64, 256] {
         let input = sized_input(n);
         let rates: Vec<String> = Era::all()
