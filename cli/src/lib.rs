@@ -46,6 +46,10 @@ pub enum Command {
     Replay {
         #[arg(default_value = "corpus")]
         dir: PathBuf,
+        /// Also run each file on this tree's own code, held against the
+        /// model era paired with it (and against the file's expectations).
+        #[command(flatten)]
+        tree: TreeArg,
     },
     /// Read the EFI memory map from a boot log (any format the kernel has
     /// printed) and make a scenario.

@@ -54,7 +54,10 @@ fn main() -> ExitCode {
         Command::Diff(a) => diff(&a),
         Command::Run(a) => run(&a),
         Command::Show { artifact, output } => show(&artifact, output.as_deref()),
-        Command::Replay { dir } => replay(&dir),
+        Command::Replay { dir, tree } => match tree.tree {
+            None => replay(&dir),
+            Some(t) => replay_tree(&dir, &t, tree.tree_era),
+        },
         Command::Seeds { corpus, output } => seeds(&corpus, &output),
         Command::ImportDmesg(a) => import_dmesg(a),
         Command::Export { file, form, output } => export(&file, form, output.as_deref()),
@@ -211,6 +214,72 @@ fn show(artifact: &Path, output: Option<&Path>) -> Result<(), Failure> {
             print!("{text}");
             Ok(())
         }
+    }
+}
+
+/// Each corpus file on a tree: its findings against the file's
+/// expectations for the paired era, and its outcome against the model's.
+fn replay_tree(dir: &Path, tree_dir: &Path, era: Option<Era>) -> Result<(), Failure> {
+    use efimap_core::engine::Engine;
+    let mut engine = tree_engine(tree_dir, era)?;
+    let era = engine.era();
+    let mut bad = 0;
+    let mut runs = 0;
+    for path in corpus::scenario_files(dir)? {
+        let sc = corpus::load(&path)?;
+        let name = path
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        let o = match engine.boot(&sc.input, false) {
+            Ok(o) => o,
+            Err(efimap_core::engine::EngineError::Input(e)) => {
+                println!("{name}  rejected: {e}");
+                continue;
+            }
+            Err(e) => return Err(Failure::Input(e.to_string())),
+        };
+        runs += 1;
+        let got = efimap_core::judge::findings::classify(&sc.input, &o).signatures();
+        let want = sc.expectations().unwrap_or_default().get(&era).cloned();
+        let div = efimap_core::model::boot::run(era, &sc.input)
+            .ok()
+            .and_then(|m| efimap_core::judge::verdict::kernel_divergence(&m, &o));
+        let got_text: Vec<String> = got.iter().map(|s| s.to_string()).collect();
+        let verdict = match (&want, &div) {
+            (_, Some(_)) => "DIVERGES",
+            (Some(w), None) if *w != got => "MISMATCH",
+            (None, None) => "(no expectation)",
+            _ => "ok",
+        };
+        println!(
+            "{name}  {verdict}  {}",
+            if got_text.is_empty() {
+                "none".into()
+            } else {
+                got_text.join(" ")
+            }
+        );
+        if let Some(d) = &div {
+            println!(
+                "  {}: {}: model {} / tree {}",
+                d.signature(),
+                d.field,
+                d.model,
+                d.tree
+            );
+        }
+        if verdict == "DIVERGES" || verdict == "MISMATCH" {
+            bad += 1;
+        }
+    }
+    println!(
+        "{runs} runs on {} as {era}, {bad} diverged or mismatched",
+        engine.name()
+    );
+    if bad > 0 {
+        Err(Failure::Findings)
+    } else {
+        Ok(())
     }
 }
 
