@@ -118,11 +118,10 @@ pub fn kernel_divergence(model: &Outcome, tree: &Outcome) -> Option<KernelDiverg
             format!("{:?} {}: {}", e.level, e.func, e.text)
         })
     };
-    let events = |o: &Outcome| -> Vec<(crate::model::kernel::Level, &'static str, String)> {
-        o.events
-            .iter()
-            .map(|e| (e.level, e.func, e.text.clone()))
-            .collect()
+    // What the kernel printed, at which level; the function an event is
+    // filed under is efimap's attribution, not the kernel's output.
+    let events = |o: &Outcome| -> Vec<(crate::model::kernel::Level, String)> {
+        o.events.iter().map(|e| (e.level, e.text.clone())).collect()
     };
     if let Some(i) = first(&events(model), &events(tree)) {
         let f = model
