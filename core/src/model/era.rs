@@ -263,6 +263,22 @@ const V7_0_RC: Features = Features {
     ..V6_12_Y
 };
 
+/// The HP column (backported to 6.1.129 and 6.12.16).
+const HP_COLUMN: Commit = c(
+    "ba69e0750b03",
+    "efi: Avoid cold plugged memory for placing the kernel (HP column)",
+);
+/// The deferred boot-services free (backported to 6.1.167 and 6.12.77).
+const DEFERRED_FREE: Commit = c(
+    "a4b0bf6a40f3",
+    "x86/efi: defer freeing of boot services memory",
+);
+/// Its size fix (backported to 6.1.168 and 6.12.80).
+const RANGES_SIZE_FIX: Commit = c(
+    "217c0a5c177a",
+    "x86/efi: efi_unmap_boot_services: fix calculation of ranges_to_free size",
+);
+
 /// The eras, each against the one before it.
 pub static ERAS: &[EraDef] = &[
     EraDef {
@@ -358,38 +374,16 @@ pub static ERAS: &[EraDef] = &[
                 "75dde792d6f6",
                 "efi/x86: Free EFI memory map only when installing a new one.",
             ),
-            c(
-                "ba69e0750b03",
-                "efi: Avoid cold plugged memory for placing the kernel (HP column)",
-            ),
-            c(
-                "a4b0bf6a40f3",
-                "x86/efi: defer freeing of boot services memory",
-            ),
-            c(
-                "217c0a5c177a",
-                "x86/efi: efi_unmap_boot_services: fix calculation of ranges_to_free size",
-            ),
+            HP_COLUMN,
+            DEFERRED_FREE,
+            RANGES_SIZE_FIX,
         ],
         features: V6_1_Y,
     },
     EraDef {
         name: "v6.12.y",
         tree: "Debian linux-source-6.12 (6.12.117)",
-        commits: &[
-            c(
-                "ba69e0750b03",
-                "efi: Avoid cold plugged memory for placing the kernel (HP column)",
-            ),
-            c(
-                "a4b0bf6a40f3",
-                "x86/efi: defer freeing of boot services memory",
-            ),
-            c(
-                "217c0a5c177a",
-                "x86/efi: efi_unmap_boot_services: fix calculation of ranges_to_free size",
-            ),
-        ],
+        commits: &[HP_COLUMN, DEFERRED_FREE, RANGES_SIZE_FIX],
         features: V6_12_Y,
     },
     EraDef {
