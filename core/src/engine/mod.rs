@@ -54,16 +54,16 @@ pub trait Engine {
     fn boot(&mut self, input: &BootInput, quiet: bool) -> Result<Outcome, EngineError>;
 }
 
-#[cfg(test)]
-pub(crate) mod smoke {
-    //! The smoke test every engine passes, through one helper.
+pub mod smoke {
+    //! The smoke test every engine passes, through one helper (the model's
+    //! eras in the unit tests, kernel trees in `core/tests/tree_engine.rs`).
     use super::*;
     use crate::model::desc::{attr, ty, MemoryDesc};
 
     /// A one-descriptor map with one `efi_fake_mem=` range inside it (in an
     /// era that has the option) and one BGRT-style reservation: the engine
     /// boots it, installs a map, and reports no fault.
-    pub(crate) fn smoke(engine: &mut dyn Engine) {
+    pub fn smoke(engine: &mut dyn Engine) {
         let input = BootInput {
             map: vec![
                 MemoryDesc::new(ty::BOOT_SERVICES_DATA, 0x10_0000, 0x100, attr::WB),

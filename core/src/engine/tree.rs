@@ -208,7 +208,10 @@ pub fn build(tree: &Tree, shims: &Path, cache: &Path) -> Result<PathBuf, TreeErr
     if driver.is_file() {
         return Ok(driver);
     }
-    let tmp = cache.join(format!(".building-{}", std::process::id()));
+    // One scratch folder per build, even for threads of one process.
+    static BUILDS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = BUILDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let tmp = cache.join(format!(".building-{}-{n}", std::process::id()));
     let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir_all(&tmp).map_err(|e| TreeError::Build {
         dir: tree.dir.clone(),
@@ -236,11 +239,16 @@ pub fn build(tree: &Tree, shims: &Path, cache: &Path) -> Result<PathBuf, TreeErr
             message: first.to_string(),
         });
     }
-    let _ = std::fs::remove_dir_all(&out);
-    std::fs::rename(&tmp, &out).map_err(|e| TreeError::Build {
-        dir: tree.dir.clone(),
-        message: format!("cannot move the build to {}: {e}", out.display()),
-    })?;
+    if let Err(e) = std::fs::rename(&tmp, &out) {
+        let _ = std::fs::remove_dir_all(&tmp);
+        // Another build of the same sources may have got there first.
+        if !driver.is_file() {
+            return Err(TreeError::Build {
+                dir: tree.dir.clone(),
+                message: format!("cannot move the build to {}: {e}", out.display()),
+            });
+        }
+    }
     Ok(driver)
 }
 

@@ -1,0 +1,137 @@
+//! The real kernel engine on Debian's 6.1 and 6.12 trees: the shared
+//! engine smoke test, the seed case on the real 6.1 code, the
+//! overlapping-descriptor overrun measured in the real efi_arch_mem_reserve
+//! of both, and a model altered on purpose caught by the differential.
+//!
+//! The trees are the files `.ci/trees.sh DIR` extracts; set
+//! `EFIMAP_TREES=DIR` to run these (CI does; without it they say so and
+//! pass only outside CI).
+
+use efimap_core::cases::corpus::load;
+use efimap_core::engine::smoke::smoke;
+use efimap_core::engine::tree::{build, Tree, TreeEngine};
+use efimap_core::engine::{Engine, ModelEngine};
+use efimap_core::judge::findings::classify;
+use efimap_core::model::era::EraDef;
+use efimap_core::search::diff::{diff, DiffConfig};
+use efimap_core::search::explore::Bound;
+use efimap_core::Era;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The engine of tree `v` (`6.1`, `6.12`), or `None` when no trees are given.
+fn engine(v: &str) -> Option<TreeEngine> {
+    let Some(dir) = std::env::var_os("EFIMAP_TREES") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must set EFIMAP_TREES (see .ci/trees.sh)"
+        );
+        eprintln!("EFIMAP_TREES is not set: the kernel-tree tests do not run");
+        return None;
+    };
+    let tree = Tree::open(&PathBuf::from(dir).join(v)).expect("a tree");
+    let driver = build(
+        &tree,
+        &root().join("kernel"),
+        &root().join("target/kernel-builds"),
+    )
+    .expect("the tree builds");
+    Some(TreeEngine::start(&driver, &tree, tree.paired_era()).expect("the driver starts"))
+}
+
+#[test]
+fn both_trees_pass_the_engine_smoke_test() {
+    for (v, era) in [("6.1", Era::V6_1_Y), ("6.12", Era::V6_12_Y)] {
+        let Some(mut e) = engine(v) else { return };
+        assert_eq!(e.era(), era);
+        smoke(&mut e);
+    }
+}
+
+#[test]
+fn dan_williams_on_the_real_6_1_installs_7_descriptors_without_a_fault() {
+    let Some(mut e) = engine("6.1") else { return };
+    let sc = load(&root().join("corpus/dan-williams-two-contiguous-sp.scn")).unwrap();
+    let o = e.boot(&sc.input, false).unwrap();
+    assert_eq!(o.memmap.nr_map, 7);
+    assert_eq!(o.faults, vec![]);
+    assert_eq!(classify(&sc.input, &o).findings, vec![]);
+}
+
+#[test]
+fn the_overlap_overruns_the_real_efi_arch_mem_reserve_by_the_models_bytes() {
+    let sc = load(&root().join("corpus/overlapping-descriptors-reserve-overrun.scn")).unwrap();
+    for (v, era) in [("6.1", Era::V6_1_Y), ("6.12", Era::V6_12_Y)] {
+        let Some(mut e) = engine(v) else { return };
+        let real = e.boot(&sc.input, true).unwrap();
+        let model = ModelEngine(era).boot(&sc.input, true).unwrap();
+        let buf = real
+            .allocations
+            .iter()
+            .find(|a| a.by == "efi_arch_mem_reserve")
+            .expect("the reservation's buffer")
+            .id;
+        // The model says 96 bytes past the 192-byte buffer, into the next page.
+        assert_eq!(model.bytes_written_past(buf), 96, "{v}");
+        assert_eq!(real.bytes_written_past(buf), 96, "{v}");
+        assert_eq!(real.faults, model.faults, "{v}");
+        let sigs: Vec<String> = classify(&sc.input, &real)
+            .signatures()
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(sigs, vec!["overrun/efi_arch_mem_reserve"], "{v}");
+    }
+}
+
+/// v6.12.y with its printer one column short (v6.11's): every map printed
+/// with efi=debug differs from the real code's, and the differential says
+/// so, with a minimized case.
+#[test]
+fn an_altered_model_is_caught_as_a_divergence() {
+    let Some(mut e) = engine("6.12") else { return };
+    let altered = Era::register(EraDef {
+        name: "test-v6.12.y-without-hp",
+        tree: "v6.12.y with v6.11's printer",
+        commits: &[],
+        features: efimap_core::model::era::Features {
+            printer: Era::V6_11.features().printer,
+            ..Era::V6_12_Y.features()
+        },
+    })
+    .unwrap();
+    let sc = efimap_core::cases::scenario::Scenario::parse(
+        "map\n  Conventional 0x100000 0x100 0xf\n  BootServicesData 0x200000 0x10 0xf\ncmdline efi=debug\n",
+    )
+    .unwrap();
+    let m = ModelEngine(altered).boot(&sc.input, false).unwrap();
+    let t = e.boot(&sc.input, false).unwrap();
+    let d = efimap_core::judge::verdict::kernel_divergence(&m, &t).expect("a divergence");
+    assert_eq!(d.field, "event 0");
+    assert!(
+        d.tree
+            .contains("|   |  |  |  |  |  |  |  |  |  |   |WB|WT|WC|UC]"),
+        "{}",
+        d.tree
+    );
+    // Quiet runs leave the printed maps out: the differential then agrees.
+    let cfg = DiffConfig {
+        era: altered,
+        corpus: vec![sc],
+        bound: Bound {
+            descs: 0,
+            ranges: 0,
+            pages: 1,
+            reserve: false,
+        },
+        random: 0,
+        budget: Duration::ZERO,
+        seed: 1,
+        minimize: Duration::from_secs(5),
+    };
+    assert_eq!(diff(&mut e, &cfg).unwrap().diverged, 0);
+}
