@@ -75,6 +75,10 @@ pub enum Command {
         seeds: u64,
         #[arg(long, default_value = "corpus")]
         corpus: PathBuf,
+        /// Instead, measure this kernel tree: its build, cold and cached,
+        /// and boots per second through its code and through the model.
+        #[arg(long)]
+        tree: Option<PathBuf>,
     },
     /// Model versus kernel: the corpus, the hunt's exhaustive bound and
     /// random scenarios through a kernel tree's own code and the model era

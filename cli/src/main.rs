@@ -62,9 +62,13 @@ fn main() -> ExitCode {
         Command::ImportDmesg(a) => import_dmesg(a),
         Command::Export { file, form, output } => export(&file, form, output.as_deref()),
         Command::Bench {
+            tree: Some(dir), ..
+        } => bench_tree(&dir),
+        Command::Bench {
             seconds,
             seeds,
             corpus,
+            tree: None,
         } => bench::run(seconds, seeds, &corpus),
     };
     match result {
@@ -124,6 +128,36 @@ fn tree_engine(dir: &Path, era: Option<Era>) -> Result<TreeEngine, Failure> {
     let t = tree::Tree::open(dir).map_err(bad)?;
     let driver = tree::build(&t, &shim_dir(), &cache_dir()).map_err(bad)?;
     TreeEngine::start(&driver, &t, era.unwrap_or_else(|| t.paired_era())).map_err(bad)
+}
+
+/// The tree figures of BENCHMARKS.md: build time cold (an empty cache)
+/// and cached, and boots per second through the tree and the model.
+fn bench_tree(dir: &Path) -> Result<(), Failure> {
+    use std::time::Instant;
+    let bad = |e: tree::TreeError| Failure::Input(e.to_string());
+    let t = tree::Tree::open(dir).map_err(bad)?;
+    let cold_cache = std::env::temp_dir().join(format!("efimap-bench-{}", std::process::id()));
+    let start = Instant::now();
+    let driver = tree::build(&t, &shim_dir(), &cold_cache).map_err(bad)?;
+    let cold = start.elapsed();
+    let start = Instant::now();
+    tree::build(&t, &shim_dir(), &cold_cache).map_err(bad)?;
+    let cached = start.elapsed();
+    let mut engine = TreeEngine::start(&driver, &t, t.paired_era()).map_err(bad)?;
+    let (real, model) = efimap_core::bench::engine_rates(&mut engine, 20_000, 1)
+        .map_err(|e| Failure::Input(e.to_string()))?;
+    let _ = std::fs::remove_dir_all(&cold_cache);
+    println!("tree {} (paired with {})", t.version_text(), t.paired_era());
+    println!(
+        "  build: cold {:.2} s, cached {:.4} s",
+        cold.as_secs_f64(),
+        cached.as_secs_f64()
+    );
+    println!(
+        "  quiet boots/s on 20000 random scenarios: tree {real:.0}, model {model:.0}, model / tree {:.1}",
+        model / real
+    );
+    Ok(())
 }
 
 fn diff(a: &DiffArgs) -> Result<(), Failure> {

@@ -211,3 +211,33 @@ pub fn fake_mem_target_rate(time: Duration) -> f64 {
     }
     n as f64 / start.elapsed().as_secs_f64()
 }
+
+/// Quiet boots per second through `engine` and through the model of its
+/// era, on the same `n` seeded random scenarios (the fuzz decoder's).
+pub fn engine_rates(
+    engine: &mut dyn crate::engine::Engine,
+    n: usize,
+    seed: u64,
+) -> Result<(f64, f64), crate::engine::EngineError> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let inputs: Vec<BootInput> = (0..n)
+        .map(|_| {
+            let len = rng.gen_range(0..160);
+            let bytes: Vec<u8> = (0..len).map(|_| rng.gen()).collect();
+            decode(&bytes).input
+        })
+        .collect();
+    let rate = |e: &mut dyn crate::engine::Engine| {
+        let t = Instant::now();
+        for i in &inputs {
+            match e.boot(i, true) {
+                Ok(_) | Err(crate::engine::EngineError::Input(_)) => {}
+                Err(f) => return Err(f),
+            }
+        }
+        Ok(n as f64 / t.elapsed().as_secs_f64())
+    };
+    let tree = rate(engine)?;
+    let model = rate(&mut crate::engine::ModelEngine(engine.era()))?;
+    Ok((tree, model))
+}
