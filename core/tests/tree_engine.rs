@@ -135,3 +135,83 @@ fn an_altered_model_is_caught_as_a_divergence() {
     };
     assert_eq!(diff(&mut e, &cfg).unwrap().diverged, 0);
 }
+
+/// A size computation broken on purpose in a copy of the real quirks.c
+/// (efi_arch_mem_reserve's `num_entries += efi.memmap.nr_map;` made
+/// `... nr_map - 1;`, one descriptor short): the differential finds it
+/// from the corpus, the bound and random scenarios, minimizes it to one
+/// Boot Services Data descriptor and one reservation, and on that case the
+/// altered tree overruns its buffer while the model does not.
+#[test]
+fn a_broken_size_in_the_real_code_is_found_and_minimized() {
+    let Some(dir) = std::env::var_os("EFIMAP_TREES") else {
+        assert!(std::env::var_os("CI").is_none(), "CI must set EFIMAP_TREES");
+        return;
+    };
+    let src = PathBuf::from(dir).join("6.12");
+    let copy = std::env::temp_dir().join(format!("efimap-mutant-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&copy);
+    assert!(std::process::Command::new("cp")
+        .args(["-r", src.to_str().unwrap(), copy.to_str().unwrap()])
+        .status()
+        .unwrap()
+        .success());
+    let quirks = copy.join("arch/x86/platform/efi/quirks.c");
+    let text = std::fs::read_to_string(&quirks).unwrap();
+    let (from, to) = (
+        "num_entries += efi.memmap.nr_map;",
+        "num_entries += efi.memmap.nr_map - 1;",
+    );
+    assert_eq!(text.matches(from).count(), 1, "the edit applies once");
+    std::fs::write(&quirks, text.replacen(from, to, 1)).unwrap();
+
+    let tree = Tree::open(&copy).unwrap();
+    let driver = build(
+        &tree,
+        &root().join("kernel"),
+        &root().join("target/kernel-builds"),
+    )
+    .unwrap();
+    let mut e = TreeEngine::start(&driver, &tree, Era::V6_12_Y).unwrap();
+    let corpus = [
+        "overlapping-descriptors-reserve-overrun.scn",
+        "single-8g-sp-clean.scn",
+    ]
+    .map(|f| load(&root().join("corpus").join(f)).unwrap())
+    .to_vec();
+    let cfg = DiffConfig {
+        era: Era::V6_12_Y,
+        corpus,
+        bound: Bound::HUNT,
+        random: 2000,
+        budget: Duration::ZERO,
+        seed: 1,
+        minimize: Duration::from_secs(20),
+    };
+    let r = diff(&mut e, &cfg).unwrap();
+    let _ = std::fs::remove_dir_all(&copy);
+    assert!(r.diverged > 0);
+    let (d, min) = r
+        .found
+        .values()
+        .find(|(d, _)| d.field.starts_with("fault") || d.field.starts_with("allocation"))
+        .expect("a divergence in memory");
+    assert_eq!(
+        (min.input.map.len(), min.input.reservations.len()),
+        (1, 1),
+        "{d:?}\n{}",
+        min.to_text()
+    );
+    let real = e.boot(&min.input, true).unwrap();
+    let sigs: Vec<String> = classify(&min.input, &real)
+        .signatures()
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    assert!(
+        sigs.contains(&"overrun/efi_arch_mem_reserve".to_string()),
+        "{sigs:?}"
+    );
+    let model = ModelEngine(Era::V6_12_Y).boot(&min.input, true).unwrap();
+    assert_eq!(model.faults, vec![], "the model does not overrun on it");
+}
