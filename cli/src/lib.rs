@@ -181,6 +181,9 @@ pub struct MinimizeArgs {
     pub signature: Option<Signature>,
     #[arg(long, default_value_t = 30)]
     pub seconds: u64,
+    /// Keep the signature on this tree's own code instead of a model era.
+    #[arg(long)]
+    pub tree: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]

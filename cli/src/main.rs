@@ -417,7 +417,59 @@ fn load_any(path: &Path) -> Result<Scenario, Failure> {
     }
 }
 
+/// `minimize --tree`: shrinks while the tree's own code shows the
+/// signature (default: the first it shows).
+fn minimize_on_tree(a: &MinimizeArgs, dir: &Path) -> Result<(), Failure> {
+    use efimap_core::engine::Engine;
+    use efimap_core::judge::findings::classify;
+    let (input, output) = (a.input.as_path(), a.output.as_path());
+    let sc = load_any(input)?;
+    let engine = std::cell::RefCell::new(tree_engine(dir, a.era)?);
+    let shows = |s: &Scenario| {
+        engine
+            .borrow_mut()
+            .boot(&s.input, true)
+            .ok()
+            .map(|o| classify(&s.input, &o).signatures())
+            .unwrap_or_default()
+    };
+    let Some(sig) = a.signature.or_else(|| shows(&sc).into_iter().next()) else {
+        return Err(Failure::Input(format!(
+            "{}: the tree shows no finding",
+            input.display()
+        )));
+    };
+    if !shows(&sc).contains(&sig) {
+        return Err(Failure::Input(format!(
+            "{}: the tree does not show {sig}",
+            input.display()
+        )));
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(a.seconds);
+    let keep = |s: &Scenario| shows(s).contains(&sig);
+    let mut m = minimizer::minimize_while(&sc, &keep, deadline);
+    let (before, after) = (explorer::size(&sc), explorer::size(&m));
+    let name = engine.borrow().name();
+    m.header = vec![format!(
+        "{sig} on {name}: minimized from {} to {} descriptors + ranges.",
+        before.0, after.0
+    )];
+    m.eras = vec![engine.borrow().era()];
+    m.header.extend(corpus::expect_lines(&m));
+    write_out(output, m.to_text().as_bytes())?;
+    println!(
+        "{}: {sig} kept on {name}, {} -> {} descriptors + ranges",
+        output.display(),
+        before.0,
+        after.0
+    );
+    Ok(())
+}
+
 fn minimize(a: &MinimizeArgs) -> Result<(), Failure> {
+    if let Some(dir) = &a.tree {
+        return minimize_on_tree(a, dir);
+    }
     let (input, output) = (a.input.as_path(), a.output.as_path());
     let sc = load_any(input)?;
     let Some(goal) = Goal::choose(&sc, a.era, a.signature) else {

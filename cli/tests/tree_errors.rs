@@ -62,3 +62,51 @@ fn not_a_tree_and_a_tree_without_the_files() {
     );
     assert!(!out.exists(), "nothing written");
 }
+
+/// `minimize --tree` keeps the signature on the tree's own code: the
+/// overlapping-descriptor case, already minimal, stays two descriptors and
+/// one reservation, and the file says which tree kept it.
+#[test]
+fn minimize_on_a_tree_keeps_the_real_codes_signature() {
+    let Some(trees) = std::env::var_os("EFIMAP_TREES") else {
+        assert!(std::env::var_os("CI").is_none(), "CI must set EFIMAP_TREES");
+        return;
+    };
+    let d = scratch("min");
+    let out = d.join("min.scn");
+    let case = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../corpus/overlapping-descriptors-reserve-overrun.scn"
+    );
+    let tree = PathBuf::from(trees).join("6.12");
+    let o = Command::new(env!("CARGO_BIN_EXE_efimap"))
+        .args([
+            "minimize",
+            case,
+            "-o",
+            out.to_str().unwrap(),
+            "--tree",
+            tree.to_str().unwrap(),
+            "--seconds",
+            "20",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        text.starts_with("# overrun/efi_arch_mem_reserve on tree 6.12.117"),
+        "{text}"
+    );
+    assert!(text.contains("\nreserve 0x0 0x1000\n"), "{text}");
+    assert_eq!(
+        text.lines().filter(|l| l.starts_with("  ")).count(),
+        2,
+        "{text}"
+    );
+}
