@@ -110,3 +110,43 @@ fn minimize_on_a_tree_keeps_the_real_codes_signature() {
         "{text}"
     );
 }
+
+/// A tree whose quirks.c does not compile: exit 2, the file and the first
+/// compiler message, nothing written.
+#[test]
+fn a_tree_that_does_not_compile() {
+    let Some(trees) = std::env::var_os("EFIMAP_TREES") else {
+        assert!(std::env::var_os("CI").is_none(), "CI must set EFIMAP_TREES");
+        return;
+    };
+    let d = scratch("broken");
+    let copy = d.join("tree");
+    assert!(Command::new("cp")
+        .args([
+            "-r",
+            PathBuf::from(trees).join("6.12").to_str().unwrap(),
+            copy.to_str().unwrap()
+        ])
+        .status()
+        .unwrap()
+        .success());
+    let quirks = copy.join("arch/x86/platform/efi/quirks.c");
+    let text = std::fs::read_to_string(&quirks).unwrap();
+    let from = "num_entries += efi.memmap.nr_map;";
+    assert_eq!(text.matches(from).count(), 1);
+    std::fs::write(
+        &quirks,
+        text.replacen(from, "num_entries += efi.memmap.nr_map", 1),
+    )
+    .unwrap();
+    let out = d.join("out");
+    let (code, err) = diff(&copy, &out);
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("the tree does not build")
+            && err.contains("quirks.c")
+            && err.contains("error"),
+        "{err}"
+    );
+    assert!(!out.exists());
+}

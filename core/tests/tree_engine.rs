@@ -215,3 +215,23 @@ fn a_broken_size_in_the_real_code_is_found_and_minimized() {
     let model = ModelEngine(Era::V6_12_Y).boot(&min.input, true).unwrap();
     assert_eq!(model.faults, vec![], "the model does not overrun on it");
 }
+
+/// A driver that dies is the engine's failure, not a property of the input.
+#[test]
+fn a_driver_that_dies_is_an_engine_error() {
+    let Some(dir) = std::env::var_os("EFIMAP_TREES") else {
+        assert!(std::env::var_os("CI").is_none(), "CI must set EFIMAP_TREES");
+        return;
+    };
+    let tree = Tree::open(&PathBuf::from(dir).join("6.12")).unwrap();
+    // `true` reads nothing and exits at once.
+    let mut e = TreeEngine::start(Path::new("/bin/true"), &tree, Era::V6_12_Y).unwrap();
+    let sc = load(&root().join("corpus/single-8g-sp-clean.scn")).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    match e.boot(&sc.input, true) {
+        Err(efimap_core::engine::EngineError::Failed(m)) => {
+            assert!(m.contains("the kernel driver"), "{m}")
+        }
+        other => panic!("{other:?}"),
+    }
+}
