@@ -166,6 +166,9 @@ pub struct ExploreArgs {
     pub no_reserve: bool,
     #[command(flatten)]
     pub eras: ErasArg,
+    /// Explore this tree's own code instead of the model eras.
+    #[arg(long)]
+    pub tree: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]

@@ -49,6 +49,7 @@ fn main() -> ExitCode {
                 ..a.bound.or(Bound::EXPLORE)
             },
             &a.eras.or(Era::all()),
+            a.tree.as_deref(),
         ),
         Command::Minimize(a) => minimize(&a),
         Command::Diff(a) => diff(&a),
@@ -362,13 +363,22 @@ fn seeds(corpus_dir: &Path, output: &Path) -> Result<(), Failure> {
     Ok(())
 }
 
-fn explore(bound: Bound, eras: &[Era]) -> Result<(), Failure> {
+fn explore(bound: Bound, eras: &[Era], tree: Option<&Path>) -> Result<(), Failure> {
     let total = explorer::count(&bound);
     let bar = hunt::bar(total, "exploring");
-    let found = explorer::explore(&bound, eras, |checked, _| {
+    let progress = |checked, _| {
         bar.set_position(checked);
         true
-    });
+    };
+    let found = match tree {
+        None => explorer::explore(&bound, eras, progress),
+        Some(dir) => {
+            let mut engine = tree_engine(dir, None)?;
+            println!("exploring {}", efimap_core::engine::Engine::name(&engine));
+            explorer::explore_engines(&bound, &mut [&mut engine], progress)
+                .map_err(|e| Failure::Input(e.to_string()))?
+        }
+    };
     bar.finish_and_clear();
     println!(
         "checked {} scenarios (descs <= {}, ranges <= {}, pages {}, reservation {})",

@@ -25,7 +25,8 @@
 //!   reservation at all.
 
 use crate::cases::scenario::Scenario;
-use crate::judge::findings::check_quiet;
+use crate::engine::{Engine, EngineError, ModelEngine};
+use crate::judge::findings::classify;
 use crate::judge::signature::Signature;
 use crate::model::boot::BootInput;
 use crate::model::desc::{attr, ty, MemRange, MemoryDesc, EFI_PAGE_SIZE};
@@ -211,20 +212,36 @@ pub fn for_each_scenario(bound: &Bound, mut f: impl FnMut(Scenario, (usize, usiz
 
 /// Checks every scenario inside `bound` in each of `eras`. `progress` is
 /// called now and then with (checked, total); returning false stops early.
-pub fn explore(
+pub fn explore(bound: &Bound, eras: &[Era], progress: impl FnMut(u64, u64) -> bool) -> Explored {
+    let mut models: Vec<ModelEngine> = eras.iter().map(|&e| ModelEngine(e)).collect();
+    let mut engines: Vec<&mut dyn Engine> =
+        models.iter_mut().map(|m| m as &mut dyn Engine).collect();
+    explore_engines(bound, &mut engines, progress).expect("the model engine does not fail")
+}
+
+/// [`explore`] through any engines (a kernel tree's among them); an
+/// example's eras are the engines' eras. Stops at an engine's failure.
+pub fn explore_engines(
     bound: &Bound,
-    eras: &[Era],
+    engines: &mut [&mut dyn Engine],
     mut progress: impl FnMut(u64, u64) -> bool,
-) -> Explored {
+) -> Result<Explored, EngineError> {
     let total = count(bound);
+    let mut failure = None;
     let mut found = Explored::default();
     let mut sizes: BTreeMap<Signature, (usize, usize)> = BTreeMap::new();
     for_each_scenario(bound, |sc, sz| {
         let input = &sc.input;
         found.checked += 1;
-        for &era in eras {
-            let Ok((_, c)) = check_quiet(era, input) else {
-                continue;
+        for engine in engines.iter_mut() {
+            let era = engine.era();
+            let c = match engine.boot(input, true) {
+                Ok(o) => classify(input, &o),
+                Err(EngineError::Input(_)) => continue,
+                Err(e) => {
+                    failure = Some(e);
+                    return false;
+                }
             };
             for f in c.counted() {
                 let example = || Example {
@@ -252,7 +269,10 @@ pub fn explore(
         found.checked % 1024 != 0 || progress(found.checked, total)
     });
     progress(found.checked, total);
-    found
+    match failure {
+        Some(e) => Err(e),
+        None => Ok(found),
+    }
 }
 
 #[cfg(test)]
