@@ -8,6 +8,7 @@ use crate::judge::geometry::effective_map;
 use crate::judge::signature::Signature;
 use crate::model::boot::{BootInput, Outcome};
 use crate::model::era::Era;
+use std::fmt;
 
 /// How two eras compare on one input, in wasmtime's terms.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -110,93 +111,62 @@ pub fn kernel_divergence(model: &Outcome, tree: &Outcome) -> Option<KernelDiverg
             tree: t,
         })
     };
-    fn first<T: PartialEq>(a: &[T], b: &[T]) -> Option<usize> {
-        (0..a.len().max(b.len())).find(|&i| a.get(i) != b.get(i))
-    }
-    let ev = |e: Option<&crate::model::kernel::Event>| {
-        e.map_or("nothing".into(), |e| {
-            format!("{:?} {}: {}", e.level, e.func, e.text)
+    // The first item of a list that differs, with the function it names.
+    fn list<T: PartialEq + fmt::Debug, K: PartialEq>(
+        what: &str,
+        m: &[T],
+        t: &[T],
+        key: impl Fn(&T) -> K,
+        by: impl Fn(&T) -> &'static str,
+    ) -> Option<KernelDivergence> {
+        let i = (0..m.len().max(t.len())).find(|&i| m.get(i).map(&key) != t.get(i).map(&key))?;
+        let show = |x: Option<&T>| x.map_or("nothing".to_string(), |x| format!("{x:?}"));
+        Some(KernelDivergence {
+            field: format!("{what} {i}"),
+            function: m.get(i).or(t.get(i)).map_or("start_kernel", by),
+            model: show(m.get(i)),
+            tree: show(t.get(i)),
         })
-    };
+    }
     // What the kernel printed, at which level; the function an event is
     // filed under is efimap's attribution, not the kernel's output.
-    let events = |o: &Outcome| -> Vec<(crate::model::kernel::Level, String)> {
-        o.events.iter().map(|e| (e.level, e.text.clone())).collect()
-    };
-    if let Some(i) = first(&events(model), &events(tree)) {
-        let f = model
-            .events
-            .get(i)
-            .or(tree.events.get(i))
-            .map_or("start_kernel", |e| e.func);
-        return differ(
-            format!("event {i}"),
-            f,
-            ev(model.events.get(i)),
-            ev(tree.events.get(i)),
-        );
-    }
-    if let Some(i) = first(&model.allocations, &tree.allocations) {
-        let f = model
-            .allocations
-            .get(i)
-            .or(tree.allocations.get(i))
-            .map_or("start_kernel", |a| a.by);
-        return differ(
-            format!("allocation {i}"),
-            f,
-            format!("{:?}", model.allocations.get(i)),
-            format!("{:?}", tree.allocations.get(i)),
-        );
-    }
-    if let Some(i) = first(&model.faults, &tree.faults) {
-        let f = model
-            .faults
-            .get(i)
-            .or(tree.faults.get(i))
-            .map_or("start_kernel", |f| f.by);
-        return differ(
-            format!("fault {i}"),
-            f,
-            format!("{:?}", model.faults.get(i)),
-            format!("{:?}", tree.faults.get(i)),
-        );
-    }
-    let installs = |o: &Outcome| -> Vec<(
-        crate::model::kernel::InstallKind,
-        &'static str,
-        Vec<crate::model::desc::MemoryDesc>,
-    )> {
-        o.installs
-            .iter()
-            .map(|i| (i.kind, i.by, i.descs.clone()))
-            .collect()
-    };
-    if let Some(i) = first(&installs(model), &installs(tree)) {
-        let f = model
-            .installs
-            .get(i)
-            .or(tree.installs.get(i))
-            .map_or("start_kernel", |x| x.by);
-        return differ(
-            format!("install {i}"),
-            f,
-            format!("{:?}", model.installs.get(i)),
-            format!("{:?}", tree.installs.get(i)),
-        );
-    }
-    if let Some(i) = first(&model.e820, &tree.e820) {
-        let f = model
-            .e820
-            .get(i)
-            .or(tree.e820.get(i))
-            .map_or("start_kernel", |u| u.by);
-        return differ(
-            format!("e820 request {i}"),
-            f,
-            format!("{:?}", model.e820.get(i)),
-            format!("{:?}", tree.e820.get(i)),
-        );
+    let found = list(
+        "event",
+        &model.events,
+        &tree.events,
+        |e| (e.level, e.text.clone()),
+        |e| e.func,
+    )
+    .or_else(|| {
+        list(
+            "allocation",
+            &model.allocations,
+            &tree.allocations,
+            |a| *a,
+            |a| a.by,
+        )
+    })
+    .or_else(|| {
+        list(
+            "fault",
+            &model.faults,
+            &tree.faults,
+            |f| f.clone(),
+            |f| f.by,
+        )
+    })
+    .or_else(|| {
+        list(
+            "install",
+            &model.installs,
+            &tree.installs,
+            |i| (i.kind, i.by, i.descs.clone()),
+            |i| i.by,
+        )
+    })
+    .or_else(|| list("e820 request", &model.e820, &tree.e820, |u| *u, |u| u.by));
+    if found.is_some() {
+        return found;
     }
     let rest: [(&str, &'static str, String, String); 5] = [
         (
