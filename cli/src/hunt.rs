@@ -2,9 +2,13 @@
 //! terminal, plain lines otherwise), writes the reproducers, prints the table.
 
 use crate::{write_out, Failure};
+use efimap_core::engine::{Engine, ModelEngine};
+use efimap_core::judge::findings::check_quiet;
 use efimap_core::model::era::Era;
 use efimap_core::search::explore::Bound;
-use efimap_core::search::hunt::{hunt, reproducer, Group, HuntConfig, Phase, Progress};
+use efimap_core::search::hunt::{
+    hunt_engines, reproducer, Group, Hit, HuntConfig, Phase, Progress,
+};
 use indicatif::{ProgressBar, ProgressStyle};
 use std::io::IsTerminal;
 use std::path::Path;
@@ -24,10 +28,12 @@ pub fn bar(total: u64, what: &str) -> ProgressBar {
     b
 }
 
+/// Hunts in the models of `eras`, or in `tree` (a kernel tree's engine) alone.
 pub fn run(
     budget: u64,
     seed: Option<u64>,
     eras: Vec<Era>,
+    tree: Option<(Box<dyn Engine>, &Path)>,
     out: &Path,
     bound: Bound,
 ) -> Result<(), Failure> {
@@ -42,10 +48,29 @@ pub fn run(
         seed,
         bound,
     };
-    let names: Vec<&str> = cfg.eras.iter().map(|e| e.name()).collect();
+    let tree_name = tree.as_ref().map(|(t, _)| t.name());
+    let repeat_tree = tree
+        .as_ref()
+        .map(|(_, dir)| format!(" --tree {}", dir.display()))
+        .unwrap_or_default();
+    let mut models: Vec<ModelEngine> = match tree {
+        Some(_) => Vec::new(),
+        None => cfg.eras.iter().map(|&e| ModelEngine(e)).collect(),
+    };
+    let mut tree = tree.map(|(t, _)| t);
+    let mut engines: Vec<&mut dyn Engine> = match tree.as_mut() {
+        Some(t) => vec![&mut **t],
+        None => models.iter_mut().map(|m| m as &mut dyn Engine).collect(),
+    };
+    let what = match &tree_name {
+        Some(name) => name.clone(),
+        None => {
+            let names: Vec<&str> = cfg.eras.iter().map(|e| e.name()).collect();
+            format!("eras {}", names.join(","))
+        }
+    };
     println!(
-        "efimap hunt --seed {seed} --budget {budget}: eras {}, exhaustive bound {} descriptors, {} ranges, {} pages",
-        names.join(","),
+        "efimap hunt --seed {seed} --budget {budget}: {what}, exhaustive bound {} descriptors, {} ranges, {} pages",
         bound.descs,
         bound.ranges,
         bound.pages
@@ -58,7 +83,7 @@ pub fn run(
     };
     let start = Instant::now();
     let mut last = Instant::now();
-    let hits = hunt(&cfg, |p| {
+    let hits = hunt_engines(&cfg, &mut engines, |p| {
         match &p {
             Progress::Found {
                 signature,
@@ -110,7 +135,8 @@ pub fn run(
             }
         }
         true
-    });
+    })
+    .map_err(|e| Failure::Input(e.to_string()))?;
     spinner.finish_and_clear();
     let mut written = Vec::new();
     for h in &hits {
@@ -125,6 +151,7 @@ pub fn run(
         write_out(&file, reproducer(h, seed).to_text().as_bytes())?;
         written.push(file);
     }
+    let groups: Vec<Group> = cfg.eras.iter().map(|&e| Group::of(e)).collect();
     for (group, title) in [
         (
             Group::Buggy,
@@ -135,6 +162,13 @@ pub fn run(
             "In the fixed eras (v5.6 and later): candidate new bugs",
         ),
     ] {
+        if !groups.contains(&group) {
+            continue;
+        }
+        let title = match &tree_name {
+            Some(name) => format!("In {name}"),
+            None => title.to_string(),
+        };
         println!();
         println!("{title}");
         println!(
@@ -157,11 +191,7 @@ pub fn run(
                 h.first_after,
                 format!("{}+{}", h.size.0, h.size.1),
                 file.display(),
-                if h.known {
-                    "  (known in the fixed code)"
-                } else {
-                    ""
-                }
+                remark(h, tree_name.is_some())
             );
         }
         if !any {
@@ -171,6 +201,26 @@ pub fn run(
     println!();
     println!("time: when first seen; scenarios: checked until then, in the exhaustive (x) or random (r) search;");
     println!("size: descriptors + ranges, then reservations, of the minimized reproducer.");
-    println!("Reproduce one: efimap run FILE. Repeat this hunt: efimap hunt --seed {seed} --budget {budget}");
+    println!("Reproduce one: efimap run FILE. Repeat this hunt: efimap hunt --seed {seed} --budget {budget}{repeat_tree}");
     Ok(())
+}
+
+/// What the table says after a hit: whether the fixed code is known to do
+/// it and, for a tree, whether the model of its era does it too (if not,
+/// the tree and the model differ: `efimap diff` says where).
+fn remark(h: &Hit, tree: bool) -> String {
+    let mut r = String::new();
+    if tree {
+        for &era in &h.eras {
+            let model = check_quiet(era, &h.minimized.input)
+                .is_ok_and(|(_, c)| c.signatures().contains(&h.signature));
+            if !model {
+                r.push_str(&format!("  (not in model {era}: see efimap diff)"));
+            }
+        }
+    }
+    if h.known && r.is_empty() {
+        r.push_str("  (known in the fixed code)");
+    }
+    r
 }

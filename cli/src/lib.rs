@@ -155,6 +155,9 @@ pub struct HuntArgs {
     pub out: PathBuf,
     #[command(flatten)]
     pub bound: BoundArgs,
+    /// Hunt in this tree's own code instead of the model eras.
+    #[command(flatten)]
+    pub tree: TreeArg,
 }
 
 #[derive(clap::Args)]

@@ -36,13 +36,26 @@ impl From<InputFileError> for Failure {
 
 fn main() -> ExitCode {
     let result = match Cli::parse().command {
-        Command::Hunt(a) => hunt::run(
-            a.budget,
-            a.seed,
-            a.eras.or(Era::all()),
-            &a.out,
-            a.bound.or(Bound::HUNT),
-        ),
+        Command::Hunt(a) => match &a.tree.tree {
+            None => hunt::run(
+                a.budget,
+                a.seed,
+                a.eras.or(Era::all()),
+                None,
+                &a.out,
+                a.bound.or(Bound::HUNT),
+            ),
+            Some(dir) => tree_engine(dir, a.tree.tree_era).and_then(|engine| {
+                hunt::run(
+                    a.budget,
+                    a.seed,
+                    vec![efimap_core::engine::Engine::era(&engine)],
+                    Some((Box::new(engine), dir.as_path())),
+                    &a.out,
+                    a.bound.or(Bound::HUNT),
+                )
+            }),
+        },
         Command::Explore(a) => explore(
             Bound {
                 reserve: !a.no_reserve,

@@ -10,14 +10,16 @@
 
 use crate::cases::codec::decode;
 use crate::cases::scenario::Scenario;
-use crate::judge::findings::check_quiet;
+use crate::engine::{Engine, EngineError, ModelEngine};
+use crate::judge::findings::classify;
 use crate::judge::signature::Signature;
 use crate::model::era::{Era, FakeMem};
 use crate::search::explore::{size, Bound};
 use crate::search::fuzzing::KNOWN_IN_FIXED_CODE;
-use crate::search::minimize::{minimize, Goal};
+use crate::search::minimize::minimize_while;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
@@ -78,8 +80,11 @@ impl Default for HuntConfig {
 pub struct Hit {
     pub signature: Signature,
     pub group: Group,
-    /// The eras of the group in which the first example shows it.
+    /// The eras of the group in which the minimized example shows it.
     pub eras: BTreeSet<Era>,
+    /// The engines (of the group) that show it on the minimized example,
+    /// by name: `model v5.5`, `tree 6.12.58 (v6.12.y)`, ...
+    pub engines: Vec<String>,
     pub phase: Phase,
     /// Since the hunt started.
     pub first_at: Duration,
@@ -117,39 +122,62 @@ pub enum Progress {
     },
 }
 
-/// The signatures a checked scenario shows that count, per era.
-fn counted(era: Era, sc: &Scenario) -> Vec<Signature> {
-    let Ok((_, c)) = check_quiet(era, &sc.input) else {
-        return Vec::new();
-    };
-    c.counted().map(|f| f.signature()).collect()
+/// The signatures that count in what `engine` does with `sc`: none for an
+/// input no engine runs.
+fn counted(engine: &mut dyn Engine, sc: &Scenario) -> Result<Vec<Signature>, EngineError> {
+    match engine.boot(&sc.input, true) {
+        Ok(o) => Ok(classify(&sc.input, &o)
+            .counted()
+            .map(|f| f.signature())
+            .collect()),
+        Err(EngineError::Input(_)) => Ok(Vec::new()),
+        Err(e) => Err(e),
+    }
 }
 
 struct First {
-    era: Era,
+    /// Which engine showed it.
+    engine: usize,
     phase: Phase,
     at: Duration,
     after: u64,
     example: Scenario,
 }
 
-/// Runs the hunt. `progress` is told what happens; it returns false to stop.
-pub fn hunt(cfg: &HuntConfig, mut progress: impl FnMut(Progress) -> bool) -> Vec<Hit> {
+/// Runs the hunt on the models of `cfg.eras`. `progress` is told what
+/// happens; it returns false to stop.
+pub fn hunt(cfg: &HuntConfig, progress: impl FnMut(Progress) -> bool) -> Vec<Hit> {
+    let mut models: Vec<ModelEngine> = cfg.eras.iter().map(|&e| ModelEngine(e)).collect();
+    let mut engines: Vec<&mut dyn Engine> =
+        models.iter_mut().map(|m| m as &mut dyn Engine).collect();
+    hunt_engines(cfg, &mut engines, progress).expect("the model engine does not fail")
+}
+
+/// [`hunt`] through any engines (a kernel tree's among them) instead of the
+/// models of `cfg.eras`; a finding's group is that of the engine's era.
+/// Stops at an engine's failure.
+pub fn hunt_engines(
+    cfg: &HuntConfig,
+    engines: &mut [&mut dyn Engine],
+    mut progress: impl FnMut(Progress) -> bool,
+) -> Result<Vec<Hit>, EngineError> {
     let start = Instant::now();
     let search_end = start + cfg.budget.mul_f64(0.8);
     let mut first: BTreeMap<(Signature, Group), First> = BTreeMap::new();
-    let note = |first: &mut BTreeMap<(Signature, Group), First>,
-                progress: &mut dyn FnMut(Progress) -> bool,
-                sc: &Scenario,
-                phase: Phase,
-                after: u64| {
-        for &era in &cfg.eras {
-            for sig in counted(era, sc) {
-                let group = Group::of(era);
+    let mut note = |first: &mut BTreeMap<(Signature, Group), First>,
+                    progress: &mut dyn FnMut(Progress) -> bool,
+                    sc: &Scenario,
+                    phase: Phase,
+                    after: u64|
+     -> Result<(), EngineError> {
+        for (i, engine) in engines.iter_mut().enumerate() {
+            let era = engine.era();
+            let group = Group::of(era);
+            for sig in counted(&mut **engine, sc)? {
                 if let std::collections::btree_map::Entry::Vacant(slot) = first.entry((sig, group))
                 {
                     slot.insert(First {
-                        era,
+                        engine: i,
                         phase,
                         at: start.elapsed(),
                         after,
@@ -163,14 +191,19 @@ pub fn hunt(cfg: &HuntConfig, mut progress: impl FnMut(Progress) -> bool) -> Vec
                 }
             }
         }
+        Ok(())
     };
 
     // 1. Exhaustive: every scenario in the small bound.
     let total = crate::search::explore::count(&cfg.bound);
     let mut checked = 0u64;
+    let mut failure = None;
     crate::search::explore::for_each_scenario(&cfg.bound, |sc, _| {
         checked += 1;
-        note(&mut first, &mut progress, &sc, Phase::Exhaustive, checked);
+        if let Err(e) = note(&mut first, &mut progress, &sc, Phase::Exhaustive, checked) {
+            failure = Some(e);
+            return false;
+        }
         let go_on = checked % 256 != 0
             || progress(Progress::Checked {
                 phase: Phase::Exhaustive,
@@ -180,6 +213,9 @@ pub fn hunt(cfg: &HuntConfig, mut progress: impl FnMut(Progress) -> bool) -> Vec
             });
         go_on && Instant::now() < search_end
     });
+    if let Some(e) = failure {
+        return Err(e);
+    }
 
     // 2. Random, structure-aware: random bytes through the fuzz decoder.
     let mut rng = StdRng::seed_from_u64(cfg.seed);
@@ -191,7 +227,7 @@ pub fn hunt(cfg: &HuntConfig, mut progress: impl FnMut(Progress) -> bool) -> Vec
         bytes.extend((0..len).map(|_| rng.gen::<u8>()));
         let sc = decode(&bytes);
         checked += 1;
-        note(&mut first, &mut progress, &sc, Phase::Random, checked);
+        note(&mut first, &mut progress, &sc, Phase::Random, checked)?;
         if checked % 256 == 0
             && !progress(Progress::Checked {
                 phase: Phase::Random,
@@ -204,8 +240,20 @@ pub fn hunt(cfg: &HuntConfig, mut progress: impl FnMut(Progress) -> bool) -> Vec
         }
     }
 
-    // 3. Minimize each, sharing what is left of the budget.
+    // 3. Minimize each on the engine that showed it, sharing what is left
+    // of the budget.
     let n = first.len();
+    let engines = RefCell::new(engines);
+    let failure = RefCell::new(None);
+    let shows = |i: usize, sc: &Scenario, sig: Signature| -> bool {
+        match counted(&mut *engines.borrow_mut()[i], sc) {
+            Ok(sigs) => sigs.contains(&sig),
+            Err(e) => {
+                failure.borrow_mut().get_or_insert(e);
+                false
+            }
+        }
+    };
     let mut hits = Vec::new();
     for (i, ((signature, group), f)) in first.into_iter().enumerate() {
         progress(Progress::Minimizing {
@@ -215,27 +263,26 @@ pub fn hunt(cfg: &HuntConfig, mut progress: impl FnMut(Progress) -> bool) -> Vec
         });
         let left = (start + cfg.budget).saturating_duration_since(Instant::now());
         let share = left / (n - i).max(1) as u32;
-        let goal = Goal {
-            era: f.era,
-            signature,
-        };
-        let minimized = minimize(
+        let minimized = minimize_while(
             &f.example,
-            &goal,
+            &|s: &Scenario| shows(f.engine, s, signature),
             Instant::now() + share.max(Duration::from_millis(200)),
         );
-        let eras = cfg
-            .eras
-            .iter()
-            .copied()
-            .filter(|&e| Group::of(e) == group && counted(e, &minimized).contains(&signature))
+        let count = engines.borrow().len();
+        let showing: Vec<usize> = (0..count)
+            .filter(|&e| {
+                let era = engines.borrow()[e].era();
+                Group::of(era) == group && shows(e, &minimized, signature)
+            })
             .collect();
+        let list = engines.borrow();
         hits.push(Hit {
             known: group == Group::Fixed && KNOWN_IN_FIXED_CODE.contains(&signature),
             size: size(&minimized),
             signature,
             group,
-            eras,
+            eras: showing.iter().map(|&e| list[e].era()).collect(),
+            engines: showing.iter().map(|&e| list[e].name()).collect(),
             phase: f.phase,
             first_at: f.at,
             first_after: f.after,
@@ -243,7 +290,10 @@ pub fn hunt(cfg: &HuntConfig, mut progress: impl FnMut(Progress) -> bool) -> Vec
             minimized,
         });
     }
-    hits
+    match failure.into_inner() {
+        Some(e) => Err(e),
+        None => Ok(hits),
+    }
 }
 
 /// The reproducer file for a hit: the minimized scenario with a header
@@ -260,15 +310,42 @@ pub fn reproducer(hit: &Hit, seed: u64) -> Scenario {
             "{}: found by {how} after {} scenarios, then minimized.",
             hit.signature, hit.first_after
         ),
-        format!(
-            "Occurs in {}.",
-            hit.eras
-                .iter()
-                .map(|e| e.name())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
+        format!("Occurs in {}.", hit.engines.join(", ")),
     ];
     sc.header.extend(crate::cases::corpus::expect_lines(&sc));
     sc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// In v5.5 the exhaustive phase alone shows the four seed bugs of the
+    /// thread, each minimized to its least size: all four need two ranges
+    /// (one range is handled right even by the buggy loop) and one
+    /// descriptor, and the overrun a reservation besides.
+    #[test]
+    fn the_exhaustive_phase_finds_the_seed_bugs_in_v5_5() {
+        let cfg = HuntConfig {
+            eras: vec![Era::V5_5],
+            budget: Duration::from_secs(4),
+            ..HuntConfig::default()
+        };
+        let hits = hunt(&cfg, |_| true);
+        for (seed, least) in [
+            ("over-count/efi_fake_memmap", (3, 0)),
+            ("lost-attribute/efi_fake_memmap", (3, 0)),
+            ("empty-entry/efi_fake_memmap", (3, 0)),
+            ("overrun/efi_arch_mem_reserve", (3, 1)),
+        ] {
+            let h = hits
+                .iter()
+                .find(|h| h.signature.to_string() == seed)
+                .unwrap_or_else(|| panic!("{seed} not found"));
+            assert_eq!(h.phase, Phase::Exhaustive, "{seed}");
+            assert_eq!(h.group, Group::Buggy);
+            assert_eq!(h.engines, vec!["model v5.5".to_string()]);
+            assert_eq!(h.size, least, "{seed}");
+        }
+    }
 }
