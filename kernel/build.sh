@@ -2,19 +2,34 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # Builds efimap's real-kernel driver from a kernel tree:
-#   bash kernel/build.sh TREE OUTDIR [--sanitize]
+#   bash kernel/build.sh TREE OUTDIR [--sanitize] [--kunit FILE.c]
 # TREE is a (partial) kernel source tree; OUTDIR receives the generated
 # sources, the objects and OUTDIR/efimap-kernel-driver. The tree's files are
 # read, never changed. With --sanitize the shim and driver are built with
-# -fsanitize=address,undefined (for testing the shims).
+# -fsanitize=address,undefined (for testing the shims). With --kunit, FILE.c
+# (a KUnit case, as `efimap export --as kunit` writes one) is also built as
+# a kernel file and linked with the kernel objects, the shim and the KUnit
+# runner (kernel/kunit.c) into OUTDIR/efimap-kunit.
 set -u -o pipefail
 
-usage() { echo "usage: $0 TREE OUTDIR [--sanitize]" >&2; exit 2; }
+usage() { echo "usage: $0 TREE OUTDIR [--sanitize] [--kunit FILE.c]" >&2; exit 2; }
 [ $# -ge 2 ] || usage
 TREE=$(cd "$1" && pwd) || usage
 OUT=$(mkdir -p "$2" && cd "$2" && pwd) || usage
 SANITIZE=0
-[ "${3:-}" = "--sanitize" ] && SANITIZE=1
+KUNIT=
+shift 2
+while [ $# -gt 0 ]; do
+	case $1 in
+	--sanitize) SANITIZE=1 ;;
+	--kunit)
+		[ $# -ge 2 ] && [ -f "$2" ] || usage
+		KUNIT=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
+		shift ;;
+	*) usage ;;
+	esac
+	shift
+done
 HERE=$(cd "$(dirname "$0")" && pwd)
 CC=${CC:-gcc}
 PY=${PYTHON:-python3}
@@ -169,7 +184,10 @@ cfg EFIMAP_HAVE_X86_FAKE_MEM && WHOLE="$WHOLE $X86FAKE"
 
 # ------------------------------------------------------------------
 # Compile.
-COMMON="-std=gnu11 -O2 -g -fno-strict-aliasing -fwrapv -fno-delete-null-pointer-checks -fno-common -fno-omit-frame-pointer"
+# Every object is position independent, so that the driver and the shared
+# library link the same objects; -fno-semantic-interposition keeps gcc
+# optimising (inlining) them as it does for an executable.
+COMMON="-std=gnu11 -O2 -g -fno-strict-aliasing -fwrapv -fno-delete-null-pointer-checks -fno-common -fno-omit-frame-pointer -fPIC -fno-semantic-interposition"
 INC="-I$HERE/include -I$GEN -I$HERE"
 KFLAGS="$COMMON $INC -DEFIMAP_KERNEL_TU -DKBUILD_MODNAME=\"efi\" -w \
  -fmacro-prefix-map=$TREE/= -fmacro-prefix-map=$GEN/= \
@@ -182,6 +200,14 @@ if [ $SANITIZE = 1 ]; then
 	LDFLAGS="-fsanitize=address,undefined"
 fi
 
+# The instrumentation's callbacks in object $1 go to the shim under efimap_ names.
+rename_hooks() {
+	local syms args="" s
+	syms=$(nm -u "$1" | awk '$2 ~ /^__tsan_/ { print $2 }')
+	for s in $syms; do args="$args --redefine-sym $s=efimap_tsan_${s#__tsan_}"; done
+	[ -z "$args" ] || objcopy $args "$1" >> "$LOG" 2>&1 || fail "renaming in $1"
+}
+
 KSRCS="$GEN/k_quirks.c $GEN/k_efi.c $GEN/k_x86efi.c $GEN/k_efi64.c"
 for f in $WHOLE; do KSRCS="$KSRCS $TREE/$f"; done
 KOBJS=""
@@ -189,11 +215,7 @@ for src in $KSRCS; do
 	o=$OBJ/k_$(echo "${src#$TREE/}" | sed 's|.*/gen/||; s|[/.]|_|g').o
 	echo "+ $CC -c $src" >> "$LOG"
 	$CC $KFLAGS -c "$src" -o "$o" >> "$LOG" 2>&1 || fail "compiling $src"
-	# The instrumentation's callbacks go to the shim under efimap_ names.
-	syms=$(nm -u "$o" | awk '$2 ~ /^__tsan_/ { print $2 }')
-	args=""
-	for s in $syms; do args="$args --redefine-sym $s=efimap_tsan_${s#__tsan_}"; done
-	[ -n "$args" ] && { objcopy $args "$o" >> "$LOG" 2>&1 || fail "renaming in $o"; }
+	rename_hooks "$o"
 	KOBJS="$KOBJS $o"
 done
 for src in shim.c driver.c; do
@@ -204,3 +226,33 @@ echo "+ link" >> "$LOG"
 $CC -o "$OUT/efimap-kernel-driver" $KOBJS "$OBJ/shim.o" "$OBJ/driver.o" \
 	-Wl,--wrap=efi_memmap_insert $LDFLAGS >> "$LOG" 2>&1 || fail "linking"
 echo "built $OUT/efimap-kernel-driver from $TREE"
+# The same objects as OUT/libefimap-kernel.so, for a host process to load
+# (efimap_driver_run in driver.c); it exports nothing else, so the kernel
+# files' and the shim's names bind inside it. Not with --sanitize: the
+# sanitizers' runtime cannot be loaded into a host program that lacks it.
+if [ $SANITIZE = 0 ]; then
+	printf '{ global: efimap_driver_run; efimap_driver_free; local: *; };\n' > "$GEN/libefimap-kernel.map"
+	echo "+ link shared" >> "$LOG"
+	$CC -shared -o "$OUT/libefimap-kernel.so" $KOBJS "$OBJ/shim.o" "$OBJ/driver.o" \
+		-Wl,--wrap=efi_memmap_insert -Wl,--version-script="$GEN/libefimap-kernel.map" \
+		-Wl,-z,defs >> "$LOG" 2>&1 || fail "linking the shared library"
+	echo "built $OUT/libefimap-kernel.so from $TREE"
+fi
+
+# ------------------------------------------------------------------
+# With --kunit: the case, compiled and instrumented as the kernel files are
+# (its __FILE__ relative to its folder), and the KUnit runner in place of
+# the driver.
+if [ -n "$KUNIT" ]; then
+	o=$OBJ/kunit_case.o
+	echo "+ $CC -c $KUNIT" >> "$LOG"
+	$CC $KFLAGS -fmacro-prefix-map="$(dirname "$KUNIT")/=" -c "$KUNIT" -o "$o" >> "$LOG" 2>&1 ||
+		fail "compiling $KUNIT"
+	rename_hooks "$o"
+	echo "+ $CC -c kunit.c" >> "$LOG"
+	$CC $SFLAGS -c "$HERE/kunit.c" -o "$OBJ/kunit.o" >> "$LOG" 2>&1 || fail "compiling kunit.c"
+	echo "+ link kunit" >> "$LOG"
+	$CC -o "$OUT/efimap-kunit" $KOBJS "$o" "$OBJ/shim.o" "$OBJ/kunit.o" \
+		-Wl,--wrap=efi_memmap_insert $LDFLAGS >> "$LOG" 2>&1 || fail "linking efimap-kunit"
+	echo "built $OUT/efimap-kunit from $TREE and $KUNIT"
+fi

@@ -5,8 +5,13 @@
  * writes what each boot did to stdout. The line protocol is described in
  * kernel/PROTOCOL.md. The boot flow is the one of the Rust model
  * (core/src/model/boot.rs run_with), step for step.
+ *
+ * The same objects also make libefimap-kernel.so, whose one entry point,
+ * efimap_driver_run, runs the same protocol from a buffer into a buffer
+ * inside the caller's process (the efimap-kernel-ffi crate).
  */
 #define _GNU_SOURCE
+#include <pthread.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
@@ -271,18 +276,45 @@ static void reset_kernel(void)
 
 static sigjmp_buf crash_jb;
 static volatile sig_atomic_t in_boot;
+static pthread_t boot_thread;
 
-static void on_signal(int sig)
+/* The signals a crash of the kernel code raises, and who had them before. */
+static const int crash_sigs[] = { SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL, SIGTRAP };
+#define N_CRASH_SIGS (sizeof(crash_sigs) / sizeof(crash_sigs[0]))
+static struct sigaction prev_action[N_CRASH_SIGS];
+
+/*
+ * A signal during a boot, on the thread running it, ends that boot (the
+ * answer then gets its crash record). Any other goes to whoever handled
+ * the signal before install_handlers: the default action in the driver
+ * process, the host program's own handler in the shared library.
+ */
+static void on_signal(int sig, siginfo_t *info, void *ctx)
 {
-	if (in_boot) {
+	if (in_boot && pthread_equal(pthread_self(), boot_thread)) {
 		in_boot = 0;
 		siglongjmp(crash_jb, sig);
 	}
-	signal(sig, SIG_DFL);
-	raise(sig);
+	for (size_t i = 0; i < N_CRASH_SIGS; i++) {
+		if (crash_sigs[i] != sig)
+			continue;
+		const struct sigaction *old = &prev_action[i];
+
+		if (old->sa_flags & SA_SIGINFO) {
+			old->sa_sigaction(sig, info, ctx);
+			return;
+		}
+		if (old->sa_handler != SIG_DFL && old->sa_handler != SIG_IGN) {
+			old->sa_handler(sig);
+			return;
+		}
+		sigaction(sig, old, NULL);
+		raise(sig);
+		return;
+	}
 }
 
-static void boot_body(bool *have_bootmap)
+static void boot_body(bool *have_bootmap, FILE *out)
 {
 	bool unknown;
 
@@ -332,9 +364,9 @@ static void boot_body(bool *have_bootmap)
 	efimap_slab_available = true;
 	*have_bootmap = efi.memmap.map != NULL;
 	if (*have_bootmap)
-		efimap_dump_mapbytes(stdout, "bootmap");
+		efimap_dump_mapbytes(out, "bootmap");
 	else
-		fputs("bootmap -\n", stdout);
+		fputs("bootmap -\n", out);
 
 	bool runtime = efi_enabled(EFI_MEMMAP) && !efi_runtime_disabled();
 
@@ -362,68 +394,90 @@ static void boot_body(bool *have_bootmap)
 	}
 }
 
-static void run_boot(void)
+static void run_boot(FILE *out)
 {
 	bool have_bootmap = false;
 	int sig;
 
 	efimap_reset(sc.fill, sc.pattern, sc.quiet);
 	reset_kernel();
-	fflush(stdout);
+	fflush(out);
 	sig = sigsetjmp(crash_jb, 1);
 	if (sig == 0) {
+		boot_thread = pthread_self();
 		in_boot = 1;
-		boot_body(&have_bootmap);
+		boot_body(&have_bootmap, out);
 		in_boot = 0;
 	}
-	efimap_dump(stdout);
+	efimap_dump(out);
 #ifdef EFIMAP_HAVE_FAKE_MEM
 	for (int i = 0; i < nr_fake_mem && i < CONFIG_EFI_MAX_FAKE_MEM; i++)
-		printf("fakemem 0x%llx 0x%llx 0x%llx\n", efi_fake_mems[i].range.start,
-		       efi_fake_mems[i].range.end, efi_fake_mems[i].attribute);
+		fprintf(out, "fakemem 0x%llx 0x%llx 0x%llx\n", efi_fake_mems[i].range.start,
+			efi_fake_mems[i].range.end, efi_fake_mems[i].attribute);
 #endif
-	printf("stage %lu %lu %d\n", efimap_stage.ranges, efimap_stage.reservations,
-	       efimap_stage.kept);
-	efimap_dump_mapbytes(stdout, "mapbytes");
+	fprintf(out, "stage %lu %lu %d\n", efimap_stage.ranges, efimap_stage.reservations,
+		efimap_stage.kept);
+	efimap_dump_mapbytes(out, "mapbytes");
 	if (sig) {
 		const char *name = sig == SIGSEGV ? "SIGSEGV" : sig == SIGBUS ? "SIGBUS" :
 				   sig == SIGABRT ? "SIGABRT" : sig == SIGFPE ? "SIGFPE" :
 				   sig == SIGILL ? "SIGILL" : sig == SIGTRAP ? "SIGTRAP" : "SIGNAL";
-		printf("crash %s %s\n", name, efimap_innermost_raw());
+		fprintf(out, "crash %s %s\n", name, efimap_innermost_raw());
 	}
-	puts("end");
-	fflush(stdout);
+	fputs("end\n", out);
+	fflush(out);
 }
 
 /* ------------------------------------------------------------------ */
 /* Input                                                               */
 
-static void install_handlers(void)
-{
-	static char altstack[1 << 16];
-	stack_t ss = { .ss_sp = altstack, .ss_size = sizeof(altstack) };
-	struct sigaction sa;
-	int sigs[] = { SIGSEGV, SIGBUS, SIGABRT, SIGFPE, SIGILL, SIGTRAP };
+static char altstack[1 << 16];
 
-	sigaltstack(&ss, NULL);
+/*
+ * Installs the crash handlers, remembering the previous ones, and gives the
+ * calling thread an alternate signal stack unless it has one already.
+ * Returns whether it installed that stack.
+ */
+static bool install_handlers(void)
+{
+	stack_t ss = { .ss_sp = altstack, .ss_size = sizeof(altstack) }, cur;
+	struct sigaction sa;
+	bool own_stack = false;
+
+	if (sigaltstack(NULL, &cur) != 0 || (cur.ss_flags & SS_DISABLE)) {
+		sigaltstack(&ss, NULL);
+		own_stack = true;
+	}
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sa.sa_flags = SA_ONSTACK | SA_NODEFER;
+	sa.sa_sigaction = on_signal;
+	sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
 	sigemptyset(&sa.sa_mask);
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		sigaction(sigs[i], &sa, NULL);
+	for (size_t i = 0; i < N_CRASH_SIGS; i++)
+		sigaction(crash_sigs[i], &sa, &prev_action[i]);
+	return own_stack;
 }
 
-int main(void)
+/* Puts back what install_handlers replaced. */
+static void restore_handlers(bool own_stack)
+{
+	for (size_t i = 0; i < N_CRASH_SIGS; i++)
+		sigaction(crash_sigs[i], &prev_action[i], NULL);
+	if (own_stack) {
+		stack_t off = { .ss_flags = SS_DISABLE };
+
+		sigaltstack(&off, NULL);
+	}
+}
+
+/* Reads scenarios from `in` until its end, answering each on `out`. */
+static void run_stream(FILE *in, FILE *out)
 {
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t n;
 
-	efimap_init();
-	install_handlers();
 	scenario_clear();
-	while ((n = getline(&line, &cap, stdin)) >= 0) {
+	while ((n = getline(&line, &cap, in)) >= 0) {
 		while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
 			line[--n] = 0;
 		char *p = line;
@@ -492,13 +546,76 @@ int main(void)
 			if (sc.nlater < 8)
 				sc.later[sc.nlater++] = strcmp(how, "kexec") ? LATER_VIRTUAL : LATER_KEXEC;
 		} else if (!strcmp(word, "go")) {
-			run_boot();
+			run_boot(out);
 			scenario_clear();
 		} else {
-			printf("error unknown directive %s\n", word);
-			fflush(stdout);
+			fprintf(out, "error unknown directive %s\n", word);
+			fflush(out);
 		}
 	}
 	free(line);
+}
+
+int main(void)
+{
+	efimap_init();
+	install_handlers();
+	run_stream(stdin, stdout);
 	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The shared library's entry points                                   */
+
+int efimap_driver_run(const char *in, size_t len, char **out, size_t *out_len)
+	__attribute__((visibility("default")));
+void efimap_driver_free(char *out) __attribute__((visibility("default")));
+
+/*
+ * Runs the protocol text in[0 .. len) as the driver process would run it
+ * from stdin, and sets *out to a malloc'd buffer of what it would have
+ * written to stdout (*out_len bytes, NUL-terminated; free it with
+ * efimap_driver_free). The crash handlers are installed for the call only.
+ * The kernel code and the shim keep global state: calls must not overlap
+ * (one thread at a time, in the whole process). Returns 0, or -1 (errno
+ * set) when the streams cannot be opened.
+ */
+int efimap_driver_run(const char *in, size_t len, char **out, size_t *out_len)
+{
+	static bool initialised;
+	FILE *fin = NULL, *fout;
+	bool own_stack;
+
+	*out = NULL;
+	*out_len = 0;
+	if (!initialised) {
+		efimap_init();
+		initialised = true;
+	}
+	fout = open_memstream(out, out_len);
+	if (!fout)
+		return -1;
+	if (len) {
+		fin = fmemopen((void *)in, len, "r");
+		if (!fin) {
+			fclose(fout);
+			free(*out);
+			*out = NULL;
+			*out_len = 0;
+			return -1;
+		}
+	}
+	own_stack = install_handlers();
+	if (fin)
+		run_stream(fin, fout);
+	restore_handlers(own_stack);
+	if (fin)
+		fclose(fin);
+	fclose(fout);
+	return 0;
+}
+
+void efimap_driver_free(char *out)
+{
+	free(out);
 }

@@ -17,8 +17,10 @@
  * time).
  */
 #define _GNU_SOURCE
+#include <dlfcn.h>
 #include <elf.h>
 #include <fcntl.h>
+#include <link.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,7 +90,7 @@ static bool is_api(const char *name)
 }
 
 /* ------------------------------------------------------------------ */
-/* Symbols of this executable, for the instrumentation hooks           */
+/* Symbols of the driver or the library, for the instrumentation hooks */
 
 struct sym {
 	uintptr_t addr;
@@ -106,9 +108,24 @@ static int sym_cmp(const void *a, const void *b)
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
+/*
+ * The file the shim was linked into: the driver executable, or
+ * libefimap-kernel.so when a host program loaded the shared library.
+ */
+static const char *own_file(void)
+{
+	Dl_info info;
+	struct link_map *lm = NULL;
+
+	if (dladdr1((void *)&efimap_init, &info, (void **)&lm, RTLD_DL_LINKMAP) && lm &&
+	    lm->l_name && lm->l_name[0])
+		return lm->l_name;
+	return "/proc/self/exe";
+}
+
 static void load_symbols(void)
 {
-	int fd = open("/proc/self/exe", O_RDONLY);
+	int fd = open(own_file(), O_RDONLY);
 	struct stat st;
 	uint8_t *img;
 

@@ -7,6 +7,10 @@
 //! per process, so that core stays free of unsafe code and a crash of the
 //! kernel code is the driver's to report, never efimap's. The outcome has
 //! the model's shape ([`Outcome`]): the same judge runs on both.
+//!
+//! The in-process alternative, the same objects as a shared library
+//! driven with the same [`request`] text and [`parse_outcome`], is
+//! `FfiEngine` in the `efimap-kernel-ffi` crate.
 
 use super::{Engine, EngineError};
 use crate::model::boot::{leaks, AllocInfo, BootInput, Outcome};
