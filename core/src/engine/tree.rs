@@ -416,9 +416,9 @@ fn level(w: &str) -> Result<Level, String> {
 
 fn e820_type(w: Option<&str>) -> Result<E820Type, String> {
     Ok(match w {
-        Some("usable") | Some("ram") => E820Type::Ram,
-        Some("reserved") => E820Type::Reserved,
-        Some("soft-reserved") | Some("soft_reserved") => E820Type::SoftReserved,
+        Some("usable") | Some("ram") => E820Type::RAM,
+        Some("reserved") => E820Type::RESERVED,
+        Some("soft-reserved") | Some("soft_reserved") => E820Type::SOFT_RESERVED,
         other => return Err(format!("unknown e820 type {other:?}")),
     })
 }

@@ -10,6 +10,7 @@
 //! scenario text accept, the fuzz codec's era bits and the commit list of
 //! the reports all come from that table.
 
+use crate::model::e820::NoMerge;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::RwLock;
@@ -135,6 +136,18 @@ pub struct Features {
     pub boot_services: BootServices,
     /// `memory_type_name[]` has "Unaccepted" for type 15 (v6.5).
     pub unaccepted_name: bool,
+    /// e820 has `E820_TYPE_SOFT_RESERVED`: the EFI stub and
+    /// `do_add_efi_memmap` give EFI_MEMORY_SP memory that type
+    /// (262b45ae3ab4, v5.5).
+    pub e820_soft_reserved: bool,
+    /// Which types `e820__update_table` never merges.
+    pub e820_nomerge: NoMerge,
+    /// How `kexec_file_load` looks for room for a segment.
+    pub kexec_walk: KexecWalk,
+    /// Not in any kernel: `efi_arch_mem_reserve` sizes its new map by the
+    /// splits of every descriptor, as `efi_memmap_insert` makes them, not
+    /// of the looked-up one alone (the fix the `v7.0-rc+fix` era proposes).
+    pub reserve_counts_every_desc: bool,
 }
 
 /// How boot-services memory is given back after `SetVirtualAddressMap`.
@@ -192,11 +205,16 @@ const V5_4: Features = Features {
     unknown_params_notice: false,
     boot_services: BootServices::FreeAtOnce,
     unaccepted_name: false,
+    e820_soft_reserved: false,
+    e820_nomerge: NoMerge::Pram,
+    kexec_walk: KexecWalk::Ascending,
+    reserve_counts_every_desc: false,
 };
 
 const V5_5: Features = Features {
     reserve_skips_runtime: false,
     reserve_updates_e820: true,
+    e820_soft_reserved: true,
     soft_reserve_e820: SoftReserveE820::Update,
     printer: PrinterFormat::Long13Sp,
     ..V5_4
@@ -220,6 +238,8 @@ const V6_10: Features = Features {
     efi_runtime_option: true,
     unknown_params_notice: true,
     unaccepted_name: true,
+    e820_nomerge: NoMerge::PramAndSoftReserved,
+    kexec_walk: KexecWalk::TopDown,
     ..V5_6
 };
 
@@ -241,6 +261,7 @@ const V6_1_Y: Features = Features {
     boot_services: BootServices::Deferred {
         ranges_size: RangesSize::Fixed,
     },
+    kexec_walk: KexecWalk::Ascending,
     ..V6_10
 };
 
@@ -262,6 +283,29 @@ const V7_0_RC: Features = Features {
     },
     ..V6_12_Y
 };
+
+/// The proposed fix of the overlapping-descriptor overrun: v7.0-rc, with
+/// `efi_arch_mem_reserve` counting the splits of every descriptor.
+const V7_0_RC_FIX: Features = Features {
+    reserve_counts_every_desc: true,
+    ..V7_0_RC
+};
+
+/// How `kexec_file_load` (kernel/kexec_file.c) walks System RAM for a
+/// segment, each segment top-down inside the range it picks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum KexecWalk {
+    /// Until v6.7: the ranges in ascending order (`walk_system_ram_res`),
+    /// the first that fits wins; the first candidate is `end - memsz`,
+    /// one byte low, so an aligned block ends one alignment unit below
+    /// the top.
+    Ascending,
+    /// b3ba234171cd "kexec_file: load kernel at top of system RAM if
+    /// required" and 18d565ea95fe "kexec_file: fix incorrect temp_start
+    /// value in locate_mem_hole_top_down()" (v6.8): the ranges in
+    /// descending order, the first candidate `end - memsz + 1`.
+    TopDown,
+}
 
 /// The HP column (backported to 6.1.129 and 6.12.16).
 const HP_COLUMN: Commit = c(
@@ -395,6 +439,13 @@ pub static ERAS: &[EraDef] = &[
         )],
         features: V7_0_RC,
     },
+    EraDef {
+        name: "v7.0-rc+fix",
+        tree: "not a kernel: v7.0-rc with the proposed fix of the overlapping-descriptor \
+               overrun (efi_arch_mem_reserve counts the splits of every descriptor)",
+        commits: &[],
+        features: V7_0_RC_FIX,
+    },
 ];
 
 /// The eras [`Era::register`] added, after [`ERAS`].
@@ -409,6 +460,7 @@ impl Era {
     pub const V6_1_Y: Era = Era(5);
     pub const V6_12_Y: Era = Era(6);
     pub const V7_0_RC: Era = Era(7);
+    pub const V7_0_RC_FIX: Era = Era(8);
 
     /// Every era: [`ERAS`], then the registered ones.
     pub fn all() -> Vec<Era> {

@@ -174,15 +174,15 @@ impl Kernel {
                     }
                     let ops: &[E820Op] = match how {
                         SoftReserveE820::Update => &[E820Op::Update {
-                            from: E820Type::Ram,
-                            to: E820Type::SoftReserved,
+                            from: E820Type::RAM,
+                            to: E820Type::SOFT_RESERVED,
                         }],
                         _ => &[
                             E820Op::Remove {
-                                from: E820Type::Ram,
+                                from: E820Type::RAM,
                             },
                             E820Op::Add {
-                                to: E820Type::SoftReserved,
+                                to: E820Type::SOFT_RESERVED,
                             },
                         ],
                     };

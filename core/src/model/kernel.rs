@@ -165,43 +165,7 @@ pub fn function_named(name: &str) -> Option<&'static str> {
     FUNCTIONS.iter().copied().find(|f| *f == name)
 }
 
-/// e820 entry types that the EFI code moves memory between.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum E820Type {
-    Ram,
-    Reserved,
-    SoftReserved,
-}
-
-impl E820Type {
-    /// The name `e820_print_type` prints.
-    pub const fn name(self) -> &'static str {
-        match self {
-            E820Type::Ram => "usable",
-            E820Type::Reserved => "reserved",
-            E820Type::SoftReserved => "soft reserved",
-        }
-    }
-}
-
-/// A change to the e820 table that the EFI code requested.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum E820Op {
-    /// `e820__range_update(start, size, from, to)`.
-    Update { from: E820Type, to: E820Type },
-    /// `e820__range_remove(start, size, from, true)`.
-    Remove { from: E820Type },
-    /// `e820__range_add(start, size, to)`.
-    Add { to: E820Type },
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct E820Update {
-    pub start: u64,
-    pub size: u64,
-    pub op: E820Op,
-    pub by: &'static str,
-}
+pub use crate::model::e820::{E820Op, E820Type, E820Update};
 
 /// One call of `efi_memmap_insert`, as observed: on whose behalf, into
 /// which buffer, the range, the old map it walked, what it copied, how

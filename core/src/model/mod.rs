@@ -7,6 +7,7 @@
 //!   typed events the judge reads);
 //! - [`memmap`], [`fake_mem`], [`quirks`], [`efi`], [`boot_services`],
 //!   [`virtual_mode`]: the kernel functions;
+//! - [`e820`]: the x86 e820 table the EFI code changes, and its printer;
 //! - [`cmdline`]: `simple_strtoull`, `memparse` and lib/sort.c;
 //! - [`print`]: `efi_md_typeattr_format` and the `efi: memNN:` line;
 //! - [`era`]: the eras, each a short list of differences, in one table;
@@ -16,6 +17,7 @@ pub mod boot;
 pub mod boot_services;
 pub mod cmdline;
 pub mod desc;
+pub mod e820;
 pub mod efi;
 pub mod era;
 pub mod fake_mem;

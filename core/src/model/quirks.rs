@@ -5,7 +5,9 @@
 //! Its weakness in every era: it counts the splits for the one descriptor
 //! it looked up, while `efi_memmap_insert` walks the whole map. Any other
 //! descriptor the range splits (an overlapping one, or an empty (0, 0)
-//! entry, which ends at 2^64 - 1) writes past the new buffer.
+//! entry, which ends at 2^64 - 1) writes past the new buffer. The
+//! `v7.0-rc+fix` era counts every descriptor's splits instead
+//! (`reserve_counts_every_desc`).
 
 use crate::model::desc::{attr, ty, MemRange, EFI_PAGE_SIZE};
 use crate::model::kernel::{E820Op, E820Type, Kernel, Level, MemoryMapData};
@@ -46,7 +48,18 @@ impl Kernel {
             md.attribute | attr::RUNTIME,
         );
 
-        let num_entries = efi_memmap_split_count(&md, &mr) + self.memmap.nr_map;
+        let splits = if self.f.reserve_counts_every_desc {
+            // The proposed fix: every descriptor insert will split.
+            let map = self.memmap.map.expect("the lookup found a mapped map");
+            let offsets: Vec<u64> = self.for_each_desc().collect();
+            offsets
+                .into_iter()
+                .map(|o| efi_memmap_split_count(&self.read_desc(map, o), &mr))
+                .fold(0u64, u64::wrapping_add)
+        } else {
+            efi_memmap_split_count(&md, &mr)
+        };
+        let num_entries = splits.wrapping_add(self.memmap.nr_map);
         let mut data = MemoryMapData::default();
         if self.efi_memmap_alloc(num_entries, &mut data).is_err() {
             return self.log(
@@ -70,8 +83,8 @@ impl Kernel {
                 addr,
                 size,
                 E820Op::Update {
-                    from: E820Type::Ram,
-                    to: E820Type::Reserved,
+                    from: E820Type::RAM,
+                    to: E820Type::RESERVED,
                 },
             );
         }
