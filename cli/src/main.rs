@@ -575,6 +575,15 @@ fn import_dmesg(a: ImportArgs) -> Result<(), Failure> {
             ))
         }
     })?;
+    let e820 = efimap_core::cases::dmesg::import_e820(&text).map_err(|e| {
+        Failure::Input(format!(
+            "{}:{}:{}: expected {}",
+            log.display(),
+            e.line,
+            e.col,
+            e.expected
+        ))
+    })?;
     let name = log
         .file_name()
         .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
@@ -591,6 +600,8 @@ fn import_dmesg(a: ImportArgs) -> Result<(), Failure> {
             map: m.descs,
             cmdline: cmdline.unwrap_or_default(),
             reservations: reserve,
+            e820: (!e820.bios.is_empty()).then_some(e820.bios),
+            setup_data: e820.setup_data,
             ..BootInput::default()
         },
         ..Scenario::default()

@@ -12,6 +12,7 @@
 //! syslog or journal prefix, a `<6>` level.
 
 use crate::model::desc::{attr, MemoryDesc, EFI_PAGE_SHIFT};
+use crate::model::e820::{E820Entry, E820Type};
 use crate::model::print::{ATTR_HOT_PLUGGABLE, LONG_NAMES, SHORT_NAMES};
 
 /// What was wrong, and where: a 0-based byte column in the line.
@@ -267,6 +268,85 @@ pub fn parse_arm64_line(line: &str) -> Result<MemoryDesc, LineError> {
     }
     let pages = end.wrapping_sub(phys).wrapping_add(1) >> EFI_PAGE_SHIFT;
     Ok(MemoryDesc::new(ty, phys, pages, attribute))
+}
+
+/// `[mem 0xSTART-0xLAST] TYPE` as `e820__print_table` prints it after
+/// `WHO: `, from its `[`; a column of the error is relative to `text`.
+pub fn parse_e820_entry(text: &str) -> Result<E820Entry, LineError> {
+    let mut c = Cur { s: text, at: 0 };
+    c.eat("[mem 0x")?;
+    let start = c.hex("a start address in hex")?;
+    c.eat("-0x")?;
+    let last = c.hex("a last address in hex")?;
+    c.eat("] ")?;
+    let name = c.rest().trim_end();
+    let ty = E820Type::from_name(name).map_or_else(
+        || c.err("an e820 type as the kernel prints it (usable, reserved, ACPI data, ACPI NVS, unusable, soft reserved, persistent (type N), type N)"),
+        Ok,
+    )?;
+    Ok(E820Entry::new(
+        start,
+        last.wrapping_sub(start).wrapping_add(1),
+        ty,
+    ))
+}
+
+/// The e820 tables a boot log prints: the boot loader's (`BIOS-e820:`)
+/// and, after `e820__reserve_setup_data`, the setup_data nodes it
+/// reserved (`reserve setup_data:`). RESERVED_KERN prints as `usable`,
+/// so the nodes are told from RAM by position: the pieces a BIOS RAM entry
+/// was cut into alternate RAM, node, RAM, ..., the first one RAM.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ImportedE820 {
+    pub bios: Vec<E820Entry>,
+    pub setup_data: Vec<(u64, u64)>,
+}
+
+/// Reads the first `BIOS-e820:` table and the first `reserve setup_data:`
+/// table of a log, if it has them; a line that starts like one but does
+/// not parse is an error.
+pub fn import_e820(text: &str) -> Result<ImportedE820, ImportError> {
+    let mut out = ImportedE820::default();
+    let mut extended: Vec<E820Entry> = Vec::new();
+    // The table being read, and whether each kind has been read whole.
+    let mut reading: Option<usize> = None;
+    let mut done = [false; 2];
+    for (n, line) in text.lines().enumerate() {
+        let found = ["BIOS-e820: ", "reserve setup_data: "]
+            .iter()
+            .enumerate()
+            .find_map(|(k, w)| line.find(w).map(|at| (k, at + w.len())));
+        if reading.is_some_and(|r| found.map(|f| f.0) != Some(r)) {
+            done[reading.take().expect("reading")] = true;
+        }
+        let Some((kind, at)) = found else { continue };
+        if done[kind] {
+            continue;
+        }
+        let e = parse_e820_entry(&line[at..]).map_err(|e| ImportError {
+            line: n + 1,
+            col: at + e.col + 1,
+            expected: e.expected,
+        })?;
+        reading = Some(kind);
+        if kind == 0 {
+            &mut out.bios
+        } else {
+            &mut extended
+        }
+        .push(e);
+    }
+    for b in out.bios.iter().filter(|b| b.ty == E820Type::RAM) {
+        let pieces = extended
+            .iter()
+            .filter(|x| x.ty == E820Type::RAM && x.addr >= b.addr && x.end() <= b.end());
+        for (i, p) in pieces.enumerate() {
+            if i % 2 == 1 {
+                out.setup_data.push((p.addr, p.size));
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// A map read from a log.

@@ -110,6 +110,45 @@ pub fn render(o: &Outcome) -> String {
     s
 }
 
+/// The e820 side of a boot: what e820.c printed (the EFI code's own
+/// `e820: update` lines are among the events above), `e820_table` when
+/// `e820__reserve_resources` makes System RAM of it, and where
+/// `kexec_file_load` puts the next kernel.
+pub fn render_e820(input: &crate::model::boot::BootInput, o: &Outcome) -> String {
+    use crate::model::kexec::{e820_boot, kexec_file_load};
+    let e = e820_boot(
+        o.era,
+        &input.map,
+        input.e820.as_deref(),
+        &input.setup_data,
+        &input.cmdline,
+        &o.e820,
+    );
+    let mut s = String::new();
+    let _ = writeln!(s, "e820 printed:");
+    for l in &e.lines {
+        let _ = writeln!(s, "  {l}");
+    }
+    let _ = writeln!(s, "e820_table after setup_arch:");
+    for l in e.table.print("e820") {
+        let _ = writeln!(s, "  {l}");
+    }
+    if let Some(k) = &input.kexec_file {
+        match kexec_file_load(o.era.features().kexec_walk, &e.table, k) {
+            Ok(segs) => {
+                let _ = writeln!(s, "kexec_file_load places:");
+                for g in segs {
+                    let _ = writeln!(s, "  {:<12} [{:#x}-{:#x}]", g.name, g.start, g.end - 1);
+                }
+            }
+            Err(n) => {
+                let _ = writeln!(s, "kexec_file_load: no room for the {}", n.0);
+            }
+        }
+    }
+    s
+}
+
 /// The letter a memory type is drawn with.
 fn type_letter(ty: u32) -> char {
     use crate::model::desc::ty::*;
@@ -275,6 +314,9 @@ pub fn scenario_run(sc: &Scenario) -> (String, bool) {
             }
         }
         s.push_str(&render(&o));
+        if input.e820.is_some() || !input.setup_data.is_empty() || input.kexec_file.is_some() {
+            s.push_str(&render_e820(input, &o));
+        }
         rows.push((era.to_string(), o.map.clone()));
     }
     let _ = writeln!(s, "== picture");

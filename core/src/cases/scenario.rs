@@ -28,12 +28,14 @@
 //! [`Scenario::to_text`] prints the canonical form; parsing it gives the
 //! same scenario back.
 
-use crate::cases::dmesg::{column_bit, is_memmap_line, parse_memmap_line};
+use crate::cases::dmesg::{column_bit, is_memmap_line, parse_e820_entry, parse_memmap_line};
 use crate::judge::signature::Signature;
 use crate::model::boot::{BootInput, LaterStep, MAX_FIRMWARE_DESCS};
 pub use crate::model::boot::{MAX_LATER, MAX_RESERVATIONS};
 use crate::model::desc::{attr, MemoryDesc, DESC_LEN};
+use crate::model::e820::E820Entry;
 use crate::model::era::Era;
+use crate::model::kexec::KexecFile;
 use crate::model::mem::Fill;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
@@ -128,7 +130,7 @@ pub const TYPE_NAMES: [&str; 15] = [
     "Persistent",
 ];
 
-const DIRECTIVES: [&str; 8] = [
+const DIRECTIVES: [&str; 11] = [
     "eras",
     "desc_size",
     "fill",
@@ -137,7 +139,14 @@ const DIRECTIVES: [&str; 8] = [
     "reserve",
     "kexec",
     "virtual-mode",
+    "e820",
+    "setup_data",
+    "kexec_file",
 ];
+
+/// At most this many e820 entries and setup_data nodes in a case.
+pub const MAX_E820: usize = 1024;
+pub const MAX_SETUP_DATA: usize = 64;
 
 impl Scenario {
     /// The signatures the header expects, by era: `expect v5.5: a b`, or
@@ -201,6 +210,25 @@ impl Scenario {
             s.push_str(step.directive());
             s.push('\n');
         }
+        if let Some(e820) = &self.input.e820 {
+            s.push_str("e820\n");
+            for e in e820 {
+                s.push_str(&format!("  {}\n", e820_text(e)));
+            }
+        }
+        for (a, z) in &self.input.setup_data {
+            s.push_str(&format!("setup_data {a:#x} {z:#x}\n"));
+        }
+        if let Some(k) = &self.input.kexec_file {
+            s.push_str(&format!(
+                "kexec_file purgatory={} params={} kernel={} kernel_align={} initrd={}\n",
+                size_text(k.purgatory),
+                size_text(k.params),
+                size_text(k.kernel),
+                size_text(k.kernel_align),
+                size_text(k.initrd)
+            ));
+        }
         s
     }
 
@@ -209,6 +237,7 @@ impl Scenario {
         let mut sc = Scenario::default();
         let mut seen_directive = false;
         let mut in_map = false;
+        let mut in_e820 = false;
         let mut have_map = false;
         let mut seen: BTreeSet<&str> = BTreeSet::new();
         for (n, raw) in text.lines().enumerate() {
@@ -249,15 +278,25 @@ impl Scenario {
                 continue;
             }
             in_map = false;
+            if in_e820 && !DIRECTIVES.contains(&word) {
+                let e820 = sc.input.e820.get_or_insert_with(Vec::new);
+                if e820.len() == MAX_E820 {
+                    return Err(line.error(0, "at most 1024 e820 entries", "another"));
+                }
+                e820.push(line.e820_entry()?);
+                continue;
+            }
+            in_e820 = false;
             if word != "reserve"
                 && word != "kexec"
                 && word != "virtual-mode"
+                && word != "setup_data"
                 && !seen.insert(word)
                 && DIRECTIVES.contains(&word)
             {
                 return Err(line.error(
                     0,
-                    "each of eras, desc_size, fill, map, cmdline once",
+                    "each of eras, desc_size, fill, map, cmdline, e820, kexec_file once",
                     word,
                 ));
             }
@@ -348,6 +387,54 @@ impl Scenario {
                     }
                     sc.input.reservations.push((a, z));
                 }
+                "e820" => {
+                    if let Some(&(col, a)) = args.first() {
+                        return Err(line.error(
+                            col,
+                            "the table's entries on the lines below `e820`",
+                            a,
+                        ));
+                    }
+                    in_e820 = true;
+                    sc.input.e820 = Some(Vec::new());
+                }
+                "setup_data" => {
+                    let [(c1, a), (c2, z)] = line.exactly::<2>(&args, "an address and a size")?;
+                    let a = number(a).ok_or_else(|| line.error(c1, "an address", a))?;
+                    let z = number(z).ok_or_else(|| line.error(c2, "a size", z))?;
+                    if sc.input.setup_data.len() == MAX_SETUP_DATA {
+                        return Err(line.error(0, "at most 64 setup_data nodes", "another"));
+                    }
+                    sc.input.setup_data.push((a, z));
+                }
+                "kexec_file" => {
+                    let mut k = KexecFile::default();
+                    for &(col, a) in &args {
+                        let expected = "purgatory=, params=, kernel=, kernel_align= or initrd= \
+                                        with a size such as 16M";
+                        let (key, v) = a
+                            .split_once('=')
+                            .ok_or_else(|| line.error(col, expected, a))?;
+                        let at = col + key.len() + 1;
+                        let v = size(v)
+                            .ok_or_else(|| line.error(at, "a size such as 16M or 0x1000", v))?;
+                        match key {
+                            "purgatory" => k.purgatory = v,
+                            "params" => k.params = v,
+                            "kernel" => k.kernel = v,
+                            "kernel_align" if v.is_power_of_two() => k.kernel_align = v,
+                            "kernel_align" => {
+                                return Err(line.error(at, "a power of two", &v.to_string()))
+                            }
+                            "initrd" => k.initrd = v,
+                            _ => return Err(line.error(col, expected, key)),
+                        }
+                        if v == 0 {
+                            return Err(line.error(at, "a size above zero", "0"));
+                        }
+                    }
+                    sc.input.kexec_file = Some(k);
+                }
                 "kexec" | "virtual-mode" => {
                     if let Some(&(col, a)) = args.first() {
                         return Err(line.error(col, &format!("nothing after `{word}`"), a));
@@ -365,7 +452,7 @@ impl Scenario {
                     let col = raw.len() - raw.trim_start().len();
                     return Err(line.error(
                         col,
-                        "a directive (eras, desc_size, fill, map, cmdline, reserve, kexec, virtual-mode) or a comment",
+                        "a directive (eras, desc_size, fill, map, cmdline, reserve, kexec, virtual-mode, e820, setup_data, kexec_file) or a comment",
                         word,
                     ));
                 }
@@ -418,6 +505,39 @@ fn fill_name(f: Fill) -> String {
         Fill::Stale => "stale".into(),
         Fill::Pattern(b) => format!("{b:#04x}"),
     }
+}
+
+/// The canonical line of an e820 entry, as `e820__print_table` prints it
+/// without the `BIOS-e820: ` before it.
+pub fn e820_text(e: &E820Entry) -> String {
+    format!(
+        "[mem {:#018x}-{:#018x}] {}",
+        e.addr,
+        e.end().wrapping_sub(1),
+        e.ty.name()
+    )
+}
+
+/// A size as a scenario writes it: with a K, M or G suffix when exact.
+pub fn size_text(v: u64) -> String {
+    for (shift, suffix) in [(30, "G"), (20, "M"), (10, "K")] {
+        if v != 0 && v.trailing_zeros() >= shift {
+            return format!("{}{suffix}", v >> shift);
+        }
+    }
+    format!("{v:#x}")
+}
+
+/// A size: a number, or a decimal number with a K, M or G suffix.
+pub fn size(s: &str) -> Option<u64> {
+    let shift = match s.as_bytes().last()? {
+        b'K' | b'k' => 10,
+        b'M' | b'm' => 20,
+        b'G' | b'g' => 30,
+        _ => return number(s),
+    };
+    let n: u64 = s[..s.len() - 1].parse().ok()?;
+    n.checked_mul(1 << shift)
 }
 
 /// The canonical map line of a descriptor.
@@ -522,6 +642,20 @@ impl Line<'_> {
         }
         args.try_into()
             .map_err(|_| self.error(self.text.len(), what, "the end of the line"))
+    }
+
+    /// `[mem 0xSTART-0xLAST] TYPE`, as e820 prints it, after an optional
+    /// `WHO: ` (`BIOS-e820: `, `reserve setup_data: `).
+    fn e820_entry(&self) -> Result<E820Entry, ParseError> {
+        let lead = self.text.len() - self.text.trim_start().len();
+        let t = self.text.trim();
+        let at = t
+            .find("[mem ")
+            .ok_or_else(|| self.error(lead, "an e820 line: [mem 0xSTART-0xLAST] TYPE", t))?;
+        parse_e820_entry(&t[at..]).map_err(|e| {
+            let found: String = t[at + e.col..].chars().take(12).collect();
+            self.error(lead + at + e.col, &e.expected, &found)
+        })
     }
 
     fn descriptor(&self) -> Result<MemoryDesc, ParseError> {

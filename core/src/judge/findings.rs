@@ -10,6 +10,7 @@ use crate::model::boot::{run, BootInput, InputError, Outcome};
 use crate::model::desc::{MemRange, MemoryDesc};
 use crate::model::era::Era;
 use crate::model::kernel::{EventKind, InsertCall, InstallKind, Level, Stage};
+use crate::model::kexec::{e820_boot, kexec_file_load, Segment};
 use crate::model::mem::{Access, AllocId, FaultKind};
 use crate::model::memmap::{efi_memmap_split_count, insert_range_aligned};
 use std::collections::BTreeSet;
@@ -79,6 +80,14 @@ pub enum Evidence {
         range: MemRange,
         predicted: u64,
         written: u64,
+    },
+    /// `[start, end)`, kept by the EFI map, is System RAM in e820 over
+    /// `usable`; `landed`: the kexec segments that overlap it.
+    KexecClobber {
+        start: u64,
+        end: u64,
+        usable: Vec<(u64, u64)>,
+        landed: Vec<Segment>,
     },
     /// What the kernel printed.
     Text(String),
@@ -150,6 +159,7 @@ pub fn classify(input: &BootInput, o: &Outcome) -> Classification {
     count_findings(o, &mut found);
     let domain = oracle_domain(input, o);
     map_findings(input, o, domain.is_ok(), &mut found);
+    kexec_findings(input, o, &mut found);
     for e in o.events.iter().filter(|e| e.level == Level::Warning) {
         found.push(Finding {
             class: Class::Warn,
@@ -163,6 +173,106 @@ pub fn classify(input: &BootInput, o: &Outcome) -> Classification {
     Classification {
         domain,
         findings: found,
+    }
+}
+
+/// What stays of the EFI map after the boot and is not to be reused: the
+/// parts of RUNTIME-tagged RAM-type descriptors (boot services, loader,
+/// conventional) that hold an `efi_mem_reserve` reservation, charged to
+/// `efi_arch_mem_reserve` (whose job, since af164898, is to tell e820),
+/// and runtime code and data, charged to the boot loader's table
+/// (`e820__memory_setup`).
+pub fn kept_by_efi(input: &BootInput, o: &Outcome) -> Vec<(u64, u64, &'static str)> {
+    use crate::model::desc::{attr, ty};
+    let map = o.boot_map.as_ref().unwrap_or(&o.map);
+    let mut kept = Vec::new();
+    for d in map {
+        let (s, e) = (d.phys_addr, d.end_exclusive());
+        if e <= s {
+            continue;
+        }
+        match d.ty {
+            ty::RUNTIME_SERVICES_CODE | ty::RUNTIME_SERVICES_DATA => {
+                kept.push((s, e, "e820__memory_setup"))
+            }
+            ty::LOADER_CODE
+            | ty::LOADER_DATA
+            | ty::BOOT_SERVICES_CODE
+            | ty::BOOT_SERVICES_DATA
+            | ty::CONVENTIONAL_MEMORY
+                if d.attribute & attr::RUNTIME != 0 =>
+            {
+                for &(a, z) in &input.reservations {
+                    let (lo, hi) = (a.max(s), a.saturating_add(z).min(e));
+                    if lo < hi {
+                        kept.push((lo, hi, "efi_arch_mem_reserve"));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    kept
+}
+
+/// kexec-clobber: kept memory that e820 (as `e820__reserve_resources`
+/// reads it) calls System RAM; with a `kexec_file` step, where the
+/// segments land.
+fn kexec_findings(input: &BootInput, o: &Outcome, found: &mut Vec<Finding>) {
+    let kept = kept_by_efi(input, o);
+    if kept.is_empty() {
+        return;
+    }
+    let e = e820_boot(
+        o.era,
+        &input.map,
+        input.e820.as_deref(),
+        &input.setup_data,
+        &input.cmdline,
+        &o.e820,
+    );
+    let segments = input
+        .kexec_file
+        .map(|k| kexec_file_load(o.era.features().kexec_walk, &e.table, &k).unwrap_or_default())
+        .unwrap_or_default();
+    for (start, end, function) in kept {
+        let usable = e.table.system_ram_in(start, end);
+        if usable.is_empty() {
+            continue;
+        }
+        let landed: Vec<Segment> = segments
+            .iter()
+            .copied()
+            .filter(|s| s.start < end && start < s.end)
+            .collect();
+        let on = match landed.first() {
+            Some(s) => format!(
+                "; kexec_file_load puts the {} at [{:#x}-{:#x}] on it",
+                s.name,
+                s.start,
+                s.end - 1
+            ),
+            None => String::new(),
+        };
+        found.push(Finding {
+            class: Class::KexecClobber,
+            function,
+            explanation: format!(
+                "[{start:#x}-{:#x}] is kept by the EFI map but e820 calls {} of it System RAM{on}",
+                end - 1,
+                if usable == [(start, end)] {
+                    "all"
+                } else {
+                    "part"
+                },
+            ),
+            evidence: Evidence::KexecClobber {
+                start,
+                end,
+                usable,
+                landed,
+            },
+        });
     }
 }
 

@@ -44,10 +44,14 @@ pub enum Class {
     /// A model era and the kernel tree it should equal give different
     /// outcomes on one input: the model is wrong, or the tree changed.
     KernelDivergence,
+    /// Memory the EFI map keeps (a RUNTIME-tagged reservation, runtime
+    /// code or data) that e820 still calls System RAM: `kexec_file_load`
+    /// may put the next kernel's segments on it.
+    KexecClobber,
 }
 
 impl Class {
-    pub const ALL: [Class; 16] = [
+    pub const ALL: [Class; 17] = [
         Class::OverCount,
         Class::EmptyEntry,
         Class::Overrun,
@@ -64,6 +68,7 @@ impl Class {
         Class::Overread,
         Class::Divergence,
         Class::KernelDivergence,
+        Class::KexecClobber,
     ];
 
     pub const fn name(self) -> &'static str {
@@ -84,6 +89,7 @@ impl Class {
             Class::Overread => "overread",
             Class::Divergence => "divergence",
             Class::KernelDivergence => "kernel-divergence",
+            Class::KexecClobber => "kexec-clobber",
         }
     }
 

@@ -24,10 +24,12 @@ use crate::model::cmdline::{kernel_params, parameq};
 use crate::model::desc::{
     MemRange, MemoryDesc, DEFAULT_DESC_SIZE, DESC_LEN, EFI_MEMORY_DESCRIPTOR_VERSION,
 };
+use crate::model::e820::E820Entry;
 use crate::model::era::{BootServices, Era, FakeMem};
 use crate::model::kernel::{
     E820Update, EfiMemoryMap, Event, EventKind, InsertCall, Install, Kernel, Level, MemoryMapData,
 };
+use crate::model::kexec::KexecFile;
 use crate::model::mem::{AllocId, AllocKind, Fault, FaultKind, Fill};
 
 /// What happens after `mm_init`.
@@ -68,6 +70,17 @@ pub struct BootInput {
     /// `efi_mem_reserve(addr, size)` calls, in order.
     pub reservations: Vec<(u64, u64)>,
     pub later: Vec<LaterStep>,
+    /// The boot loader's e820 table (the `BIOS-e820:` lines of a log), if
+    /// the case gives one; otherwise the EFI stub's `setup_e820` of `map`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub e820: Option<Vec<E820Entry>>,
+    /// setup_data nodes, `(start, size)` with the header, that
+    /// `e820__reserve_setup_data` keeps.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub setup_data: Vec<(u64, u64)>,
+    /// A `kexec_file_load` of the next kernel after this boot.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kexec_file: Option<KexecFile>,
 }
 
 impl Default for BootInput {
@@ -79,6 +92,9 @@ impl Default for BootInput {
             cmdline: String::new(),
             reservations: Vec::new(),
             later: Vec::new(),
+            e820: None,
+            setup_data: Vec::new(),
+            kexec_file: None,
         }
     }
 }

@@ -20,7 +20,9 @@ use crate::model::desc::{attr, ty, MemoryDesc, EFI_PAGE_SHIFT};
 
 /// An e820 type, by its number in `enum e820_type`. Ordered by number:
 /// in an overlap the sanitizer keeps the highest.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize,
+)]
 pub struct E820Type(pub u32);
 
 impl E820Type {
@@ -98,7 +100,7 @@ pub struct E820Update {
 }
 
 /// `struct e820_entry`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub struct E820Entry {
     pub addr: u64,
     pub size: u64,

@@ -158,6 +158,7 @@ pub const FUNCTIONS: &[&str] = &[
     "__efi_enter_virtual_mode",
     "efi_map_regions",
     "do_initcalls",
+    "e820__memory_setup",
 ];
 
 /// The entry of [`FUNCTIONS`] spelled `name`.

@@ -8,6 +8,7 @@
 //! - [`memmap`], [`fake_mem`], [`quirks`], [`efi`], [`boot_services`],
 //!   [`virtual_mode`]: the kernel functions;
 //! - [`e820`]: the x86 e820 table the EFI code changes, and its printer;
+//! - [`kexec`]: e820 through `setup_arch`, and `kexec_file_load`'s placement;
 //! - [`cmdline`]: `simple_strtoull`, `memparse` and lib/sort.c;
 //! - [`print`]: `efi_md_typeattr_format` and the `efi: memNN:` line;
 //! - [`era`]: the eras, each a short list of differences, in one table;
@@ -22,6 +23,7 @@ pub mod efi;
 pub mod era;
 pub mod fake_mem;
 pub mod kernel;
+pub mod kexec;
 pub mod mem;
 pub mod memmap;
 pub mod print;
