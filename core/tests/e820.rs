@@ -86,3 +86,106 @@ fn clevo_table_prints_back_with_its_unnamed_type() {
     assert_eq!(want.len(), 21);
     assert_eq!(b.lines[1..=21], want[..]);
 }
+
+fn corpus(name: &str) -> efimap_core::cases::scenario::Scenario {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../corpus")
+        .join(name);
+    efimap_core::cases::corpus::load(&path).unwrap()
+}
+
+fn placed(era: Era, sc: &efimap_core::cases::scenario::Scenario) -> Vec<(&'static str, u64, u64)> {
+    use efimap_core::model::kexec::kexec_file_load;
+    let o = efimap_core::model::boot::run(era, &sc.input).unwrap();
+    let i = &sc.input;
+    let b = e820_boot(
+        era,
+        &i.map,
+        i.e820.as_deref(),
+        &i.setup_data,
+        &i.cmdline,
+        &o.e820,
+    );
+    kexec_file_load(era.features().kexec_walk, &b.table, &i.kexec_file.unwrap())
+        .unwrap()
+        .iter()
+        .map(|s| (s.name, s.start, s.end))
+        .collect()
+}
+
+/// Michael Weiser's case on the QEMU/OVMF machine. v5.4: the walk is
+/// ascending, the first System RAM range that holds 16M is
+/// [0x900000-0xbe58700f] (up to the first setup_data node); the kernel goes
+/// to 0xbe58700f - 16M rounded down to 2M, 0xbd400000, and the initramfs
+/// below it, ending at 0xbd400000: [0xb9400000, 0xbd400000), over the ESRT
+/// page 0xbbf79000. v5.5 marks that page reserved, which ends the range at
+/// 0xbbf78fff: the kernel at 0xbae00000, the initramfs at 0xb6e00000.
+#[test]
+fn the_esrt_is_under_the_initramfs_in_v5_4_only() {
+    let sc = corpus("esrt-in-boot-services-data-kexec-initrd-clobber.scn");
+    assert_eq!(
+        placed(Era::V5_4, &sc)[2..],
+        [
+            ("kernel", 0xbd40_0000, 0xbe40_0000),
+            ("initrd", 0xb940_0000, 0xbd40_0000)
+        ]
+    );
+    assert_eq!(
+        placed(Era::V5_5, &sc)[2..],
+        [
+            ("kernel", 0xbae0_0000, 0xbbe0_0000),
+            ("initrd", 0xb6e0_0000, 0xbae0_0000)
+        ]
+    );
+    let (_, c) = efimap_core::judge::findings::check(Era::V5_4, &sc.input).unwrap();
+    let f = &c.findings[0];
+    assert_eq!(
+        f.signature().to_string(),
+        "kexec-clobber/efi_arch_mem_reserve"
+    );
+    assert_eq!(
+        f.evidence,
+        efimap_core::judge::findings::Evidence::KexecClobber {
+            start: 0xbbf7_9018,
+            end: 0xbbf7_9050,
+            usable: vec![(0xbbf7_9018, 0xbbf7_9050)],
+            landed: vec![efimap_core::model::kexec::Segment {
+                name: "initrd",
+                start: 0xb940_0000,
+                end: 0xbd40_0000
+            }],
+        }
+    );
+}
+
+/// Overlapping firmware descriptors: the sanitized table, and the
+/// placements around the ACPI NVS hole (worked out in the file's header).
+#[test]
+fn overlapping_firmware_entries_are_sanitized_by_type() {
+    let sc = corpus("overlapping-firmware-entries-e820-sanitized.scn");
+    let i = &sc.input;
+    let b = e820_boot(Era::V6_12_Y, &i.map, None, &[], "", &[]);
+    assert_eq!(
+        b.bios.entries,
+        vec![
+            E820Entry::new(0x10_0000, 0x3f0_0000, E820Type::RAM),
+            E820Entry::new(0x400_0000, 0x10_0000, E820Type::NVS),
+            E820Entry::new(0x410_0000, 0xaf0_0000, E820Type::RAM),
+            E820Entry::new(0xf00_0000, 0x200_0000, E820Type::RESERVED),
+        ]
+    );
+    assert_eq!(
+        placed(Era::V5_4, &sc)[2..],
+        [
+            ("kernel", 0x2e0_0000, 0x3e0_0000),
+            ("initrd", 0xafff_000, 0xefff_000)
+        ]
+    );
+    assert_eq!(
+        placed(Era::V6_12_Y, &sc)[2..],
+        [
+            ("kernel", 0xde0_0000, 0xee0_0000),
+            ("initrd", 0x9e0_0000, 0xde0_0000)
+        ]
+    );
+}
