@@ -88,6 +88,32 @@ fn the_overlap_overruns_the_real_efi_arch_mem_reserve_by_the_models_bytes() {
     }
 }
 
+/// The smallest map (two descriptors overlapping by a page, one 4K
+/// reservation): 3 descriptors counted (144 bytes), 4 written, so 48 bytes
+/// past, inside the buffer's page, on the real 6.1 and 6.12; the fixed
+/// count of v7.0-rc+fix allocates 4 and writes 4.
+#[test]
+fn the_smallest_overlap_overruns_the_real_code_by_one_descriptor() {
+    let sc = load(&root().join(
+        "corpus/boot-services-data-overlapped-by-one-page-reserve-overrun.scn",
+    ))
+    .unwrap();
+    for v in ["6.1", "6.12"] {
+        let Some(mut e) = engine(v) else { return };
+        let real = e.boot(&sc.input, true).unwrap();
+        let buf = real
+            .allocations
+            .iter()
+            .find(|a| a.by == "efi_arch_mem_reserve")
+            .expect("the reservation's buffer");
+        assert_eq!((buf.size, real.bytes_written_past(buf.id)), (144, 48), "{v}");
+        assert_eq!(real.memmap.nr_map, 3, "{v}");
+    }
+    let fixed = ModelEngine(Era::V7_0_RC_FIX).boot(&sc.input, true).unwrap();
+    assert_eq!(fixed.faults, vec![]);
+    assert_eq!(fixed.memmap.nr_map, 4);
+}
+
 /// v6.12.y with its printer one column short (v6.11's): every map printed
 /// with efi=debug differs from the real code's, and the differential says
 /// so, with a minimized case.
