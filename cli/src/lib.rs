@@ -213,13 +213,23 @@ pub struct TreeArg {
 }
 
 #[derive(clap::Args)]
+#[command(group(clap::ArgGroup::new("engine").required(true).args(["tree", "model"])))]
 pub struct DiffArgs {
     /// The kernel tree.
     #[arg(long)]
-    pub tree: PathBuf,
-    /// The model era to hold it against (default: paired by its version).
+    pub tree: Option<PathBuf>,
+    /// Instead of a tree, the model of this era (a fix, held against the
+    /// era it fixes: `--model v7.0-rc+fix --era v7.0-rc --except overrun/efi_arch_mem_reserve`).
+    #[arg(long)]
+    pub model: Option<Era>,
+    /// The model era to hold it against (default: paired by the tree's
+    /// version; required with --model).
     #[arg(long)]
     pub era: Option<Era>,
+    /// The finding the engine fixes: its cases are counted apart, checked
+    /// for it and for new findings, not compared.
+    #[arg(long)]
+    pub except: Option<Signature>,
     /// Seconds for the random phase after the minimum number of scenarios.
     #[arg(long, default_value_t = 0)]
     pub budget: u64,

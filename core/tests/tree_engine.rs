@@ -94,10 +94,9 @@ fn the_overlap_overruns_the_real_efi_arch_mem_reserve_by_the_models_bytes() {
 /// count of v7.0-rc+fix allocates 4 and writes 4.
 #[test]
 fn the_smallest_overlap_overruns_the_real_code_by_one_descriptor() {
-    let sc = load(&root().join(
-        "corpus/boot-services-data-overlapped-by-one-page-reserve-overrun.scn",
-    ))
-    .unwrap();
+    let sc =
+        load(&root().join("corpus/boot-services-data-overlapped-by-one-page-reserve-overrun.scn"))
+            .unwrap();
     for v in ["6.1", "6.12"] {
         let Some(mut e) = engine(v) else { return };
         let real = e.boot(&sc.input, true).unwrap();
@@ -106,7 +105,11 @@ fn the_smallest_overlap_overruns_the_real_code_by_one_descriptor() {
             .iter()
             .find(|a| a.by == "efi_arch_mem_reserve")
             .expect("the reservation's buffer");
-        assert_eq!((buf.size, real.bytes_written_past(buf.id)), (144, 48), "{v}");
+        assert_eq!(
+            (buf.size, real.bytes_written_past(buf.id)),
+            (144, 48),
+            "{v}"
+        );
         assert_eq!(real.memmap.nr_map, 3, "{v}");
     }
     let fixed = ModelEngine(Era::V7_0_RC_FIX).boot(&sc.input, true).unwrap();

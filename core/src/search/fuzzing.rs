@@ -44,8 +44,9 @@ pub struct Config {
 /// empty descriptors overrun its buffer, and it leaks the buffer when
 /// mapping it fails; v5.6 .. v6.9 free the map that init_late remaps;
 /// the runtime's own map is left allocated after virtual mode, and from
-/// 75dde792 so is the map it replaced.
-pub const KNOWN_IN_FIXED_CODE: [Signature; 9] = [
+/// 75dde792 so is the map it replaced; a reservation efi_arch_mem_reserve
+/// refuses is kept but left System RAM in e820.
+pub const KNOWN_IN_FIXED_CODE: [Signature; 10] = [
     Signature::new(Class::EmptyEntry, "efi_fake_memmap"),
     Signature::new(Class::SpuriousAttribute, "efi_fake_memmap"),
     Signature::new(Class::EmptyEntry, "efi_arch_mem_reserve"),
@@ -61,6 +62,11 @@ pub const KNOWN_IN_FIXED_CODE: [Signature; 9] = [
     // runtime's map with efi_memmap_init_late (efi_arch_mem_reserve's
     // likewise, above).
     Signature::new(Class::Leak, "efi_fake_memmap"),
+    // A reservation efi_arch_mem_reserve refuses (not in Boot Services
+    // Data, or spanning descriptors) stays memblock-reserved, so
+    // efi_reserve_boot_services keeps its region RUNTIME, but e820 is
+    // only told on success: the memory stays System RAM for kexec.
+    Signature::new(Class::KexecClobber, "efi_arch_mem_reserve"),
 ];
 
 /// The pseudo-signature a divergence between two fixed eras has.
