@@ -62,6 +62,11 @@ pub enum Command {
         form: Form,
         #[arg(short, long)]
         output: Option<PathBuf>,
+        /// With `--as report`, when the case's eras include a proposed fix:
+        /// verify it against the newest kernel era first, through the corpus,
+        /// the exhaustive bound and this many random scenarios.
+        #[arg(long)]
+        verify: Option<u64>,
     },
     /// Measure: model throughput by map size, time to each seed bug, the
     /// explorer's rate, the minimizer against the proven minimum, replay

@@ -74,7 +74,12 @@ fn main() -> ExitCode {
         },
         Command::Seeds { corpus, output } => seeds(&corpus, &output),
         Command::ImportDmesg(a) => import_dmesg(a),
-        Command::Export { file, form, output } => export(&file, form, output.as_deref()),
+        Command::Export {
+            file,
+            form,
+            output,
+            verify,
+        } => export(&file, form, output.as_deref(), verify),
         Command::Bench {
             tree: Some(dir), ..
         } => bench_tree(&dir),
@@ -644,7 +649,67 @@ fn import_dmesg(a: ImportArgs) -> Result<(), Failure> {
     emit(&text, output)
 }
 
-fn export(file: &Path, form: Form, output: Option<&Path>) -> Result<(), Failure> {
+/// The figures of `diff --model FIX --era BASE --except SIG` for a report.
+fn verify_fix(
+    sc: &Scenario,
+    random: u64,
+) -> Result<Option<efimap_core::cases::export::FixCheck>, Failure> {
+    use efimap_core::engine::ModelEngine;
+    let Some(&fix) = sc.eras.iter().find(|e| e.is_proposed()) else {
+        return Err(Failure::Input(
+            "--verify: expected a proposed era (such as v7.0-rc+fix) among the case's eras".into(),
+        ));
+    };
+    let Some(&base) = sc.eras.iter().rev().find(|e| !e.is_proposed()) else {
+        return Err(Failure::Input(
+            "--verify: expected a kernel era among the case's eras".into(),
+        ));
+    };
+    let except = efimap_core::judge::findings::check(base, &sc.input)
+        .ok()
+        .and_then(|(_, c)| {
+            c.findings
+                .iter()
+                .find(|f| f.class.is_memory_safety())
+                .map(|f| f.signature())
+        });
+    let mut corpus_files = Vec::new();
+    let dir = Path::new("corpus");
+    if dir.is_dir() {
+        for path in corpus::scenario_files(dir)? {
+            corpus_files.push(corpus::load(&path)?);
+        }
+    }
+    let cfg = DiffConfig {
+        era: base,
+        corpus: corpus_files,
+        bound: Bound::HUNT,
+        random,
+        budget: std::time::Duration::ZERO,
+        seed: 1,
+        minimize: std::time::Duration::from_secs(1),
+        except,
+    };
+    let r = efimap_core::search::diff::diff(&mut ModelEngine(fix), &cfg)
+        .map_err(|e| Failure::Input(e.to_string()))?;
+    Ok(Some(efimap_core::cases::export::FixCheck {
+        fix,
+        base,
+        corpus: r.corpus,
+        exhaustive: r.exhaustive,
+        random: r.random,
+        fixed: r.fixed,
+        still: r.still,
+        diverged: r.diverged,
+    }))
+}
+
+fn export(
+    file: &Path,
+    form: Form,
+    output: Option<&Path>,
+    verify: Option<u64>,
+) -> Result<(), Failure> {
     let sc = corpus::load(file)?;
     let name = file
         .file_stem()
@@ -653,7 +718,13 @@ fn export(file: &Path, form: Form, output: Option<&Path>) -> Result<(), Failure>
         Form::Cmdline => efimap_core::cases::export::cmdline(&sc),
         Form::Dmesg => efimap_core::cases::export::dmesg(&sc),
         Form::Kunit => efimap_core::cases::export::kunit(&sc, &name),
-        Form::Report => efimap_core::cases::export::report(&sc, &name),
+        Form::Report => {
+            let fix = match verify {
+                Some(n) => verify_fix(&sc, n)?,
+                None => None,
+            };
+            efimap_core::cases::export::report(&sc, &name, fix.as_ref())
+        }
     };
     emit(&text, output)
 }

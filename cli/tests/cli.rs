@@ -183,3 +183,65 @@ fn show_and_minimize_a_crash_artifact() {
     );
     assert!(text.contains("locally minimal"), "{text}");
 }
+
+/// The write-up in reports/ is what `export --as report` prints for its
+/// case: a fresh export (verified on the corpus and the exhaustive bound
+/// only) is the same text but for the verification figures and the
+/// command line it names.
+#[test]
+fn the_report_in_reports_is_the_export_of_its_case() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let kept = std::fs::read_to_string(
+        root.join("reports/efi-arch-mem-reserve-overlapping-descriptors-overrun.txt"),
+    )
+    .unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_efimap"))
+        .current_dir(&root)
+        .args([
+            "export",
+            "corpus/boot-services-data-overlapped-by-one-page-reserve-overrun.scn",
+            "--as",
+            "report",
+            "--verify",
+            "0",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let fresh = String::from_utf8(o.stdout).unwrap();
+    // The paragraph after "Verification" and the last line differ.
+    let strip = |t: &str| -> Vec<String> {
+        let mut out = Vec::new();
+        let mut skip = false;
+        for l in t.lines() {
+            if l.starts_with("Verification") {
+                skip = true;
+            } else if l.is_empty() {
+                skip = false;
+            }
+            if !skip && !l.starts_with("efimap export ") {
+                out.push(l.to_string());
+            }
+        }
+        out
+    };
+    assert_eq!(strip(&fresh), strip(&kept));
+    assert!(kept.starts_with(
+        "Subject: [REPORT] x86/efi: efi_arch_mem_reserve() writes 48 bytes past its buffer"
+    ));
+    // The fresh verification: the corpus's two overrun cases (the files
+    // whose headers expect it in v7.0-rc), none left, nothing else changed.
+    let para: Vec<&str> = fresh
+        .lines()
+        .skip_while(|l| !l.starts_with("Verification"))
+        .skip(1)
+        .take_while(|l| !l.is_empty())
+        .map(str::trim)
+        .collect();
+    let para = para.join(" ");
+    assert!(
+        para.contains("the exhaustive bound 4256, random 0). 2 are cases of overrun/efi_arch_mem_reserve in v7.0-rc; 0 of them still show it in v7.0-rc+fix.")
+            && para.ends_with("differ in 0."),
+        "{para}"
+    );
+}

@@ -240,75 +240,181 @@ MODULE_LICENSE("GPL");
     s
 }
 
-/// A plain-text report for a mailing list: what happens, the minimal
-/// scenario, the command line, each era's verdict and maps, the commits.
-pub fn report(sc: &Scenario, name: &str) -> String {
+/// A fix held against the era it fixes, as `efimap diff --model` measured
+/// it: what the report's verification paragraph says.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FixCheck {
+    pub fix: Era,
+    pub base: Era,
+    /// Scenarios run: the corpus, the exhaustive bound, random ones.
+    pub corpus: u64,
+    pub exhaustive: u64,
+    pub random: u64,
+    /// Cases of the fixed finding in `base`, and of them those where `fix`
+    /// still shows it.
+    pub fixed: u64,
+    pub still: u64,
+    /// Other scenarios whose outcomes differ.
+    pub diverged: u64,
+}
+
+/// The fix a proposed era makes, in words, and why this one.
+fn fix_in_words(era: Era) -> Option<&'static str> {
+    era.features().reserve_counts_every_desc.then_some(
+        "efi_arch_mem_reserve() sizes the new map as nr_map plus the splits of the one \
+descriptor efi_mem_desc_lookup() returned, but efi_memmap_insert() splits every \
+descriptor the range cuts. Count as insert writes: the sum of \
+efi_memmap_split_count() over every descriptor of efi.memmap, as efi_fake_range() \
+already does since 484a418d0754. This is exact for any map, well-formed or not, \
+changes nothing when only the looked-up descriptor is cut (the sum is then that \
+descriptor's count), and keeps the reservation. Refusing the reservation when another \
+descriptor intersects it would also stop the overrun, but the region (an ESRT, a BGRT \
+image) would then be freed with boot services memory, the bug af1648984828 fixed.",
+    )
+}
+
+/// The subject's words for a finding.
+fn subject_of(f: &crate::judge::findings::Finding) -> String {
+    use crate::judge::findings::Evidence;
+    use crate::judge::signature::Class;
+    let func = f.function;
+    match (&f.class, &f.evidence) {
+        (Class::Overrun, Evidence::Overrun { bytes_past, .. }) => {
+            format!("{func}() writes {bytes_past} bytes past its buffer")
+        }
+        (Class::Overread, _) => format!("{func}() reads past its buffer"),
+        (Class::UseAfterFree, _) => format!("{func}() uses freed memory"),
+        (Class::KexecClobber, _) => {
+            format!("memory kept through {func}() stays System RAM for kexec")
+        }
+        _ => f.signature().to_string(),
+    }
+}
+
+/// A report for a mailing list: the subject, what is affected (functions,
+/// trees), the minimal case as dmesg shows it, what the newest affected
+/// kernel prints and does, each era's findings, the proposed fix in words
+/// and its verification (`fix`, when measured), and the commits involved.
+pub fn report(sc: &Scenario, name: &str, fix: Option<&FixCheck>) -> String {
+    use crate::cases::report::fault_line;
     let input = &sc.input;
     let results: Vec<_> = sc.eras.iter().map(|&e| (e, check(e, input))).collect();
-    let mut sigs: Vec<(String, String, Vec<Era>)> = Vec::new();
-    for (era, r) in &results {
-        if let Ok((_, c)) = r {
-            for f in &c.findings {
-                match sigs
-                    .iter_mut()
-                    .find(|(s, _, _)| *s == f.signature().to_string())
-                {
-                    Some(x) => x.2.push(*era),
-                    None => {
-                        sigs.push((f.signature().to_string(), f.explanation.clone(), vec![*era]))
-                    }
-                }
-            }
-        }
-    }
-    let subject = match sigs.first() {
-        Some((sig, _, eras)) => format!(
-            "x86/efi: {sig} in {}",
-            eras.iter().map(|e| e.name()).collect::<Vec<_>>().join(", ")
-        ),
-        None => format!("x86/efi: {name}: no finding in {} eras", sc.eras.len()),
-    };
+    let kernels = || results.iter().filter(|(e, _)| !e.is_proposed());
+    // The finding the report is about: the newest kernel's first
+    // memory-safety finding, else its first.
+    let newest = kernels().rev().find_map(|(e, r)| {
+        let (o, c) = r.as_ref().ok()?;
+        let f = c
+            .findings
+            .iter()
+            .find(|f| f.class.is_memory_safety())
+            .or(c.findings.first())?;
+        Some((*e, o, f.clone()))
+    });
     let mut s = String::new();
-    let _ = writeln!(s, "Subject: [REPORT] {subject}");
+    let Some((era, o, main)) = newest else {
+        let _ = writeln!(
+            s,
+            "Subject: [REPORT] x86/efi: {name}: no finding in {} eras",
+            sc.eras.len()
+        );
+        return s;
+    };
+    let sig = main.signature();
+    let shows = |r: &crate::judge::findings::Checked| {
+        r.as_ref().is_ok_and(|(_, c)| c.signatures().contains(&sig))
+    };
+    let affected: Vec<Era> = kernels()
+        .filter(|(_, r)| shows(r))
+        .map(|(e, _)| *e)
+        .collect();
+    let names = |v: &[Era]| v.iter().map(|e| e.name()).collect::<Vec<_>>().join(", ");
+    let _ = writeln!(
+        s,
+        "Subject: [REPORT] x86/efi: {} ({})",
+        subject_of(&main),
+        names(&affected)
+    );
     let _ = writeln!(s);
     for h in sc.header.iter().filter(|h| !h.starts_with("expect ")) {
         let _ = writeln!(s, "{h}");
     }
     let _ = writeln!(s);
-    let _ = writeln!(s, "What happens:");
-    for (sig, why, eras) in &sigs {
-        let eras: Vec<&str> = eras.iter().map(|e| e.name()).collect();
-        let _ = writeln!(s, "  {sig} ({}): {why}", eras.join(", "));
+    let _ = writeln!(s, "Affected:");
+    let _ = writeln!(s, "  {sig}: {}", main.explanation);
+    for &e in &affected {
+        let _ = writeln!(s, "  {:8} {}", e.name(), e.def().tree);
     }
-    if sigs.is_empty() {
+    let clean: Vec<Era> = kernels()
+        .filter(|(_, r)| !shows(r))
+        .map(|(e, _)| *e)
+        .collect();
+    if clean.is_empty() && affected.len() > 1 {
         let _ = writeln!(
             s,
-            "  nothing: every era gives the map the semantics call for."
+            "  Every modelled kernel has it, {} to {}; the stable trees between them that are\n  \
+             not modelled (5.10.y, 5.15.y, 6.6.y) lie between eras that all have it.",
+            affected[0],
+            affected[affected.len() - 1]
         );
+    } else if !clean.is_empty() {
+        let _ = writeln!(s, "  not in: {}", names(&clean));
+    }
+    let mut functions = vec![format!("{}()", main.function)];
+    for f in &o.faults {
+        let by = format!("{}()", f.by);
+        if !functions.contains(&by) {
+            functions.push(by);
+        }
+    }
+    let _ = writeln!(s, "  functions: {}", functions.join(", "));
+    let _ = writeln!(s);
+    let printer = era.features().printer;
+    let _ = writeln!(s, "The firmware's map, as {era} prints it with efi=debug:");
+    for line in memmap_lines(&input.map, printer) {
+        let _ = writeln!(s, "  {line}");
+    }
+    if !input.cmdline.is_empty() {
+        let _ = writeln!(s, "Kernel command line: {}", input.cmdline);
+    }
+    for (a, z) in &input.reservations {
+        let _ = writeln!(
+            s,
+            "Then efi_mem_reserve({a:#x}, {z:#x}), as efi_bgrt_init(), efi_esrt_init() or \
+             efi_mokvar_table_init() calls it."
+        );
+    }
+    if input.later.contains(&LaterStep::KexecInitLate) {
+        let _ = writeln!(s, "Then kexec_enter_virtual_mode(): efi_memmap_unmap(), efi_memmap_init_late() of the same map.");
     }
     let _ = writeln!(s);
-    let _ = writeln!(s, "Kernel command line:");
+    let _ = writeln!(s, "What {era} does:");
+    let said: Vec<String> = o
+        .events
+        .iter()
+        .filter(|e| e.level <= crate::model::kernel::Level::Warn)
+        .map(|e| e.text.clone())
+        .collect();
+    if said.is_empty() {
+        let _ = writeln!(s, "  it prints no error or warning;");
+    }
+    for t in said {
+        let _ = writeln!(s, "  it prints: {t}");
+    }
+    for f in &o.faults {
+        let _ = writeln!(s, "  {}", fault_line(o, f));
+    }
     let _ = writeln!(
         s,
-        "  {}",
-        if sc.input.cmdline.is_empty() {
-            "(none)"
-        } else {
-            &sc.input.cmdline
-        }
+        "  and installs nr_map {} (efi=debug prints it so):",
+        o.memmap.nr_map
     );
-    for (a, z) in &sc.input.reservations {
-        let _ = writeln!(
-            s,
-            "then efi_mem_reserve({a:#x}, {z:#x}), as efi_bgrt_init() or efi_esrt_init() calls it"
-        );
-    }
-    if sc.input.later.contains(&LaterStep::KexecInitLate) {
-        let _ = writeln!(s, "then kexec_enter_virtual_mode(): efi_memmap_unmap(), efi_memmap_init_late() of the same map");
+    for line in memmap_lines(&o.map, printer) {
+        let _ = writeln!(s, "  {line}");
     }
     let _ = writeln!(s);
     let _ = writeln!(s, "Per era:");
-    for (era, r) in &results {
+    for (e, r) in &results {
         let verdict = match r {
             Ok((_, c)) if c.findings.is_empty() => "correct".to_string(),
             Ok((_, c)) => c
@@ -317,19 +423,49 @@ pub fn report(sc: &Scenario, name: &str) -> String {
                 .map(|s| s.to_string())
                 .collect::<Vec<_>>()
                 .join(" "),
-            Err(e) => format!("not run: {e}"),
+            Err(x) => format!("not run: {x}"),
         };
-        let fake = match era.features().fake_mem {
+        let fake = match e.features().fake_mem {
             FakeMem::Buggy => "buggy efi_fake_memmap",
             FakeMem::Fixed => "fixed efi_fake_memmap",
             FakeMem::Removed => "no efi_fake_mem",
         };
-        let _ = writeln!(s, "  {:6} ({fake}): {verdict}", era.name());
+        let what = if e.is_proposed() { "proposed" } else { fake };
+        let _ = writeln!(s, "  {:6} ({what}): {verdict}", e.name());
     }
-    let _ = writeln!(s);
-    let _ = writeln!(s, "Maps, as dmesg prints them (efi=debug):");
-    for line in dmesg(sc).lines() {
-        let _ = writeln!(s, "  {line}");
+    for (e, _) in results.iter().filter(|(e, _)| e.is_proposed()) {
+        if let Some(words) = fix_in_words(*e) {
+            let _ = writeln!(s);
+            let _ = writeln!(s, "Proposed fix ({e}):");
+            for line in wrap(words, 76) {
+                let _ = writeln!(s, "  {line}");
+            }
+        }
+    }
+    if let Some(v) = fix {
+        let _ = writeln!(s);
+        let _ = writeln!(
+            s,
+            "Verification (efimap diff --model {} --era {} --except {sig}):",
+            v.fix, v.base
+        );
+        let words = format!(
+            "{} scenarios (the corpus {}, the exhaustive bound {}, random {}). {} are cases of \
+             {sig} in {}; {} of them still show it in {}. On every other scenario the two \
+             outcomes (maps, prints, allocations, faults, e820 requests) differ in {}.",
+            v.corpus + v.exhaustive + v.random,
+            v.corpus,
+            v.exhaustive,
+            v.random,
+            v.fixed,
+            v.base,
+            v.still,
+            v.fix,
+            v.diverged
+        );
+        for line in wrap(&words, 76) {
+            let _ = writeln!(s, "  {line}");
+        }
     }
     let _ = writeln!(s);
     let _ = writeln!(
@@ -346,12 +482,39 @@ pub fn report(sc: &Scenario, name: &str) -> String {
         s,
         "The commits involved (each with the first modelled era that has it):"
     );
-    for era in Era::all() {
-        for c in era.def().commits {
-            let _ = writeln!(s, "  {} (\"{}\"), {era}", c.id, c.subject);
+    let mut listed = Vec::new();
+    for e in Era::all() {
+        for c in e.def().commits {
+            if listed.contains(&c.id) {
+                continue;
+            }
+            listed.push(c.id);
+            let _ = writeln!(s, "  {} (\"{}\"), {e}", c.id, c.subject);
         }
     }
+    let _ = writeln!(s);
+    let _ = writeln!(s, "-- ");
+    let _ = writeln!(
+        s,
+        "efimap export {name}.scn --as report{}",
+        fix.map_or_else(String::new, |v| format!(" --verify {}", v.random))
+    );
     s
+}
+
+/// `text` in lines of at most `width` characters, broken at spaces.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for w in text.split_whitespace() {
+        match out.last_mut() {
+            Some(l) if l.len() + 1 + w.len() <= width => {
+                l.push(' ');
+                l.push_str(w);
+            }
+            _ => out.push(w.to_string()),
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -388,7 +551,7 @@ mod tests {
         );
         // The firmware's two descriptors and the fixed kernel's six.
         assert_eq!(k.matches(".num_pages = ").count(), 2 + 6);
-        let r = report(&dave(), "dave-young");
+        let r = report(&dave(), "dave-young", None);
         assert!(r.starts_with("Subject: [REPORT] x86/efi: "));
         assert!(r.contains("  v5.5   (buggy efi_fake_memmap): empty-entry/efi_fake_memmap lost-attribute/efi_fake_memmap over-count/efi_fake_memmap"));
         assert!(r.contains("  v5.6   (fixed efi_fake_memmap): correct"));

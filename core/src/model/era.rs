@@ -495,6 +495,11 @@ impl Era {
         usize::from(self.0)
     }
 
+    /// Whether it models a proposed change rather than a kernel.
+    pub fn is_proposed(self) -> bool {
+        self.features().reserve_counts_every_desc
+    }
+
     /// This era's features.
     pub fn features(self) -> Features {
         self.def().features
