@@ -3,8 +3,9 @@
 //! does. Deterministic: the steps are tried in a fixed order; time-bounded:
 //! it stops at the deadline with the smallest scenario so far.
 //!
-//! Steps, smallest change first: drop the kexec step, a reservation, a
-//! range, a descriptor or another command-line word; merge a descriptor
+//! Steps, smallest change first: drop the kexec step, the kexec_file
+//! step, the setup_data nodes, the e820 table or one of its entries, a
+//! reservation, a range, a descriptor or another command-line word; merge a descriptor
 //! with the next; compress the address space (every boundary to the next
 //! free page, keeping their order); move each boundary one page toward
 //! zero; round unaligned values down to pages (never emptying what was not
@@ -152,7 +153,7 @@ impl Parts {
     /// How big the scenario is, most important first; every accepted step
     /// makes it smaller, so minimization ends. Types rank Conventional,
     /// then BootServicesData, then the rest.
-    fn measure(&self) -> [u64; 10] {
+    fn measure(&self) -> [u64; 11] {
         let rank = |t: u32| match t {
             crate::model::desc::ty::CONVENTIONAL_MEMORY => 0,
             crate::model::desc::ty::BOOT_SERVICES_DATA => 1,
@@ -170,6 +171,9 @@ impl Parts {
             (self.sc.input.map.len() + self.ranges.len()) as u64,
             self.sc.input.reservations.len() as u64,
             self.sc.input.later.len() as u64,
+            (self.sc.input.e820.as_ref().map_or(0, |e| 1 + e.len())
+                + self.sc.input.setup_data.len()
+                + usize::from(self.sc.input.kexec_file.is_some())) as u64,
             (self.rest.len() + usize::from(!self.structured) * self.sc.input.cmdline.len()) as u64,
             values.iter().copied().max().unwrap_or(0),
             values.iter().fold(0u64, |a, &v| a.saturating_add(v)),
@@ -199,6 +203,16 @@ impl Parts {
     fn candidates(&self) -> Vec<Parts> {
         let mut out = Vec::new();
         self.step(&mut out, |p| p.sc.input.later.clear());
+        self.step(&mut out, |p| p.sc.input.kexec_file = None);
+        self.step(&mut out, |p| p.sc.input.setup_data.clear());
+        self.step(&mut out, |p| p.sc.input.e820 = None);
+        for i in 0..self.sc.input.e820.as_ref().map_or(0, Vec::len) {
+            self.step(&mut out, |p| {
+                if let Some(e) = &mut p.sc.input.e820 {
+                    e.remove(i);
+                }
+            });
+        }
         for i in 0..self.sc.input.reservations.len() {
             self.step(&mut out, |p| {
                 p.sc.input.reservations.remove(i);
