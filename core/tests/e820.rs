@@ -178,7 +178,7 @@ fn overlapping_firmware_entries_are_sanitized_by_type() {
         placed(Era::V5_4, &sc)[2..],
         [
             ("kernel", 0x2e0_0000, 0x3e0_0000),
-            ("initrd", 0xafff_000, 0xefff_000)
+            ("initrd", 0x0aff_f000, 0x0eff_f000)
         ]
     );
     assert_eq!(

@@ -28,7 +28,7 @@ fn dan(cmdline: &str, bsd_attr: u64) -> BootInput {
         fill: Fill::Zero,
         cmdline: cmdline.into(),
         reservations: vec![(0xbea0_6000, 0x27000)], // BGRT-like
-        later: vec![],
+        ..BootInput::default()
     }
 }
 
