@@ -413,9 +413,29 @@ fn seeds(corpus_dir: &Path, output: &Path) -> Result<(), Failure> {
     Ok(())
 }
 
+/// The most scenarios `efimap explore` takes on: about a day of the
+/// model's throughput on one era.
+const MAX_EXPLORE: u128 = 10_000_000_000;
+
 fn explore(bound: Bound, eras: &[Era], tree: Option<&Path>) -> Result<(), Failure> {
-    let total = explorer::count(&bound);
-    let bar = hunt::bar(total, "exploring");
+    let bad = |e: explorer::BoundTooLarge| Failure::Input(e.to_string());
+    bound.check().map_err(bad)?;
+    let total = explorer::count(&bound).expect("a checked bound");
+    let runs = if tree.is_some() { 1 } else { eras.len() };
+    println!(
+        "the bound holds {total} scenarios (descs <= {}, ranges <= {}, pages {}), each in {runs} {}",
+        bound.descs,
+        bound.ranges,
+        bound.pages,
+        if runs == 1 { "engine" } else { "engines" }
+    );
+    if total > MAX_EXPLORE {
+        return Err(Failure::Input(format!(
+            "the bound holds {total} scenarios; expected at most {MAX_EXPLORE}: \
+             make --descs, --ranges or --pages smaller"
+        )));
+    }
+    let bar = hunt::bar(total as u64, "exploring");
     let progress = |checked, _| {
         bar.set_position(checked);
         true

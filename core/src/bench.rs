@@ -119,7 +119,8 @@ pub fn explorer_rate(bound: &Bound, limit: Duration) -> (u64, u64, f64) {
     let start = Instant::now();
     let found = explore(bound, &[Era::V5_5], |_, _| start.elapsed() < limit);
     let secs = start.elapsed().as_secs_f64();
-    (found.checked, count(bound), found.checked as f64 / secs)
+    let total = count(bound).map_or(u64::MAX, |n| u64::try_from(n).unwrap_or(u64::MAX));
+    (found.checked, total, found.checked as f64 / secs)
 }
 
 /// For each seed class: the minimizer's size from `from` over the proven

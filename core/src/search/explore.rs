@@ -95,63 +95,104 @@ pub struct Explored {
     pub minimum: BTreeMap<Signature, Example>,
 }
 
-/// Every page interval `[a, b)` with `0 <= a < b <= pages`, ordered.
-fn intervals(pages: u64) -> Vec<(u64, u64)> {
-    let mut v = Vec::new();
-    for a in 0..pages {
-        for b in a + 1..=pages {
-            v.push((a, b));
-        }
-    }
-    v
+/// Every page interval `[a, b)` with `from <= a < b <= pages`, in order.
+fn intervals_from(from: u64, pages: u64) -> impl Iterator<Item = (u64, u64)> {
+    (from..pages).flat_map(move |a| (a + 1..=pages).map(move |b| (a, b)))
 }
 
-/// All disjoint descriptor lists in address order, up to `n` long.
-fn maps(n: usize, pages: u64) -> Vec<Vec<MemoryDesc>> {
-    let mut out = vec![Vec::new()];
-    let mut frontier: Vec<(Vec<MemoryDesc>, u64)> = vec![(Vec::new(), 0)];
-    for _ in 0..n {
-        let mut next = Vec::new();
-        for (m, from) in &frontier {
-            for (a, b) in intervals(pages).into_iter().filter(|&(a, _)| a >= *from) {
-                for t in TYPES {
-                    let mut m2 = m.clone();
-                    m2.push(MemoryDesc::new(t, a * EFI_PAGE_SIZE, b - a, 0xf));
-                    out.push(m2.clone());
-                    next.push((m2, b));
+/// The largest bound the explorer takes: the count below is exact up to
+/// it, and anything larger would not finish anyway.
+pub const MAX_PAGES: u64 = 1024;
+pub const MAX_ITEMS: usize = 64;
+
+/// A bound the explorer does not take, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BoundTooLarge(pub String);
+
+impl std::fmt::Display for BoundTooLarge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl Bound {
+    /// Whether the explorer can enumerate it: at most [`MAX_PAGES`] pages
+    /// and [`MAX_ITEMS`] descriptors and ranges each.
+    pub fn check(&self) -> Result<(), BoundTooLarge> {
+        if self.pages > MAX_PAGES || self.descs > MAX_ITEMS || self.ranges > MAX_ITEMS {
+            return Err(BoundTooLarge(format!(
+                "expected at most {MAX_PAGES} pages and {MAX_ITEMS} descriptors and ranges, \
+                 found --pages {} --descs {} --ranges {}",
+                self.pages, self.descs, self.ranges
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Calls `f` with every disjoint descriptor list in address order of up
+/// to `n` descriptors, shortest first, each length in lexicographic order
+/// (interval, then type); stops when `f` returns false. Nothing but the
+/// current list is held.
+fn each_map(n: usize, pages: u64, f: &mut dyn FnMut(&[MemoryDesc]) -> bool) -> bool {
+    fn go(
+        left: usize,
+        from: u64,
+        pages: u64,
+        cur: &mut Vec<MemoryDesc>,
+        f: &mut dyn FnMut(&[MemoryDesc]) -> bool,
+    ) -> bool {
+        if left == 0 {
+            return f(cur);
+        }
+        for (a, b) in intervals_from(from, pages) {
+            for t in TYPES {
+                cur.push(MemoryDesc::new(t, a * EFI_PAGE_SIZE, b - a, 0xf));
+                let go_on = go(left - 1, b, pages, cur, f);
+                cur.pop();
+                if !go_on {
+                    return false;
                 }
             }
         }
-        frontier = next;
+        true
     }
-    out
+    let mut cur = Vec::with_capacity(n);
+    (0..=n).all(|len| go(len, 0, pages, &mut cur, f))
 }
 
-/// All range lists up to `n` long with non-decreasing starts.
-fn range_lists(n: usize, pages: u64) -> Vec<Vec<MemRange>> {
-    let mut out = vec![Vec::new()];
-    let mut frontier: Vec<Vec<MemRange>> = vec![Vec::new()];
-    for k in 0..n {
-        let mut next = Vec::new();
-        for l in &frontier {
-            let from = l.last().map_or(0, |r| r.start);
-            for (a, b) in intervals(pages) {
-                if a * EFI_PAGE_SIZE < from {
-                    continue;
-                }
-                let mut l2 = l.clone();
-                l2.push(MemRange::new(
+/// Calls `f` with every range list of up to `n` ranges with non-decreasing
+/// starts, shortest first, each length in lexicographic order.
+fn each_range_list(n: usize, pages: u64, f: &mut dyn FnMut(&[MemRange]) -> bool) -> bool {
+    fn go(
+        k: usize,
+        left: usize,
+        from: u64,
+        pages: u64,
+        cur: &mut Vec<MemRange>,
+        f: &mut dyn FnMut(&[MemRange]) -> bool,
+    ) -> bool {
+        if left == 0 {
+            return f(cur);
+        }
+        for a in from..pages {
+            for b in a + 1..=pages {
+                cur.push(MemRange::new(
                     a * EFI_PAGE_SIZE,
                     b * EFI_PAGE_SIZE - 1,
                     RANGE_ATTRS[k % 4],
                 ));
-                out.push(l2.clone());
-                next.push(l2);
+                let go_on = go(k + 1, left - 1, a, pages, cur, f);
+                cur.pop();
+                if !go_on {
+                    return false;
+                }
             }
         }
-        frontier = next;
+        true
     }
-    out
+    let mut cur = Vec::with_capacity(n);
+    (0..=n).all(|len| go(0, len, 0, pages, &mut cur, f))
 }
 
 /// The scenario with these parts.
@@ -172,42 +213,95 @@ pub fn scenario(
     }
 }
 
-/// How many scenarios `explore` checks for `bound`.
-pub fn count(bound: &Bound) -> u64 {
-    let rl = range_lists(bound.ranges, bound.pages).len() as u64;
-    maps(bound.descs, bound.pages)
-        .iter()
-        .map(|m| rl * reservations(m, bound).len() as u64)
-        .sum()
+/// How many scenarios `explore` checks for `bound`, without enumerating
+/// them (saturating at `u128::MAX`): maps times reservations, summed, times
+/// range lists. For a bound [`Bound::check`] refuses, `None`.
+pub fn count(bound: &Bound) -> Option<u128> {
+    bound.check().ok()?;
+    let p = bound.pages as usize;
+    let tri = |k: usize| (k * (k + 1) / 2) as u128;
+    // maps[l][from]: lists of exactly l descriptors starting at >= from;
+    // res[l][from]: the sum over them of their reservations (the
+    // intervals of each Boot Services Data descriptor).
+    let mut maps_n = vec![1u128; p + 1];
+    let mut res_n = vec![0u128; p + 1];
+    let (mut maps_total, mut res_total) = (1u128, 0u128);
+    for _ in 0..bound.descs {
+        let mut m = vec![0u128; p + 1];
+        let mut r = vec![0u128; p + 1];
+        for from in (0..p).rev() {
+            // Lists whose first descriptor starts at `from` exactly, plus
+            // those starting later.
+            let (mut mm, mut rr) = (0u128, 0u128);
+            for b in from + 1..=p {
+                let tail = maps_n[b];
+                mm = mm.saturating_add(tail.saturating_mul(2));
+                let own = if bound.reserve { tri(b - from) } else { 0 };
+                rr = rr
+                    .saturating_add(res_n[b].saturating_mul(2))
+                    .saturating_add(own.saturating_mul(tail));
+            }
+            m[from] = m[from + 1].saturating_add(mm);
+            r[from] = r[from + 1].saturating_add(rr);
+        }
+        maps_n = m;
+        res_n = r;
+        maps_total = maps_total.saturating_add(maps_n[0]);
+        res_total = res_total.saturating_add(res_n[0]);
+    }
+    // Range lists: lists of exactly l ranges whose starts are >= from.
+    let mut rl_n = vec![1u128; p + 1];
+    let mut rl_total = 1u128;
+    for _ in 0..bound.ranges {
+        let mut x = vec![0u128; p + 1];
+        for from in (0..p).rev() {
+            let here = ((p - from) as u128).saturating_mul(rl_n[from]);
+            x[from] = x[from + 1].saturating_add(here);
+        }
+        rl_n = x;
+        rl_total = rl_total.saturating_add(rl_n[0]);
+    }
+    Some(
+        maps_total
+            .saturating_add(res_total)
+            .saturating_mul(rl_total),
+    )
 }
 
-fn reservations(map: &[MemoryDesc], bound: &Bound) -> Vec<Option<(u64, u64)>> {
-    let mut v = vec![None];
-    if bound.reserve {
-        for d in map.iter().filter(|d| d.ty == ty::BOOT_SERVICES_DATA) {
-            let first = d.phys_addr / EFI_PAGE_SIZE;
-            for (a, b) in intervals(d.num_pages) {
-                v.push(Some(((first + a) * EFI_PAGE_SIZE, (b - a) * EFI_PAGE_SIZE)));
+fn each_reservation(
+    map: &[MemoryDesc],
+    bound: &Bound,
+    f: &mut dyn FnMut(Option<(u64, u64)>) -> bool,
+) -> bool {
+    if !f(None) {
+        return false;
+    }
+    if !bound.reserve {
+        return true;
+    }
+    for d in map.iter().filter(|d| d.ty == ty::BOOT_SERVICES_DATA) {
+        let first = d.phys_addr / EFI_PAGE_SIZE;
+        for (a, b) in intervals_from(0, d.num_pages) {
+            if !f(Some(((first + a) * EFI_PAGE_SIZE, (b - a) * EFI_PAGE_SIZE))) {
+                return false;
             }
         }
     }
-    v
+    true
 }
 
 /// Calls `f` with every scenario inside `bound` and its [`size`], in a
-/// fixed order, until it returns false.
+/// fixed order, until it returns false. Streams: memory does not grow
+/// with the bound.
 pub fn for_each_scenario(bound: &Bound, mut f: impl FnMut(Scenario, (usize, usize)) -> bool) {
-    let rls = range_lists(bound.ranges, bound.pages);
-    for map in maps(bound.descs, bound.pages) {
-        for res in reservations(&map, bound) {
-            for rl in &rls {
+    each_map(bound.descs, bound.pages, &mut |map| {
+        each_reservation(map, bound, &mut |res| {
+            each_range_list(bound.ranges, bound.pages, &mut |rl| {
                 let size = (map.len() + rl.len(), usize::from(res.is_some()));
-                if !f(scenario(&map, rl, res), size) {
-                    return;
-                }
-            }
-        }
-    }
+                f(scenario(map, rl, res), size)
+            })
+        })
+    });
 }
 
 /// Checks every scenario inside `bound` in each of `eras`. `progress` is
@@ -226,7 +320,7 @@ pub fn explore_engines(
     engines: &mut [&mut dyn Engine],
     mut progress: impl FnMut(u64, u64) -> bool,
 ) -> Result<Explored, EngineError> {
-    let total = count(bound);
+    let total = count(bound).map_or(u64::MAX, |n| u64::try_from(n).unwrap_or(u64::MAX));
     let mut failure = None;
     let mut found = Explored::default();
     let mut sizes: BTreeMap<Signature, (usize, usize)> = BTreeMap::new();
@@ -279,20 +373,92 @@ pub fn explore_engines(
 mod tests {
     use super::*;
 
+    fn collect_maps(n: usize, pages: u64) -> Vec<Vec<MemoryDesc>> {
+        let mut v = Vec::new();
+        each_map(n, pages, &mut |m| {
+            v.push(m.to_vec());
+            true
+        });
+        v
+    }
+
+    fn collect_ranges(n: usize, pages: u64) -> Vec<Vec<MemRange>> {
+        let mut v = Vec::new();
+        each_range_list(n, pages, &mut |r| {
+            v.push(r.to_vec());
+            true
+        });
+        v
+    }
+
     #[test]
     fn enumeration_sizes() {
-        assert_eq!(intervals(4).len(), 10);
+        assert_eq!(intervals_from(0, 4).count(), 10);
         // Empty map, 10 x 2 single descriptors, and ordered disjoint pairs.
-        let pairs: usize = intervals(4)
-            .iter()
-            .map(|&(_, b)| intervals(4).iter().filter(|&&(a, _)| a >= b).count())
+        let pairs: usize = intervals_from(0, 4)
+            .map(|(_, b)| intervals_from(b, 4).count())
             .sum();
-        assert_eq!(maps(2, 4).len(), 1 + 20 + pairs * 4);
+        assert_eq!(collect_maps(2, 4).len(), 1 + 20 + pairs * 4);
         // Ranges: none, 10 singles, then pairs with non-decreasing start.
-        let ordered: usize = intervals(4)
-            .iter()
-            .map(|&(a, _)| intervals(4).iter().filter(|&&(c, _)| c >= a).count())
+        let ordered: usize = intervals_from(0, 4)
+            .map(|(a, _)| intervals_from(a, 4).count())
             .sum();
-        assert_eq!(range_lists(2, 4).len(), 1 + 10 + ordered);
+        assert_eq!(collect_ranges(2, 4).len(), 1 + 10 + ordered);
+    }
+
+    /// The count is what the enumeration gives, without enumerating.
+    #[test]
+    fn the_count_is_exact() {
+        for bound in [
+            Bound::HUNT,
+            Bound::EXPLORE,
+            Bound {
+                descs: 3,
+                ranges: 1,
+                pages: 5,
+                reserve: true,
+            },
+            Bound {
+                descs: 2,
+                ranges: 3,
+                pages: 3,
+                reserve: false,
+            },
+        ] {
+            let mut n = 0u128;
+            for_each_scenario(&bound, |_, _| {
+                n += 1;
+                true
+            });
+            assert_eq!(count(&bound), Some(n), "{bound:?}");
+        }
+        assert_eq!(count(&Bound::HUNT), Some(4256));
+    }
+
+    /// A hostile bound is refused, and one that is only large streams: the
+    /// first scenarios come at once, nothing is built up front.
+    #[test]
+    fn large_bounds_are_refused_or_streamed() {
+        let huge = Bound {
+            descs: 100,
+            ranges: 100,
+            pages: 100_000,
+            reserve: true,
+        };
+        assert!(huge.check().is_err());
+        assert_eq!(count(&huge), None);
+        let big = Bound {
+            descs: 64,
+            ranges: 64,
+            pages: 1024,
+            reserve: true,
+        };
+        assert_eq!(count(&big), Some(u128::MAX));
+        let mut n = 0;
+        for_each_scenario(&big, |_, _| {
+            n += 1;
+            n < 1000
+        });
+        assert_eq!(n, 1000);
     }
 }

@@ -195,7 +195,7 @@ pub fn hunt_engines(
     };
 
     // 1. Exhaustive: every scenario in the small bound.
-    let total = crate::search::explore::count(&cfg.bound);
+    let total = crate::search::explore::count(&cfg.bound).and_then(|n| u64::try_from(n).ok());
     let mut checked = 0u64;
     let mut failure = None;
     crate::search::explore::for_each_scenario(&cfg.bound, |sc, _| {
@@ -208,7 +208,7 @@ pub fn hunt_engines(
             || progress(Progress::Checked {
                 phase: Phase::Exhaustive,
                 checked,
-                total: Some(total),
+                total,
                 hits: first.len(),
             });
         go_on && Instant::now() < search_end
