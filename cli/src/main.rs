@@ -562,24 +562,22 @@ fn minimize(a: &MinimizeArgs) -> Result<(), Failure> {
         )));
     };
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(a.seconds);
-    let mut m = minimizer::minimize(&sc, &goal, deadline);
+    let done = minimizer::minimize_until(&sc, &|s: &Scenario| goal.holds(s), deadline);
+    let mut m = done.scenario;
     let (before, after) = (explorer::size(&sc), explorer::size(&m));
+    let how = if done.converged {
+        "locally minimal".to_string()
+    } else {
+        format!("stopped at the time limit ({} s)", a.seconds)
+    };
     m.header = vec![format!(
-        "{} in {}: minimized from {} to {} descriptors + ranges{}.",
-        goal.signature,
-        goal.era,
-        before.0,
-        after.0,
-        if minimizer::is_locally_minimal(&m, &goal) {
-            ", locally minimal"
-        } else {
-            " (stopped at the time limit)"
-        }
+        "{} in {}: minimized from {} to {} descriptors + ranges, {how}.",
+        goal.signature, goal.era, before.0, after.0,
     )];
     m.header.extend(corpus::expect_lines(&m));
     write_out(output, m.to_text().as_bytes())?;
     println!(
-        "{}: {} kept, {} -> {} descriptors + ranges",
+        "{}: {} kept, {} -> {} descriptors + ranges, {how}",
         output.display(),
         goal.signature,
         before.0,

@@ -190,54 +190,56 @@ impl Parts {
         ]
     }
 
-    /// Adds the result of `f` to `out` if it changes anything.
-    fn step(&self, out: &mut Vec<Parts>, f: impl Fn(&mut Parts)) {
-        let mut p = self.clone();
-        f(&mut p);
-        if &p != self {
-            out.push(p);
-        }
-    }
-
-    /// The candidates one step away, smallest change first.
-    fn candidates(&self) -> Vec<Parts> {
-        let mut out = Vec::new();
-        self.step(&mut out, |p| p.sc.input.later.clear());
-        self.step(&mut out, |p| p.sc.input.kexec_file = None);
-        self.step(&mut out, |p| p.sc.input.setup_data.clear());
-        self.step(&mut out, |p| p.sc.input.e820 = None);
+    /// The steps one away, smallest change first, each made only when
+    /// tried (a big scenario has hundreds of thousands of them).
+    fn candidates(&self) -> Vec<Step<'_>> {
+        let mut out: Vec<Step<'_>> = Vec::new();
+        let n_map = self.sc.input.map.len();
+        let n_res = self.sc.input.reservations.len();
+        let n_rng = self.ranges.len();
+        edit(&mut out, |p| p.sc.input.later.clear());
+        edit(&mut out, |p| p.sc.input.kexec_file = None);
+        edit(&mut out, |p| p.sc.input.setup_data.clear());
+        edit(&mut out, |p| p.sc.input.e820 = None);
         for i in 0..self.sc.input.e820.as_ref().map_or(0, Vec::len) {
-            self.step(&mut out, |p| {
+            edit(&mut out, move |p| {
                 if let Some(e) = &mut p.sc.input.e820 {
                     e.remove(i);
                 }
             });
         }
-        for i in 0..self.sc.input.reservations.len() {
-            self.step(&mut out, |p| {
-                p.sc.input.reservations.remove(i);
-            });
+        // Halves, quarters, ... first (delta debugging), then one at a time.
+        for k in chunk_sizes(n_res) {
+            for j in (0..n_res).step_by(k) {
+                edit(&mut out, move |p| {
+                    p.sc.input.reservations.drain(j..(j + k).min(n_res));
+                });
+            }
         }
-        for i in 0..self.ranges.len() {
-            self.step(&mut out, |p| {
-                p.ranges.remove(i);
-            });
+        for k in chunk_sizes(n_rng) {
+            for j in (0..n_rng).step_by(k) {
+                edit(&mut out, move |p| {
+                    p.ranges.drain(j..(j + k).min(n_rng));
+                });
+            }
         }
-        for i in 0..self.sc.input.map.len() {
-            self.step(&mut out, |p| {
-                p.sc.input.map.remove(i);
-            });
+        for k in chunk_sizes(n_map) {
+            for j in (0..n_map).step_by(k) {
+                edit(&mut out, move |p| {
+                    p.sc.input.map.drain(j..(j + k).min(n_map));
+                });
+            }
         }
         for i in 0..self.rest.len() {
-            self.step(&mut out, |p| {
+            edit(&mut out, move |p| {
                 p.rest.remove(i);
             });
         }
         if !self.structured && !self.sc.input.cmdline.is_empty() {
-            self.step(&mut out, |p| p.sc.input.cmdline.clear());
+            edit(&mut out, |p| p.sc.input.cmdline.clear());
         }
-        for i in 0..self.sc.input.map.len().saturating_sub(1) {
-            self.step(&mut out, |p| {
+        for i in 0..n_map.saturating_sub(1) {
+            edit(&mut out, move |p| {
                 let (a, b) = (p.sc.input.map[i], p.sc.input.map[i + 1]);
                 let (s, e) = (
                     a.phys_addr.min(b.phys_addr),
@@ -250,50 +252,100 @@ impl Parts {
         }
         let values = self.values();
         if values.iter().all(|v| v % EFI_PAGE_SIZE == 0) {
-            // Compress: the k-th distinct boundary goes to page k.
-            let mut distinct = values.clone();
+            let mut distinct = values;
             distinct.sort_unstable();
             distinct.dedup();
-            let compressed = self.remap(|v| {
-                let k = distinct.binary_search(&v).unwrap_or(0) as u64;
-                k.wrapping_mul(EFI_PAGE_SIZE)
-            });
-            out.extend(compressed.filter(|c| c != self));
-            // Each boundary, and everything above it, one page down.
-            for &b in &distinct {
-                if b >= EFI_PAGE_SIZE {
-                    let shifted = self.remap(|v| if v >= b { v - EFI_PAGE_SIZE } else { v });
-                    out.extend(shifted.filter(|c| c != self));
+            // Compress: the k-th distinct boundary goes to page k.
+            let d = distinct.clone();
+            out.push(Box::new(move |p: &Parts| {
+                p.remap(|v| {
+                    let k = d.binary_search(&v).unwrap_or(0) as u64;
+                    k.wrapping_mul(EFI_PAGE_SIZE)
+                })
+            }));
+            // Each boundary, and everything above it, down toward the one
+            // below it: the whole gap, then half of it, and so on to one
+            // page, so that a value shrinks by bisection, not page by page.
+            for (i, &b) in distinct.iter().enumerate() {
+                let below = if i == 0 { 0 } else { distinct[i - 1] };
+                let gap = (b - below) / EFI_PAGE_SIZE;
+                let mut pages = gap;
+                while pages > 0 {
+                    let by = pages * EFI_PAGE_SIZE;
+                    out.push(Box::new(move |p: &Parts| {
+                        p.remap(|v| if v >= b { v - by } else { v })
+                    }));
+                    pages /= 2;
                 }
             }
         } else {
-            let aligned = self.remap(|v| v & !(EFI_PAGE_SIZE - 1));
-            out.extend(aligned.filter(|c| c != self));
+            out.push(Box::new(|p: &Parts| p.remap(|v| v & !(EFI_PAGE_SIZE - 1))));
         }
-        for i in 0..self.sc.input.map.len() {
+        for i in 0..n_map {
             for t in [
                 crate::model::desc::ty::CONVENTIONAL_MEMORY,
                 crate::model::desc::ty::BOOT_SERVICES_DATA,
             ] {
-                self.step(&mut out, |p| p.sc.input.map[i].ty = t);
+                edit(&mut out, move |p| p.sc.input.map[i].ty = t);
             }
-            self.step(&mut out, |p| {
+            edit(&mut out, move |p| {
                 p.sc.input.map[i].virt_addr = 0;
                 p.sc.input.map[i].pad = 0;
             });
             for bit in 0..64 {
-                self.step(&mut out, |p| p.sc.input.map[i].attribute &= !(1u64 << bit));
+                if self.sc.input.map[i].attribute & (1u64 << bit) != 0 {
+                    edit(&mut out, move |p| {
+                        p.sc.input.map[i].attribute &= !(1u64 << bit)
+                    });
+                }
             }
         }
-        for i in 0..self.ranges.len() {
+        for i in 0..n_rng {
             for bit in 0..64 {
-                self.step(&mut out, |p| p.ranges[i].attribute &= !(1u64 << bit));
+                if self.ranges[i].attribute & (1u64 << bit) != 0 {
+                    edit(&mut out, move |p| p.ranges[i].attribute &= !(1u64 << bit));
+                }
             }
         }
-        self.step(&mut out, |p| p.sc.input.desc_size = DEFAULT_DESC_SIZE);
-        self.step(&mut out, |p| p.sc.input.fill = Fill::Stale);
+        edit(&mut out, |p| p.sc.input.desc_size = DEFAULT_DESC_SIZE);
+        edit(&mut out, |p| p.sc.input.fill = Fill::Stale);
         out
     }
+}
+
+/// One step: the parts it makes from the current ones, or `None` when it
+/// does not apply.
+type Step<'a> = Box<dyn Fn(&Parts) -> Option<Parts> + 'a>;
+
+/// A step that edits a copy in place.
+fn edit<'a>(out: &mut Vec<Step<'a>>, f: impl Fn(&mut Parts) + 'a) {
+    out.push(Box::new(move |p: &Parts| {
+        let mut q = p.clone();
+        f(&mut q);
+        Some(q)
+    }));
+}
+
+/// The chunk sizes delta debugging drops: n/2, n/4, ... down to 1.
+fn chunk_sizes(n: usize) -> Vec<usize> {
+    let mut v = Vec::new();
+    let mut k = n / 2;
+    while k > 1 {
+        v.push(k);
+        k /= 2;
+    }
+    if n > 0 {
+        v.push(1);
+    }
+    v
+}
+
+/// What minimizing gave: the scenario, and whether it is the fixpoint (no
+/// step keeps the goal) or the deadline stopped it first.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Minimized {
+    pub scenario: Scenario,
+    pub converged: bool,
 }
 
 /// Minimizes `sc` while `goal` holds, until no single step keeps it or the
@@ -309,27 +361,50 @@ pub fn minimize_while(
     keep: &dyn Fn(&Scenario) -> bool,
     deadline: Instant,
 ) -> Scenario {
+    minimize_until(sc, keep, deadline).scenario
+}
+
+/// [`minimize_while`], saying whether it reached the fixpoint.
+pub fn minimize_until(
+    sc: &Scenario,
+    keep: &dyn Fn(&Scenario) -> bool,
+    deadline: Instant,
+) -> Minimized {
     let goal = keep;
     if !goal(sc) {
-        return sc.clone();
+        return Minimized {
+            scenario: sc.clone(),
+            converged: false,
+        };
     }
     let mut cur = Parts::of(sc, goal);
-    'improve: while Instant::now() < deadline {
+    let converged = 'improve: loop {
+        if Instant::now() >= deadline {
+            break false;
+        }
         let now = cur.measure();
-        for cand in cur.candidates() {
+        let mut next = None;
+        for step in cur.candidates() {
             if Instant::now() >= deadline {
-                break 'improve;
+                break 'improve false;
             }
-            if cand.measure() < now && goal(&cand.scenario()) {
-                cur = cand;
-                continue 'improve;
+            let Some(cand) = step(&cur) else { continue };
+            if cand != cur && cand.measure() < now && goal(&cand.scenario()) {
+                next = Some(cand);
+                break;
             }
         }
-        break;
-    }
+        match next {
+            Some(n) => cur = n,
+            None => break true,
+        }
+    };
     let mut out = cur.scenario();
     out.eras = Era::all();
-    out
+    Minimized {
+        scenario: out,
+        converged,
+    }
 }
 
 /// Whether no single step of `sc` makes it smaller and keeps `goal`: the
@@ -340,9 +415,12 @@ pub fn is_locally_minimal(sc: &Scenario, goal: &Goal) -> bool {
     }
     let p = Parts::of(sc, &|s: &Scenario| goal.holds(s));
     let now = p.measure();
-    p.candidates()
+    let steps = p.candidates();
+    let minimal = steps
         .iter()
-        .all(|c| c.measure() >= now || !goal.holds(&c.scenario()))
+        .filter_map(|step| step(&p))
+        .all(|c| c.measure() >= now || !goal.holds(&c.scenario()));
+    minimal
 }
 
 #[cfg(test)]
