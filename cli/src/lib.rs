@@ -204,6 +204,10 @@ pub struct RunArgs {
     pub eras: ErasArg,
     #[command(flatten)]
     pub tree: TreeArg,
+    /// Also draw the picture (firmware, expected and each era's installed
+    /// map) as an SVG image to this file.
+    #[arg(long, value_name = "OUT.svg")]
+    pub svg: Option<PathBuf>,
 }
 
 /// A kernel tree whose own code runs beside the models.
@@ -263,6 +267,10 @@ pub struct ImportArgs {
     /// The firmware's descriptor stride (a log does not show it).
     #[arg(long, default_value_t = 48)]
     pub desc_size: u64,
+    /// Which map of the log to read, when it prints more than one (1 is
+    /// the first).
+    #[arg(long, default_value_t = 1)]
+    pub map: usize,
     #[arg(short, long)]
     pub output: Option<PathBuf>,
 }

@@ -9,7 +9,7 @@ use clap::Parser;
 use efimap_cli::{Cli, Command, DiffArgs, Form, ImportArgs, MinimizeArgs, RunArgs};
 use efimap_core::cases::codec::decode;
 use efimap_core::cases::corpus::{self, InputFileError};
-use efimap_core::cases::report::scenario_run;
+use efimap_core::cases::report::scenario_run_maps;
 use efimap_core::cases::scenario::Scenario;
 use efimap_core::engine::tree::{self, TreeEngine};
 use efimap_core::search::diff::DiffConfig;
@@ -107,12 +107,15 @@ fn run(a: &RunArgs) -> Result<(), Failure> {
         Some(dir) => Some(tree_engine(dir, a.tree.tree_era)?),
         None => None,
     };
-    let (mut text, mut findings) = scenario_run(&sc);
+    let (mut text, mut findings, maps) = scenario_run_maps(&sc);
     if let Some(engine) = engine.as_mut() {
         let (t, f) = efimap_core::cases::report::engine_section(&sc, engine)
             .map_err(|e| Failure::Input(e.to_string()))?;
         text.push_str(&t);
         findings |= f;
+    }
+    if let Some(path) = &a.svg {
+        write_out(path, efimap_core::cases::svg::maps_svg(&maps).as_bytes())?;
     }
     print!("{text}");
     if findings {
@@ -598,14 +601,35 @@ fn emit(text: &str, output: Option<&Path>) -> Result<(), Failure> {
 }
 
 fn import_dmesg(a: ImportArgs) -> Result<(), Failure> {
+    use efimap_core::cases::scenario::{MAX_CMDLINE, MAX_CMDLINE_WORDS, MAX_RESERVATIONS};
     let ImportArgs {
         log,
         cmdline,
         reserve,
         desc_size,
+        map,
         output,
     } = a;
     let (log, output) = (log.as_path(), output.as_deref());
+    // The flags' own bounds, named by the flag.
+    if !(40..=4096).contains(&desc_size) {
+        return Err(Failure::Input(format!(
+            "--desc-size: expected a stride from 40 to 4096, found {desc_size}"
+        )));
+    }
+    if reserve.len() > MAX_RESERVATIONS {
+        return Err(Failure::Input(format!(
+            "--reserve: expected at most {MAX_RESERVATIONS}, found {}",
+            reserve.len()
+        )));
+    }
+    if let Some(c) = &cmdline {
+        if c.len() > MAX_CMDLINE || c.split_whitespace().count() > MAX_CMDLINE_WORDS {
+            return Err(Failure::Input(format!(
+                "--cmdline: expected at most {MAX_CMDLINE} bytes and {MAX_CMDLINE_WORDS} words"
+            )));
+        }
+    }
     if let Some(c) = cmdline
         .as_deref()
         .and_then(|c| c.chars().find(|&c| c != ' ' && !c.is_ascii_graphic()))
@@ -617,7 +641,7 @@ fn import_dmesg(a: ImportArgs) -> Result<(), Failure> {
     let bytes = std::fs::read(log)
         .map_err(|e| Failure::Input(format!("{}: cannot read: {e}", log.display())))?;
     let text = String::from_utf8_lossy(&bytes);
-    let m = efimap_core::cases::dmesg::import(&text).map_err(|e| {
+    let m = efimap_core::cases::dmesg::import_map(&text, map).map_err(|e| {
         if e.line == 0 {
             Failure::Input(format!("{}: expected {}", log.display(), e.expected))
         } else {
@@ -639,17 +663,31 @@ fn import_dmesg(a: ImportArgs) -> Result<(), Failure> {
             e.expected
         ))
     })?;
+    for (line, w) in &m.warnings {
+        eprintln!("{}:{line}: warning: {w}", log.display());
+    }
     let name = log
         .file_name()
         .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let mut header = vec![format!(
+        "imported from {name}, lines {}-{} ({}): {} descriptors",
+        m.lines.0,
+        m.lines.1,
+        m.form,
+        m.descs.len()
+    )];
+    // The header holds at most 255 lines: the first hundred warnings.
+    header.extend(
+        m.warnings
+            .iter()
+            .take(100)
+            .map(|(line, w)| format!("warning, line {line}: {w}")),
+    );
+    if m.warnings.len() > 100 {
+        header.push(format!("and {} more warnings", m.warnings.len() - 100));
+    }
     let sc = Scenario {
-        header: vec![format!(
-            "imported from {name}, lines {}-{} ({}): {} descriptors",
-            m.lines.0,
-            m.lines.1,
-            m.form,
-            m.descs.len()
-        )],
+        header,
         input: BootInput {
             desc_size,
             map: m.descs,
@@ -661,9 +699,17 @@ fn import_dmesg(a: ImportArgs) -> Result<(), Failure> {
         },
         ..Scenario::default()
     };
-    // The scenario's own checks (stride, command line, bounds).
+    // Everything the user gave was checked above, by flag or by log line;
+    // what is left is the scenario's own consistency.
     let text = sc.to_text();
-    Scenario::parse(&text).map_err(|e| Failure::Input(format!("the imported scenario: {e}")))?;
+    if let Err(e) = Scenario::parse(&text) {
+        return Err(Failure::Input(format!(
+            "{}: lines {}-{}: the map does not make a scenario: {e}",
+            log.display(),
+            m.lines.0,
+            m.lines.1
+        )));
+    }
     emit(&text, output)
 }
 

@@ -288,3 +288,54 @@ fn hostile_bounds_are_refused_or_streamed_within_memory() {
     let o = Command::new("sh").args(["-c", &script]).output().unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
+
+/// import-dmesg: a flag out of bounds is named as the flag; a gap in the
+/// numbering is read past, warned about on stderr with its line and kept
+/// in the header; a map the log does not print is an error.
+#[test]
+fn import_names_flags_and_warns_with_lines() {
+    let d = scratch("import-warn");
+    let log = d.join("gap.log");
+    let lines = [
+        "[    0.000000] efi: mem00: [Boot Data   |   |  |  |  |  |  |  |  |  |   |WB|WT|WC|UC] range=[0x0000000000100000-0x00000000001fffff] (1MB)",
+        "[    0.000000] efi: mem02: [Conventional|   |  |  |  |  |  |  |  |  |   |WB|WT|WC|UC] range=[0x0000000000300000-0x00000000003fffff] (1MB)",
+    ];
+    std::fs::write(&log, lines.join("\n")).unwrap();
+    let o = efimap(&["import-dmesg", log.to_str().unwrap(), "--desc-size", "0"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o).trim(),
+        "efimap: --desc-size: expected a stride from 40 to 4096, found 0"
+    );
+    let out = d.join("gap.scn");
+    let o = efimap(&[
+        "import-dmesg",
+        log.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    let warning = "mem01 is missing before this line: the map has a gap";
+    assert_eq!(
+        stderr(&o).trim(),
+        format!("{}:2: warning: {warning}", log.display())
+    );
+    let sc = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        sc.contains(&format!("# warning, line 2: {warning}\n")),
+        "{sc}"
+    );
+    assert_eq!(
+        sc.matches("\n  BootServicesData ").count() + sc.matches("\n  Conventional ").count(),
+        2
+    );
+    let o = efimap(&["import-dmesg", log.to_str().unwrap(), "--map", "2"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o).trim(),
+        format!(
+            "efimap: {}: expected map 2 of the log, which prints 1 (lines 1-2)",
+            log.display()
+        )
+    );
+}

@@ -161,3 +161,102 @@ fn the_invalid_entries_clean_memmap_lists_are_skipped() {
         vec![MemoryDesc::new(7, 0, 0xa0, CACHE)]
     );
 }
+
+/// The real logs import without a warning.
+#[test]
+fn real_logs_give_no_warning() {
+    for f in [
+        "03-qemu-ovmf-x86_64.txt",
+        "05-clevo-p65xsg-a.txt",
+        "13-arm64-qemu-virt-uboot-efi.txt",
+    ] {
+        let m = import(&fixture(f)).unwrap();
+        assert_eq!(m.warnings, vec![], "{f}");
+        assert_eq!((m.map, m.maps), (1, 1), "{f}");
+    }
+}
+
+/// Nothing is dropped silently: a missing line, a repeated one, a map
+/// starting above mem00, a wrong `(NMB)` and a second map are each read
+/// whole and warned about with their line.
+#[test]
+fn gaps_repeats_and_second_maps_are_read_and_warned_about() {
+    use efimap_core::cases::dmesg::import_map;
+    let log = fixture("03-qemu-ovmf-x86_64.txt");
+    let lines: Vec<&str> = log.lines().collect();
+    let at = |k: &str| lines.iter().position(|l| l.contains(k)).unwrap();
+    let (l07, l06) = (at("efi: mem07:"), at("efi: mem06:"));
+
+    let gap: String = lines
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| i != l07)
+        .map(|(_, l)| format!("{l}\n"))
+        .collect();
+    let m = import(&gap).unwrap();
+    assert_eq!(m.descs.len(), 45);
+    assert_eq!(
+        m.warnings,
+        vec![(
+            l07 + 1,
+            "mem07 is missing before this line: the map has a gap".to_string()
+        )]
+    );
+
+    let mut dup: Vec<&str> = lines.clone();
+    dup.insert(l06 + 1, lines[l06]);
+    let m = import(&dup.join("\n")).unwrap();
+    assert_eq!(m.descs.len(), 47);
+    assert_eq!(
+        m.warnings,
+        vec![(
+            l06 + 2,
+            format!("mem06 again (first on line {}): both are imported", l06 + 1)
+        )]
+    );
+
+    // A fragment from mem40 on.
+    let l40 = at("efi: mem40:");
+    let frag: String = lines[l40..].iter().map(|l| format!("{l}\n")).collect();
+    let m = import(&frag).unwrap();
+    assert_eq!(m.descs.len(), 6);
+    assert_eq!(
+        m.warnings,
+        vec![(
+            1,
+            "the map starts at mem40: the lines before it are not in the log".to_string()
+        )]
+    );
+
+    // The same map printed twice: two maps, the second chosen by --map.
+    let twice = format!("{log}{log}");
+    let first = import(&twice).unwrap();
+    assert_eq!((first.map, first.maps, first.descs.len()), (1, 2, 46));
+    assert!(first.warnings[0]
+        .1
+        .starts_with("the log prints 2 maps; this is map 1"));
+    let second = import_map(&twice, 2).unwrap();
+    assert_eq!(second.descs, first.descs);
+    assert_eq!(second.lines.0, first.lines.0 + lines.len());
+    assert!(import_map(&twice, 3)
+        .unwrap_err()
+        .expected
+        .starts_with("map 3 of the log, which prints 2"));
+
+    // Two forms mixed: both lines read, the second warned about.
+    let mixed = "efi: mem00: [Conventional|   |  |  |  |  |  |  |  |  |   |WB|WT|WC|UC] range=[0x0000000000100000-0x00000000002fffff] (2MB)\nefi: mem01: type=7, attr=0xf, range=[0x0000000000300000-0x0000000000400000) (1MB)\n";
+    let m = import(mixed).unwrap();
+    assert_eq!(m.descs.len(), 2);
+    assert_eq!(
+        m.warnings,
+        vec![(2, "this line is in the x86 type=/attr= (before v4.1) form, the map's first (line 1) in the x86 bracketed".to_string())]
+    );
+
+    // A wrong size column.
+    let bad = "efi: mem00: [Conventional|   |  |  |  |  |  |  |  |  |   |WB|WT|WC|UC] range=[0x0000000000100000-0x00000000002fffff] (5MB)\n";
+    let m = import(bad).unwrap();
+    assert_eq!(
+        m.warnings,
+        vec![(1, "the line says 5MB, its range holds 2MB".to_string())]
+    );
+}

@@ -353,10 +353,15 @@ pub fn import_e820(text: &str) -> Result<ImportedE820, ImportError> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Imported {
     pub descs: Vec<MemoryDesc>,
-    /// Which form it was printed in.
+    /// Which form it was printed in (its first line's).
     pub form: &'static str,
     /// 1-based lines the map came from.
     pub lines: (usize, usize),
+    /// What the reader noticed and did not stop for, by 1-based line.
+    pub warnings: Vec<(usize, String)>,
+    /// Which map of the log this is (1-based), and how many it prints.
+    pub map: usize,
+    pub maps: usize,
 }
 
 /// A log that could not be read: 1-based line and column (0 when it
@@ -368,17 +373,55 @@ pub struct ImportError {
     pub expected: String,
 }
 
-/// Reads the first EFI memory map a boot log prints: the x86 `memNN` lines
-/// from `mem00` on while their numbers follow each other, or arm64's lines
-/// after "Processing EFI memory map:". Other lines are skipped; a line
-/// that starts like a map line but does not parse is an error.
+/// The form a map line is printed in.
+fn form_of(line: &str, at: usize) -> &'static str {
+    if line[at..].contains(": type=") {
+        "x86 type=/attr= (before v4.1)"
+    } else if line.contains("MB)") && line[..line.rfind(" (").unwrap_or(0)].ends_with(')') {
+        "x86 bracketed, exclusive end"
+    } else {
+        "x86 bracketed"
+    }
+}
+
+/// The `(NMB)` a line ends with.
+fn printed_mb(line: &str) -> Option<u64> {
+    let t = line.trim_end().strip_suffix("MB)")?;
+    t[t.rfind('(')? + 1..].parse().ok()
+}
+
+/// One map being read.
+#[derive(Default)]
+struct Reading {
+    descs: Vec<MemoryDesc>,
+    form: &'static str,
+    lines: (usize, usize),
+    warnings: Vec<(usize, String)>,
+    /// The x86 indices seen, with their lines.
+    seen: Vec<(u64, usize)>,
+}
+
+/// Reads the first EFI memory map a boot log prints ([`import_map`] 1).
 pub fn import(text: &str) -> Result<Imported, ImportError> {
-    let mut descs = Vec::new();
-    let mut form = "";
-    let mut first = 0;
-    let mut last = 0;
-    let mut next_index = 0u64;
+    import_map(text, 1)
+}
+
+/// Reads map `which` (1-based) of those a boot log prints: x86 `memNN`
+/// lines (a map starts again at `mem00`), or arm64's lines after each
+/// "Processing EFI memory map:". Every map line is read; what looks wrong
+/// (a gap or a repeat in the numbering, a first index above 0, a line in
+/// another form than the first, a `(NMB)` that disagrees with the range,
+/// other maps in the log) is a warning with its line. A line that starts
+/// like a map line but does not parse is an error.
+pub fn import_map(text: &str, which: usize) -> Result<Imported, ImportError> {
+    let mut maps: Vec<Reading> = Vec::new();
+    let mut cur: Option<Reading> = None;
     let mut arm64 = false;
+    let close = |cur: &mut Option<Reading>, maps: &mut Vec<Reading>| {
+        if let Some(r) = cur.take().filter(|r| !r.descs.is_empty()) {
+            maps.push(r);
+        }
+    };
     for (n, line) in text.lines().enumerate() {
         let n = n + 1;
         let err = |e: LineError| ImportError {
@@ -386,7 +429,8 @@ pub fn import(text: &str) -> Result<Imported, ImportError> {
             col: e.col + 1,
             expected: e.expected,
         };
-        if line.contains("Processing EFI memory map:") && descs.is_empty() {
+        if line.contains("Processing EFI memory map:") {
+            close(&mut cur, &mut maps);
             arm64 = true;
             continue;
         }
@@ -394,56 +438,141 @@ pub fn import(text: &str) -> Result<Imported, ImportError> {
             continue; // efi_clean_memmap's list of what it removes
         }
         if let Some(at) = memmap_start(line) {
-            let index: u64 = line[at + 8..]
+            let digits: String = line[at + 8..]
                 .chars()
                 .take_while(char::is_ascii_digit)
-                .collect::<String>()
-                .parse()
-                .unwrap_or(u64::MAX);
-            if !descs.is_empty() && index != next_index {
-                break; // the next map printed, or the end of this one
-            }
-            if descs.is_empty() && index != 0 {
-                continue;
-            }
+                .collect();
+            let index: u64 = digits.parse().unwrap_or(u64::MAX);
             let d = parse_memmap_line(line).map_err(err)?;
-            form = if line[at..].contains(": type=") {
-                "x86 type=/attr= (before v4.1)"
-            } else if line.contains("MB)") && line[..line.rfind(" (").unwrap_or(0)].ends_with(')') {
-                "x86 bracketed, exclusive end"
+            let restart = cur
+                .as_ref()
+                .is_some_and(|r| index == 0 || r.seen.first().is_some_and(|&(f, _)| index < f));
+            if restart {
+                close(&mut cur, &mut maps);
+            }
+            let r = cur.get_or_insert_with(Reading::default);
+            let form = form_of(line, at);
+            if r.descs.is_empty() {
+                r.lines.0 = n;
+                r.form = form;
+                if index != 0 {
+                    r.warnings.push((
+                        n,
+                        format!(
+                            "the map starts at mem{digits}: the lines before it are not in the log"
+                        ),
+                    ));
+                }
             } else {
-                "x86 bracketed"
-            };
-            if descs.is_empty() {
-                first = n;
+                let &(prev, _) = r.seen.last().expect("a line seen");
+                if let Some(&(_, first)) = r.seen.iter().find(|&&(i, _)| i == index) {
+                    r.warnings.push((
+                        n,
+                        format!("mem{digits} again (first on line {first}): both are imported"),
+                    ));
+                } else if index > prev.wrapping_add(1) {
+                    let missing = if index - 1 == prev + 1 {
+                        format!("mem{:02} is", prev + 1)
+                    } else {
+                        format!("mem{:02}..mem{:02} are", prev + 1, index - 1)
+                    };
+                    r.warnings.push((
+                        n,
+                        format!("{missing} missing before this line: the map has a gap"),
+                    ));
+                } else if index < prev {
+                    r.warnings.push((
+                        n,
+                        format!("mem{digits} comes after mem{prev:02}: out of order"),
+                    ));
+                }
+                if form != r.form {
+                    r.warnings.push((
+                        n,
+                        format!(
+                            "this line is in the {form} form, the map's first (line {}) in the {}",
+                            r.lines.0, r.form
+                        ),
+                    ));
+                }
             }
-            descs.push(d);
-            last = n;
-            next_index = index + 1;
+            if let Some(mb) = printed_mb(line) {
+                let size = d.num_pages.wrapping_shl(crate::model::desc::EFI_PAGE_SHIFT);
+                if mb != size >> 20 {
+                    r.warnings.push((
+                        n,
+                        format!("the line says {mb}MB, its range holds {}MB", size >> 20),
+                    ));
+                }
+            }
+            r.seen.push((index, n));
+            r.descs.push(d);
+            r.lines.1 = n;
         } else if arm64 && arm64_start(line).is_some() {
-            descs.push(parse_arm64_line(line).map_err(err)?);
-            form = "arm64";
-            if first == 0 {
-                first = n;
+            let d = parse_arm64_line(line).map_err(err)?;
+            let r = cur.get_or_insert_with(Reading::default);
+            if r.descs.is_empty() {
+                r.lines.0 = n;
+                r.form = "arm64";
             }
-            last = n;
-        } else if !descs.is_empty() {
-            break;
+            r.descs.push(d);
+            r.lines.1 = n;
         }
     }
-    if descs.is_empty() {
+    close(&mut cur, &mut maps);
+    if maps.is_empty() {
         return Err(ImportError {
             line: 0,
             col: 0,
-            expected: "an EFI memory map: x86 `efi: mem00: [...] range=[...] (NMB)` lines (boot with efi=debug) \
+            expected: "an EFI memory map: x86 `efi: memNN: [...] range=[...] (NMB)` lines (boot with efi=debug) \
                        or arm64 `efi:   0x...-0x... [...]` lines after \"Processing EFI memory map:\""
                 .into(),
         });
     }
+    let count = maps.len();
+    if which == 0 || which > count {
+        return Err(ImportError {
+            line: 0,
+            col: 0,
+            expected: format!(
+                "map {which} of the log, which prints {count} (lines {})",
+                maps.iter()
+                    .map(|m| format!("{}-{}", m.lines.0, m.lines.1))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        });
+    }
+    let mut m = maps.swap_remove(which - 1);
+    if count > 1 {
+        m.warnings.insert(
+            0,
+            (
+                m.lines.0,
+                format!("the log prints {count} maps; this is map {which} (--map chooses another)"),
+            ),
+        );
+    }
+    if m.descs.len() > crate::model::boot::MAX_FIRMWARE_DESCS {
+        return Err(ImportError {
+            line: m.lines.0,
+            col: 1,
+            expected: format!(
+                "a map of at most {} descriptors, found {} (lines {}-{})",
+                crate::model::boot::MAX_FIRMWARE_DESCS,
+                m.descs.len(),
+                m.lines.0,
+                m.lines.1
+            ),
+        });
+    }
     Ok(Imported {
-        descs,
-        form,
-        lines: (first, last),
+        descs: m.descs,
+        form: m.form,
+        lines: m.lines,
+        warnings: m.warnings,
+        map: which,
+        maps: count,
     })
 }
 
