@@ -195,6 +195,10 @@ pub struct MinimizeArgs {
     /// Keep the signature on this tree's own code instead of a model era.
     #[arg(long)]
     pub tree: Option<PathBuf>,
+    /// Read INPUT as a fuzz artifact's bytes (files named as libFuzzer
+    /// names them are read so anyway).
+    #[arg(long)]
+    pub artifact: bool,
 }
 
 #[derive(clap::Args)]

@@ -283,18 +283,26 @@ fn show(artifact: &Path, output: Option<&Path>) -> Result<(), Failure> {
     let bytes = std::fs::read(artifact)
         .map_err(|e| Failure::Input(format!("{}: cannot read: {e}", artifact.display())))?;
     let mut sc = decode(&bytes);
-    if sc.header.is_empty() {
-        let name = artifact
-            .file_name()
-            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    // The bytes' own header lines are kept as description, but never as
+    // expectations: those are what each era shows now.
+    let name = artifact
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let mut header = vec![format!("decoded from the fuzz artifact {name}")];
+    header.extend(
         sc.header
-            .push(format!("decoded from the fuzz artifact {name}"));
-        sc.header
-            .push("what each era showed when decoded (review before keeping):".into());
+            .iter()
+            .filter(|h| !h.trim_start().starts_with("expect "))
+            .take(200)
+            .cloned(),
+    );
+    header.push("what each era showed when decoded (review before keeping):".into());
+    sc.header = header;
+    if sc.eras.is_empty() {
         sc.eras = Era::all();
-        sc.header
-            .extend(efimap_core::cases::corpus::expect_lines(&sc));
     }
+    sc.header
+        .extend(efimap_core::cases::corpus::expect_lines(&sc));
     let text = sc.to_text();
     match output {
         Some(path) => write_out(path, text.as_bytes()),
@@ -482,22 +490,43 @@ fn explore(bound: Bound, eras: &[Era], tree: Option<&Path>) -> Result<(), Failur
     Ok(())
 }
 
-/// A scenario file (`.scn`, or any text that parses as one), or else a
-/// fuzz artifact. A `.scn` file that does not parse is an error, never
-/// decoded as fuzz bytes.
-fn load_any(path: &Path) -> Result<Scenario, Failure> {
+/// A scenario file (`.scn`, `.json`, or text that parses as one), or a
+/// fuzz artifact: only what is clearly one (`artifact`, a `.crash` file,
+/// or a name libFuzzer gives: with `crash-`, `leak-`, `timeout-`, `oom-`
+/// or `slow-unit-` in it, or a corpus entry's 40 hex digits) is read as
+/// fuzz bytes. Anything
+/// else that does not parse is an error naming the file, line and column.
+fn load_any(path: &Path, artifact: bool) -> Result<Scenario, Failure> {
+    let name = path
+        .file_name()
+        .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+    let looks_like_artifact = artifact
+        || ["crash-", "leak-", "timeout-", "oom-", "slow-unit-"]
+            .iter()
+            .any(|p| name.contains(p))
+        || path.extension().is_some_and(|x| x == "crash")
+        || (name.len() == 40 && name.bytes().all(|b| b.is_ascii_hexdigit()));
+    let bytes = std::fs::read(path)
+        .map_err(|e| Failure::Input(format!("{}: cannot read: {e}", path.display())))?;
+    if looks_like_artifact {
+        return Ok(decode(&bytes));
+    }
+    if path.extension().is_some_and(|x| x == "json") {
+        let text = String::from_utf8(bytes)
+            .map_err(|e| Failure::Input(format!("{}: expected UTF-8 text: {e}", path.display())))?;
+        return Scenario::from_json(&text)
+            .map_err(|e| Failure::Input(format!("{}:{e}", path.display())));
+    }
     if path.extension().is_some_and(|x| x == "scn") {
         return Ok(corpus::load(path)?);
     }
-    let bytes = std::fs::read(path)
-        .map_err(|e| Failure::Input(format!("{}: cannot read: {e}", path.display())))?;
-    match std::str::from_utf8(&bytes)
-        .ok()
-        .and_then(|t| Scenario::parse(t).ok())
-    {
-        Some(sc) => Ok(sc),
-        None => Ok(decode(&bytes)),
-    }
+    let text = String::from_utf8_lossy(&bytes);
+    Scenario::parse(&text).map_err(|e| {
+        Failure::Input(format!(
+            "{}:{e} (not a scenario; to read it as a fuzz artifact, pass --artifact)",
+            path.display()
+        ))
+    })
 }
 
 /// `minimize --tree`: shrinks while the tree's own code shows the
@@ -506,7 +535,7 @@ fn minimize_on_tree(a: &MinimizeArgs, dir: &Path) -> Result<(), Failure> {
     use efimap_core::engine::Engine;
     use efimap_core::judge::findings::classify;
     let (input, output) = (a.input.as_path(), a.output.as_path());
-    let sc = load_any(input)?;
+    let sc = load_any(input, a.artifact)?;
     let engine = std::cell::RefCell::new(tree_engine(dir, a.era)?);
     let shows = |s: &Scenario| {
         engine
@@ -554,7 +583,7 @@ fn minimize(a: &MinimizeArgs) -> Result<(), Failure> {
         return minimize_on_tree(a, dir);
     }
     let (input, output) = (a.input.as_path(), a.output.as_path());
-    let sc = load_any(input)?;
+    let sc = load_any(input, a.artifact)?;
     let Some(goal) = Goal::choose(&sc, a.era, a.signature) else {
         let what = a
             .signature

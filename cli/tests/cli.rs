@@ -339,3 +339,97 @@ fn import_names_flags_and_warns_with_lines() {
         )
     );
 }
+
+/// minimize reads fuzz bytes only from what is clearly an artifact: a
+/// JSON file that is not a scenario and a `.scn` with a syntax error are
+/// errors naming file, line and column; a `crash-` file is decoded.
+#[test]
+fn minimize_reads_fuzz_bytes_only_from_artifacts() {
+    let d = scratch("min-inputs");
+    let out = d.join("m.scn");
+    let json = d.join("j1.json");
+    std::fs::write(&json, "{\"not\": \"a scenario\"}\n").unwrap();
+    let o = efimap(&[
+        "minimize",
+        json.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).starts_with(&format!("efimap: {}:1:", json.display())),
+        "{}",
+        stderr(&o)
+    );
+    let scn = d.join("bad.scn");
+    std::fs::write(&scn, BAD).unwrap();
+    let o = efimap(&[
+        "minimize",
+        scn.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("bad.scn:4:16: expected a size, found `zz`"),
+        "{}",
+        stderr(&o)
+    );
+    let other = d.join("notes.txt");
+    std::fs::write(&other, "just some words\n").unwrap();
+    let o = efimap(&[
+        "minimize",
+        other.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("pass --artifact"), "{}", stderr(&o));
+    assert!(!out.exists());
+}
+
+/// show: random bytes make a file of printable ASCII whose header carries
+/// what each of its eras shows; replay then checks those expectations.
+#[test]
+fn shown_files_are_printable_and_carry_expectations() {
+    let d = scratch("show");
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let bytes: Vec<u8> = (0..100_000)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            (x >> 24) as u8
+        })
+        .collect();
+    let art = d.join("crash-random");
+    std::fs::write(&art, bytes).unwrap();
+    let out = d.join("shown.scn");
+    let o = efimap(&["show", art.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(text
+        .chars()
+        .all(|c| c == '\n' || c == '\t' || (' '..='~').contains(&c)));
+    let sc = efimap_core::cases::scenario::Scenario::parse(&text).unwrap();
+    let expected = sc.expectations().unwrap();
+    assert_eq!(expected.keys().copied().collect::<Vec<_>>(), sc.eras);
+    let o = efimap(&["replay", d.to_str().unwrap()]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("no expectation"));
+}
+
+/// A UTF-8 byte-order mark at the start of a scenario is not an error.
+#[test]
+fn a_byte_order_mark_is_skipped() {
+    let d = scratch("bom");
+    let f = d.join("bom.scn");
+    std::fs::write(&f, "\u{feff}map\n  Conventional 0x1000 0x1 0xf\n").unwrap();
+    let o = efimap(&["run", f.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}

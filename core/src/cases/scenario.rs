@@ -111,6 +111,26 @@ impl fmt::Display for ParseError {
 
 impl std::error::Error for ParseError {}
 
+/// Whether a scenario file may hold `c`: a tab, or a character that
+/// shows: not a control character, not one of Unicode's invisible
+/// formatting and separator characters, not private use, not the
+/// replacement character.
+pub fn printable(c: char) -> bool {
+    if c == '\t' {
+        return true;
+    }
+    let u = c as u32;
+    !(c.is_control()
+        || (0x200b..=0x200f).contains(&u)
+        || (0x2028..=0x202e).contains(&u)
+        || (0x2060..=0x206f).contains(&u)
+        || u == 0xfeff
+        || u == 0xad
+        || (0xe000..=0xf8ff).contains(&u)
+        || (0xfff0..=0xffff).contains(&u)
+        || u >= 0xf_0000)
+}
+
 /// Canonical names of the memory types, for map lines.
 pub const TYPE_NAMES: [&str; 15] = [
     "Reserved",
@@ -234,6 +254,8 @@ impl Scenario {
 
     /// Parses the text form.
     pub fn parse(text: &str) -> Result<Scenario, ParseError> {
+        // A byte-order mark some editors write first is not part of the text.
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
         let mut sc = Scenario::default();
         let mut seen_directive = false;
         let mut in_map = false;
@@ -600,14 +622,12 @@ impl Line<'_> {
     }
 
     fn check_chars(&self) -> Result<(), ParseError> {
-        match self
-            .text
-            .char_indices()
-            .find(|&(_, c)| c.is_control() && c != '\t')
-        {
-            Some((col, c)) => {
-                Err(self.error(col, "text without control characters", &format!("{c:?}")))
-            }
+        match self.text.char_indices().find(|&(_, c)| !printable(c)) {
+            Some((col, c)) => Err(self.error(
+                col,
+                "printable text (no control, invisible or replacement characters)",
+                &format!("{c:?}"),
+            )),
             None => Ok(()),
         }
     }
