@@ -1,7 +1,7 @@
 //! The forms of a case: the scenario text a developer writes
 //! ([`scenario`]), the fuzz encoding ([`codec`]), boot logs ([`dmesg`]),
 //! corpus files on disk ([`corpus`]), and what a case is turned into
-//! ([`export`], [`report`]).
+//! ([`export`], [`report`], [`svg`]).
 
 pub mod codec;
 pub mod corpus;
@@ -9,3 +9,4 @@ pub mod dmesg;
 pub mod export;
 pub mod report;
 pub mod scenario;
+pub mod svg;

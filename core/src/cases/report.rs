@@ -150,7 +150,7 @@ pub fn render_e820(input: &crate::model::boot::BootInput, o: &Outcome) -> String
 }
 
 /// The letter a memory type is drawn with.
-fn type_letter(ty: u32) -> char {
+pub(crate) fn type_letter(ty: u32) -> char {
     use crate::model::desc::ty::*;
     match ty {
         RESERVED => 'r',
@@ -170,18 +170,61 @@ fn type_letter(ty: u32) -> char {
 /// The most stretches a picture draws.
 pub const PICTURE_MAX: usize = 96;
 
-/// Draws maps one character per stretch of addresses (the stretches
-/// between every boundary of every row), as the kernel's tools/testing/vma
-/// comments draw pages: `.` nothing, a letter for the type (`r` Reserved,
-/// `l` Loader, `b` BootServices, `u` RuntimeServices, `c` Conventional,
-/// `x` Unusable, `a` ACPI, `m` MMIO, `p` PAL, `n` Persistent, `?` other),
-/// capital where the stretch carries attribute bits the firmware's map did
-/// not give it, `*` where more than one descriptor covers it.
-pub fn picture(
+/// What one stretch of one row of a picture holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Cell {
+    /// No descriptor covers it.
+    Empty,
+    /// One descriptor covers it: its type, and whether it carries attribute
+    /// bits the firmware's map did not give the stretch.
+    One { ty: u32, added: bool },
+    /// More than one descriptor covers it.
+    Overlap,
+}
+
+/// Maps cut into stretches: `cuts` is every boundary of every row, sorted
+/// and distinct, so stretch `i` is `[cuts[i], cuts[i + 1])`; each row has
+/// one cell per stretch. Stretches are not proportional to their size, so
+/// a page and a terabyte are both one column.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Grid {
+    pub cuts: Vec<u128>,
+    pub rows: Vec<(String, Vec<Cell>)>,
+}
+
+impl Grid {
+    /// How many stretches.
+    pub fn stretches(&self) -> usize {
+        self.cuts.len().saturating_sub(1)
+    }
+}
+
+/// The maps a scenario's picture draws: the firmware's, the oracle's
+/// expected map (where the case is in its domain) and each era's installed
+/// map, named by its era.
+#[derive(Clone, Debug, Default)]
+pub struct Maps {
+    pub firmware: Vec<MemoryDesc>,
+    pub expected: Option<Vec<Region>>,
+    pub eras: Vec<(String, Vec<MemoryDesc>)>,
+}
+
+impl Maps {
+    /// The rows `firmware`, `expected` (if any), then the eras, cut into
+    /// stretches.
+    pub fn grid(&self) -> Grid {
+        grid(&self.firmware, &self.eras, self.expected.as_deref())
+    }
+}
+
+/// Cuts `firmware`, `expected` (as descriptors) and `rows` at every
+/// boundary of any of them; a cell is what covers the stretch's first
+/// address, its attributes held against the firmware's effective map.
+pub fn grid(
     firmware: &[MemoryDesc],
     rows: &[(String, Vec<MemoryDesc>)],
     expected: Option<&[Region]>,
-) -> String {
+) -> Grid {
     let fw = crate::judge::geometry::effective_map(firmware);
     let expected_descs: Vec<MemoryDesc> = expected.map_or_else(Vec::new, |regions| {
         regions
@@ -205,13 +248,60 @@ pub fn picture(
     }
     cuts.sort_unstable();
     cuts.dedup();
-    let stretches = cuts.len().saturating_sub(1);
+    let rows = all
+        .iter()
+        .map(|(name, descs)| {
+            let cells = cuts
+                .windows(2)
+                .map(|w| {
+                    let x = w[0];
+                    let covering: Vec<&MemoryDesc> = descs
+                        .iter()
+                        .filter(|d| d.span().is_some_and(|(st, e)| st <= x && x < e))
+                        .collect();
+                    match covering.as_slice() {
+                        [] => Cell::Empty,
+                        [d] => {
+                            let base = fw
+                                .iter()
+                                .find(|r| u128::from(r.start) <= x && x <= u128::from(r.end))
+                                .map_or(0, |r| r.attr);
+                            Cell::One {
+                                ty: d.ty,
+                                added: d.attribute & !base != 0,
+                            }
+                        }
+                        _ => Cell::Overlap,
+                    }
+                })
+                .collect();
+            (name.clone(), cells)
+        })
+        .collect();
+    Grid { cuts, rows }
+}
+
+/// Draws maps one character per stretch of addresses (the stretches
+/// between every boundary of every row, [`grid`]), as the kernel's
+/// tools/testing/vma comments draw pages: `.` nothing, a letter for the
+/// type (`r` Reserved, `l` Loader, `b` BootServices, `u` RuntimeServices,
+/// `c` Conventional, `x` Unusable, `a` ACPI, `m` MMIO, `p` PAL, `n`
+/// Persistent, `?` other), capital where the stretch carries attribute bits
+/// the firmware's map did not give it, `*` where more than one descriptor
+/// covers it.
+pub fn picture(
+    firmware: &[MemoryDesc],
+    rows: &[(String, Vec<MemoryDesc>)],
+    expected: Option<&[Region]>,
+) -> String {
+    let g = grid(firmware, rows, expected);
+    let stretches = g.stretches();
     let mut s = String::new();
     if stretches > PICTURE_MAX {
         let _ = writeln!(s, "({stretches} stretches: too many to draw)");
         return s;
     }
-    let width = all.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
+    let width = g.rows.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
     let ruler: String = (0..stretches)
         .map(|i| char::from(b'0' + (i % 10) as u8))
         .collect();
@@ -220,36 +310,26 @@ pub fn picture(
         "  one column per stretch: . nothing, letter = type, CAPITAL = attributes added, * = overlap"
     );
     let _ = writeln!(s, "  {:width$}  {ruler}", "");
-    for (name, descs) in &all {
-        let row: String = cuts
-            .windows(2)
-            .map(|w| {
-                let x = w[0];
-                let covering: Vec<&MemoryDesc> = descs
-                    .iter()
-                    .filter(|d| d.span().is_some_and(|(st, e)| st <= x && x < e))
-                    .collect();
-                match covering.as_slice() {
-                    [] => '.',
-                    [d] => {
-                        let base = fw
-                            .iter()
-                            .find(|r| u128::from(r.start) <= x && x <= u128::from(r.end))
-                            .map_or(0, |r| r.attr);
-                        let c = type_letter(d.ty);
-                        if d.attribute & !base != 0 {
-                            c.to_ascii_uppercase()
-                        } else {
-                            c
-                        }
+    for (name, cells) in &g.rows {
+        let row: String = cells
+            .iter()
+            .map(|c| match *c {
+                Cell::Empty => '.',
+                Cell::One { ty, added } => {
+                    let c = type_letter(ty);
+                    if added {
+                        c.to_ascii_uppercase()
+                    } else {
+                        c
                     }
-                    _ => '*',
                 }
+                Cell::Overlap => '*',
             })
             .collect();
         let _ = writeln!(s, "  {name:width$}  {row}");
     }
-    let marks: Vec<String> = cuts
+    let marks: Vec<String> = g
+        .cuts
         .iter()
         .enumerate()
         .map(|(i, c)| format!("{i}:{c:#x}"))
@@ -269,6 +349,13 @@ pub fn scenario_report(sc: &Scenario) -> String {
 
 /// [`scenario_report`], and whether any era has a finding.
 pub fn scenario_run(sc: &Scenario) -> (String, bool) {
+    let (s, any, _) = scenario_run_maps(sc);
+    (s, any)
+}
+
+/// [`scenario_run`], and the maps its picture draws (for
+/// [`crate::cases::svg`]).
+pub fn scenario_run_maps(sc: &Scenario) -> (String, bool, Maps) {
     let mut any = false;
     let input = &sc.input;
     let expectations = sc.expectations().unwrap_or_default();
@@ -321,7 +408,12 @@ pub fn scenario_run(sc: &Scenario) -> (String, bool) {
     }
     let _ = writeln!(s, "== picture");
     s.push_str(&picture(&sc.input.map, &rows, expected.as_deref()));
-    (s, any)
+    let maps = Maps {
+        firmware: sc.input.map.clone(),
+        expected,
+        eras: rows,
+    };
+    (s, any, maps)
 }
 
 /// The section `efimap run --tree` adds: the engine's outcome on `sc`, its
