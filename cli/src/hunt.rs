@@ -139,6 +139,10 @@ pub fn run(
     .map_err(|e| Failure::Input(e.to_string()))?;
     spinner.finish_and_clear();
     let mut written = Vec::new();
+    if !hits.is_empty() {
+        std::fs::create_dir_all(out)
+            .map_err(|e| Failure::Input(format!("{}: cannot create: {e}", out.display())))?;
+    }
     for h in &hits {
         let group = match h.group {
             Group::Buggy => "buggy",

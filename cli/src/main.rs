@@ -218,6 +218,10 @@ fn diff(a: &DiffArgs) -> Result<(), Failure> {
     let r = efimap_core::search::diff::diff(&mut *engine, &cfg)
         .map_err(|e| Failure::Input(e.to_string()))?;
     let mut written = 0;
+    if !r.found.is_empty() {
+        std::fs::create_dir_all(&a.out)
+            .map_err(|e| Failure::Input(format!("{}: cannot create: {e}", a.out.display())))?;
+    }
     for (sig, (d, sc)) in &r.found {
         let mut sc = sc.clone();
         sc.eras = vec![era];
@@ -381,6 +385,12 @@ fn replay_tree(dir: &Path, tree_dir: &Path, era: Option<Era>) -> Result<(), Fail
 
 fn replay(dir: &Path) -> Result<(), Failure> {
     let rows = corpus::replay(dir)?;
+    if rows.is_empty() {
+        return Err(Failure::Input(format!(
+            "{}: expected scenario files (*.scn), found none: nothing replayed",
+            dir.display()
+        )));
+    }
     let width = rows
         .iter()
         .map(|r| r.file.file_name().map_or(0, |n| n.len()))
@@ -419,7 +429,18 @@ fn replay(dir: &Path) -> Result<(), Failure> {
 }
 
 fn seeds(corpus_dir: &Path, output: &Path) -> Result<(), Failure> {
-    let n = corpus::write_seeds(corpus_dir, output).map_err(|e| Failure::Input(e.to_string()))?;
+    let n = corpus::write_seeds(corpus_dir, output).map_err(|e| {
+        let e = e.to_string();
+        // Errors of the output already name their path; others concern
+        // the corpus.
+        if e.contains(&output.display().to_string())
+            || e.starts_with(&corpus_dir.display().to_string())
+        {
+            Failure::Input(e)
+        } else {
+            Failure::Input(format!("{}: {e}", corpus_dir.display()))
+        }
+    })?;
     println!("wrote {n} seed inputs under {}", output.display());
     Ok(())
 }

@@ -51,7 +51,22 @@ pub fn load(path: &Path) -> Result<Scenario, InputFileError> {
         message,
     };
     let bytes = std::fs::read(path).map_err(|e| whole(format!("cannot read: {e}")))?;
-    let text = String::from_utf8(bytes).map_err(|e| whole(format!("not UTF-8 text: {e}")))?;
+    let text = String::from_utf8(bytes).map_err(|e| {
+        // Where the first bad byte is, as line and column.
+        let at = e.utf8_error().valid_up_to();
+        let good = &e.as_bytes()[..at];
+        let line = good.iter().filter(|&&b| b == b'\n').count() + 1;
+        let col = at - good.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1) + 1;
+        InputFileError {
+            path: path.to_path_buf(),
+            line,
+            col,
+            message: format!(
+                "expected UTF-8 text, found the byte {:#04x}",
+                e.as_bytes()[at]
+            ),
+        }
+    })?;
     let sc = Scenario::parse(&text).map_err(|e| InputFileError {
         path: path.to_path_buf(),
         line: e.line,
@@ -101,7 +116,14 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
+    // A folder that is not there is the caller's mistake (a typo in -o),
+    // not something to create.
+    if !dir.is_dir() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::NotFound,
+            format!("no folder {}", dir.display()),
+        ));
+    }
     let name = path
         .file_name()
         .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
@@ -144,7 +166,12 @@ pub fn write_seeds(corpus: &Path, out: &Path) -> Result<usize, Box<dyn std::erro
             .file_stem()
             .map_or_else(String::new, |s| s.to_string_lossy().into_owned());
         for (target, bytes) in seed_inputs(sc) {
-            write_atomic(&out.join(target).join(&stem), &bytes)?;
+            let dir = out.join(target);
+            std::fs::create_dir_all(&dir)
+                .map_err(|e| format!("{}: cannot create: {e}", dir.display()))?;
+            let file = dir.join(&stem);
+            write_atomic(&file, &bytes)
+                .map_err(|e| format!("{}: cannot write: {e}", file.display()))?;
             n += 1;
         }
     }

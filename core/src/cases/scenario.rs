@@ -292,6 +292,14 @@ impl Scenario {
             }
             seen_directive = true;
             let word = trimmed.split_whitespace().next().unwrap_or("");
+            let indented = raw.starts_with(' ') || raw.starts_with('\t');
+            if in_map && !indented && !DIRECTIVES.contains(&word) && !is_memmap_line(raw) {
+                return Err(line.error(
+                    0,
+                    "a directive (eras, desc_size, fill, map, cmdline, reserve, kexec, virtual-mode, e820, setup_data, kexec_file) or a map line indented under `map`",
+                    word,
+                ));
+            }
             if in_map && !DIRECTIVES.contains(&word) {
                 if sc.input.map.len() == MAX_FIRMWARE_DESCS {
                     return Err(line.error(0, "at most 4096 descriptors", "another"));
@@ -334,10 +342,10 @@ impl Scenario {
                     }
                     let mut eras = Vec::new();
                     for &(col, a) in &args {
-                        eras.push(
-                            a.parse::<Era>()
-                                .map_err(|e| line.error(col, &e.to_string(), a))?,
-                        );
+                        eras.push(a.parse::<Era>().map_err(|_| {
+                            let names: Vec<&str> = Era::all().iter().map(|e| e.name()).collect();
+                            line.error(col, &format!("an era ({})", names.join(", ")), a)
+                        })?);
                     }
                     eras.sort();
                     eras.dedup();
