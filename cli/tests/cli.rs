@@ -433,3 +433,70 @@ fn a_byte_order_mark_is_skipped() {
     let o = efimap(&["run", f.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
+
+/// The small input defects: each a clear error, exit 2, nothing written.
+#[test]
+fn small_input_defects_are_clear_errors() {
+    let d = scratch("small");
+    // -o into a folder that is not there.
+    let missing = d.join("no/such/dir/x.scn");
+    let o = efimap(&[
+        "show",
+        &corpus("single-8g-sp-clean.scn"),
+        "-o",
+        missing.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains(&format!("no folder {}", d.join("no/such/dir").display())),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!d.join("no").exists());
+    // replay of an empty folder.
+    let empty = d.join("empty");
+    std::fs::create_dir_all(&empty).unwrap();
+    let o = efimap(&["replay", empty.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("found none: nothing replayed"),
+        "{}",
+        stderr(&o)
+    );
+    // Scenario text: an unknown era, an unindented line in the map, bytes
+    // that are not UTF-8.
+    let cases: [(&str, &[u8], String); 3] = [
+        (
+            "era.scn",
+            b"eras v9.9\nmap\n",
+            "era.scn:1:6: expected an era (v5.4, ".into(),
+        ),
+        (
+            "flat.scn",
+            b"map\n  Conventional 0x1000 0x1 0xf\nbogus 1\n",
+            "flat.scn:3:1: expected a directive (eras, ".into(),
+        ),
+        (
+            "bytes.scn",
+            b"map\n  Conventional 0x1000 0x1 0xf\n# \xff\n",
+            "bytes.scn:3:3: expected UTF-8 text, found the byte 0xff".into(),
+        ),
+    ];
+    for (name, text, want) in cases {
+        let f = d.join(name);
+        std::fs::write(&f, text).unwrap();
+        let o = efimap(&["run", f.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(2), "{name}");
+        assert!(stderr(&o).contains(&want), "{name}: {}", stderr(&o));
+    }
+    // seeds into a path that cannot be a folder names it.
+    let file = d.join("plain");
+    std::fs::write(&file, "x").unwrap();
+    let o = efimap(&["seeds", &corpus(""), "-o", file.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains(&file.display().to_string()),
+        "{}",
+        stderr(&o)
+    );
+}
