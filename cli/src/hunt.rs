@@ -4,6 +4,7 @@
 use crate::{write_out, Failure};
 use efimap_core::engine::{Engine, ModelEngine};
 use efimap_core::judge::findings::check_quiet;
+use efimap_core::judge::signature::SEED_SIGNATURES;
 use efimap_core::model::era::Era;
 use efimap_core::search::explore::Bound;
 use efimap_core::search::hunt::{
@@ -91,8 +92,12 @@ pub fn run(
                 era,
             } => {
                 let line = format!(
-                    "  {:>6.2}s  new: {signature} in {era} ({group:?} eras)",
-                    start.elapsed().as_secs_f64()
+                    "  {:>6.2}s  new in the {} eras: {signature} (first in {era})",
+                    start.elapsed().as_secs_f64(),
+                    match group {
+                        Group::Buggy => "buggy",
+                        Group::Fixed => "fixed",
+                    }
                 );
                 if tty {
                     spinner.println(line);
@@ -169,9 +174,17 @@ pub fn run(
         if !groups.contains(&group) {
             continue;
         }
-        let title = match &tree_name {
-            Some(name) => format!("In {name}"),
-            None => title.to_string(),
+        let rows: Vec<&Hit> = hits.iter().filter(|h| h.group == group).collect();
+        let title = match (&tree_name, group) {
+            (Some(name), _) => format!("In {name}"),
+            (None, Group::Fixed) => {
+                let known = rows.iter().filter(|h| h.known).count();
+                format!(
+                    "In the fixed eras (v5.6 and later): {} new, {known} known in the fixed code",
+                    rows.len() - known
+                )
+            }
+            (None, Group::Buggy) => title.to_string(),
         };
         println!();
         println!("{title}");
@@ -225,6 +238,9 @@ fn remark(h: &Hit, tree: bool) -> String {
     }
     if h.known && r.is_empty() {
         r.push_str("  (known in the fixed code)");
+    }
+    if h.group == Group::Buggy && SEED_SIGNATURES.contains(&h.signature) {
+        r.push_str("  (one of the 2019 thread's four)");
     }
     r
 }

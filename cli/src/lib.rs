@@ -285,6 +285,9 @@ pub enum Form {
     Dmesg,
     Kunit,
     Report,
+    /// The scenario in its JSON form (which run, replay and minimize read
+    /// from a `.json` file).
+    Json,
 }
 
 /// `ADDR,SIZE`, each hex (0x...) or decimal.

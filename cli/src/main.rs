@@ -532,13 +532,7 @@ fn load_any(path: &Path, artifact: bool) -> Result<Scenario, Failure> {
     if looks_like_artifact {
         return Ok(decode(&bytes));
     }
-    if path.extension().is_some_and(|x| x == "json") {
-        let text = String::from_utf8(bytes)
-            .map_err(|e| Failure::Input(format!("{}: expected UTF-8 text: {e}", path.display())))?;
-        return Scenario::from_json(&text)
-            .map_err(|e| Failure::Input(format!("{}:{e}", path.display())));
-    }
-    if path.extension().is_some_and(|x| x == "scn") {
+    if path.extension().is_some_and(|x| x == "scn" || x == "json") {
         return Ok(corpus::load(path)?);
     }
     let text = String::from_utf8_lossy(&bytes);
@@ -832,6 +826,7 @@ fn export(
         Form::Cmdline => efimap_core::cases::export::cmdline(&sc),
         Form::Dmesg => efimap_core::cases::export::dmesg(&sc),
         Form::Kunit => efimap_core::cases::export::kunit(&sc, &name),
+        Form::Json => format!("{}\n", sc.to_json()),
         Form::Report => {
             let fix = match verify {
                 Some(n) => verify_fix(&sc, n)?,

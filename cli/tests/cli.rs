@@ -500,3 +500,77 @@ fn small_input_defects_are_clear_errors() {
         stderr(&o)
     );
 }
+
+/// The JSON form: exported, then read back by run, replay and minimize.
+#[test]
+fn the_json_form_is_read_where_the_text_form_is() {
+    let d = scratch("json");
+    let json = d.join("dave.json");
+    let o = efimap(&[
+        "export",
+        &corpus("dave-young-two-inside-ranges.scn"),
+        "--as",
+        "json",
+        "-o",
+        json.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = efimap(&["run", &corpus("dave-young-two-inside-ranges.scn")]);
+    let from_json = efimap(&["run", json.to_str().unwrap()]);
+    assert_eq!(from_json.stdout, text.stdout);
+    assert_eq!(from_json.status.code(), text.status.code());
+    let o = efimap(&["replay", d.to_str().unwrap()]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    let out = d.join("m.scn");
+    let o = efimap(&[
+        "minimize",
+        json.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+/// The hunt's tables say how many fixed-era findings are new (none, on
+/// the fixed code as it is) and mark the 2019 thread's four.
+#[test]
+fn the_hunt_says_what_is_new_and_marks_the_thread() {
+    let d = scratch("hunt-tables");
+    let o = efimap(&[
+        "hunt",
+        "--budget",
+        "3",
+        "--seed",
+        "1",
+        "--eras",
+        "v5.5,v6.10",
+        "--out",
+        d.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("In the fixed eras (v5.6 and later): 0 new, ")),
+        "{out}"
+    );
+    let marked: Vec<&str> = out
+        .lines()
+        .filter(|l| l.ends_with("(one of the 2019 thread's four)"))
+        .filter_map(|l| l.split_whitespace().next())
+        .collect();
+    assert_eq!(
+        marked,
+        vec![
+            "empty-entry/efi_fake_memmap",
+            "lost-attribute/efi_fake_memmap",
+            "over-count/efi_fake_memmap",
+            "overrun/efi_arch_mem_reserve"
+        ]
+    );
+}

@@ -42,7 +42,8 @@ impl fmt::Display for InputFileError {
 
 impl std::error::Error for InputFileError {}
 
-/// Reads and parses one scenario file.
+/// Reads and parses one scenario file: the text form, or the JSON form
+/// for a `.json` file.
 pub fn load(path: &Path) -> Result<Scenario, InputFileError> {
     let whole = |message: String| InputFileError {
         path: path.to_path_buf(),
@@ -67,7 +68,13 @@ pub fn load(path: &Path) -> Result<Scenario, InputFileError> {
             ),
         }
     })?;
-    let sc = Scenario::parse(&text).map_err(|e| InputFileError {
+    let json = path.extension().is_some_and(|x| x == "json");
+    let parsed = if json {
+        Scenario::from_json(&text)
+    } else {
+        Scenario::parse(&text)
+    };
+    let sc = parsed.map_err(|e| InputFileError {
         path: path.to_path_buf(),
         line: e.line,
         col: e.col,
@@ -103,7 +110,7 @@ pub fn scenario_files(dir: &Path) -> Result<Vec<PathBuf>, InputFileError> {
     })?;
     let mut files: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "scn"))
+        .filter(|p| p.extension().is_some_and(|x| x == "scn" || x == "json"))
         .collect();
     files.sort();
     Ok(files)
