@@ -26,12 +26,67 @@ enum Failure {
     Findings,
     /// Bad input: exit 2, with this message.
     Input(String),
+    /// Bad input at a place in a file: exit 2, the message and the line
+    /// with a caret under the column.
+    At(InputFileError),
 }
 
 impl From<InputFileError> for Failure {
     fn from(e: InputFileError) -> Self {
-        Failure::Input(e.to_string())
+        if e.line == 0 {
+            Failure::Input(e.to_string())
+        } else {
+            Failure::At(e)
+        }
     }
+}
+
+/// The offending line of `e`'s file with a caret under its column, as
+/// Rust's own tools show an error (codespan-reporting); nothing when the
+/// file cannot be read again.
+fn show_at(e: &InputFileError) {
+    use codespan_reporting::diagnostic::{Diagnostic, Label};
+    use codespan_reporting::files::SimpleFile;
+    use codespan_reporting::term::{self, termcolor};
+    let Ok(bytes) = std::fs::read(&e.path) else {
+        return;
+    };
+    let text = String::from_utf8_lossy(&bytes).into_owned();
+    // The byte offset of line:col (both 1-based), kept inside the text.
+    let line_start: usize = text
+        .split_inclusive('\n')
+        .take(e.line.saturating_sub(1))
+        .map(str::len)
+        .sum();
+    let line_len = text[line_start.min(text.len())..]
+        .split('\n')
+        .next()
+        .map_or(0, str::len);
+    let at = (line_start + e.col.saturating_sub(1).min(line_len)).min(text.len());
+    let mut end = (at + 1).min(text.len());
+    while !text.is_char_boundary(end) {
+        end += 1;
+    }
+    let mut start = at;
+    while !text.is_char_boundary(start) {
+        start -= 1;
+    }
+    let file = SimpleFile::new(e.path.display().to_string(), text);
+    let diagnostic = Diagnostic::error()
+        .with_message(&e.message)
+        .with_labels(vec![Label::primary((), start..end)]);
+    let choice = if std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        termcolor::ColorChoice::Auto
+    } else {
+        termcolor::ColorChoice::Never
+    };
+    let writer = termcolor::StandardStream::stderr(choice);
+    let _ = term::emit(
+        &mut writer.lock(),
+        &term::Config::default(),
+        &file,
+        &diagnostic,
+    );
 }
 
 fn main() -> ExitCode {
@@ -95,6 +150,11 @@ fn main() -> ExitCode {
         Err(Failure::Findings) => ExitCode::from(1),
         Err(Failure::Input(msg)) => {
             eprintln!("efimap: {msg}");
+            ExitCode::from(2)
+        }
+        Err(Failure::At(e)) => {
+            eprintln!("efimap: {e}");
+            show_at(&e);
             ExitCode::from(2)
         }
     }

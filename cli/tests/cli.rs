@@ -62,7 +62,14 @@ fn bad_scenarios_name_file_line_and_column_and_write_nothing() {
     ] {
         let o = efimap(&args);
         assert_eq!(o.status.code(), Some(2), "{args:?}");
-        assert_eq!(stderr(&o).trim(), want, "{args:?}");
+        // The message, then the line with a caret under the column.
+        let err = stderr(&o);
+        let lines: Vec<&str> = err.lines().collect();
+        assert_eq!(lines[0], want, "{args:?}");
+        assert_eq!(lines[1], "error: expected a size, found `zz`");
+        assert_eq!(lines[2], format!("  ┌─ {bad}:4:16"));
+        assert_eq!(lines[4], "4 │ reserve 0x1000 zz");
+        assert_eq!(lines[5], "  │                ^");
         assert!(!Path::new(&out).exists(), "{args:?} wrote {out}");
     }
     // A folder with a bad file: replay and seeds stop before writing anything.
