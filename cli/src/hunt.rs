@@ -4,6 +4,7 @@
 use crate::{write_out, Failure};
 use efimap_core::engine::{Engine, ModelEngine};
 use efimap_core::judge::findings::check_quiet;
+use efimap_core::judge::known::listed;
 use efimap_core::judge::signature::SEED_SIGNATURES;
 use efimap_core::model::era::Era;
 use efimap_core::search::explore::Bound;
@@ -222,23 +223,30 @@ pub fn run(
     Ok(())
 }
 
-/// What the table says after a hit: whether the fixed code is known to do
-/// it and, for a tree, whether the model of its era does it too (if not,
-/// the tree and the model differ: `efimap diff` says where).
+/// What the table says after a hit: the known cause that explains it (or
+/// that its signature is known but some example has no known cause) and,
+/// for a tree, whether the model of its era does it too (if not, the tree
+/// and the model differ: `efimap diff` says where).
 fn remark(h: &Hit, tree: bool) -> String {
-    let mut r = String::new();
+    let mut model = String::new();
     if tree {
         for &era in &h.eras {
-            let model = check_quiet(era, &h.minimized.input)
+            let shows = check_quiet(era, &h.minimized.input)
                 .is_ok_and(|(_, c)| c.signatures().contains(&h.signature));
-            if !model {
-                r.push_str(&format!("  (not in model {era}: see efimap diff)"));
+            if !shows {
+                model.push_str(&format!("  (not in model {era}: see efimap diff)"));
             }
         }
     }
-    if h.known && r.is_empty() {
-        r.push_str("  (known in the fixed code)");
-    }
+    let mut r = match h.cause {
+        Some(cause) if model.is_empty() => format!("  (known: {})", cause.name),
+        None if h.group == Group::Fixed && listed(&h.signature) => format!(
+            "  (signature known, but no known cause explains {} of {} examples)",
+            h.unexplained, h.seen
+        ),
+        _ => String::new(),
+    };
+    r.push_str(&model);
     if h.group == Group::Buggy && SEED_SIGNATURES.contains(&h.signature) {
         r.push_str("  (one of the 2019 thread's four)");
     }

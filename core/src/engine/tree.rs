@@ -432,6 +432,15 @@ fn kind_of(level: Level, func: &str, text: &str) -> EventKind {
     if level == Level::Warning {
         return EventKind::Warn;
     }
+    if func == "efi_arch_mem_reserve" && level == Level::Err {
+        let addr = text
+            .strip_prefix("efi: Failed to lookup EFI memory descriptor for 0x")
+            .or_else(|| text.strip_prefix("efi: Region spans EFI memory descriptors, 0x"))
+            .and_then(|hex| u64::from_str_radix(hex, 16).ok());
+        if let Some(addr) = addr {
+            return EventKind::ReserveRefused { addr };
+        }
+    }
     if let Some(name) = text
         .strip_prefix("Malformed early option '")
         .and_then(|r| r.strip_suffix('\''))
@@ -733,6 +742,7 @@ mod tests {
         assert_eq!(o.map, input.map);
         assert_eq!(o.memmap.map, Some(MapPtr { alloc: 0, off: 0 }));
         assert_eq!(o.events[0].func, "efi_arch_mem_reserve");
+        assert_eq!(o.events[0].kind, EventKind::ReserveRefused { addr: 0 });
         assert_eq!(o.installs[0].kind, InstallKind::Firmware);
         assert_eq!(o.leaks, Vec::<usize>::new());
         assert!(o.stage.boot_services_kept);

@@ -116,6 +116,10 @@ pub struct Classification {
     pub domain: Result<(), OutsideDomain>,
     /// One finding per signature, in signature order.
     pub findings: Vec<Finding>,
+    /// Every finding, in signature order: each fault, leak, empty entry,
+    /// discrepancy and clobbered region, where `findings` keeps the first
+    /// of each signature. What [`crate::judge::known`] explains one by one.
+    pub all: Vec<Finding>,
 }
 
 impl Classification {
@@ -125,6 +129,14 @@ impl Classification {
     pub fn counted(&self) -> impl Iterator<Item = &Finding> {
         let judged = self.domain.is_ok();
         self.findings
+            .iter()
+            .filter(move |f| judged || f.class.is_memory_safety())
+    }
+
+    /// [`Classification::counted`] over [`Classification::all`].
+    pub fn counted_all(&self) -> impl Iterator<Item = &Finding> {
+        let judged = self.domain.is_ok();
+        self.all
             .iter()
             .filter(move |f| judged || f.class.is_memory_safety())
     }
@@ -169,10 +181,12 @@ pub fn classify(input: &BootInput, o: &Outcome) -> Classification {
         });
     }
     found.sort_by_key(|f| (f.class, f.function));
+    let all = found.clone();
     found.dedup_by(|a, b| a.class == b.class && a.function == b.function);
     Classification {
         domain,
         findings: found,
+        all,
     }
 }
 
@@ -584,8 +598,8 @@ fn structure_findings(
     let new_empty = descs
         .iter()
         .enumerate()
-        .find(|(_, d)| d.num_pages == 0 && !before.iter().any(|b| same_region(b, d)));
-    if let Some((index, d)) = new_empty {
+        .filter(|(_, d)| d.num_pages == 0 && !before.iter().any(|b| same_region(b, d)));
+    for (index, d) in new_empty {
         found.push(Finding {
             class: Class::EmptyEntry,
             function: by,

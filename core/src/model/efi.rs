@@ -9,6 +9,14 @@ use crate::model::desc::{MemoryDesc, EFI_PAGES_MAX, EFI_PAGE_SHIFT};
 use crate::model::kernel::{Errno, Kernel, Level, MemoryMapData};
 use crate::model::print::{efi_md_typeattr_format_with, memmap_line_with};
 
+/// What `efi_mem_desc_lookup` skips from ab03e91e60ce: a descriptor that
+/// is misaligned, empty, or runs past 2^64.
+pub fn bogus(md: &MemoryDesc) -> bool {
+    md.phys_addr % crate::model::desc::EFI_PAGE_SIZE != 0
+        || md.num_pages == 0
+        || md.num_pages > (u64::MAX - md.phys_addr) >> EFI_PAGE_SHIFT
+}
+
 impl Kernel {
     /// `efi_mem_desc_lookup(addr, &out)`: the first descriptor with
     /// `phys <= addr < phys + (pages << 12)` (wrapping), 40 bytes of it.
@@ -28,11 +36,7 @@ impl Kernel {
                 let mut found = Err(Errno::ENOENT);
                 for o in k.for_each_desc() {
                     let md = k.read_desc(map, o);
-                    if k.f.lookup_skips_bogus
-                        && (md.phys_addr % crate::model::desc::EFI_PAGE_SIZE != 0
-                            || md.num_pages == 0
-                            || md.num_pages > (u64::MAX - md.phys_addr) >> EFI_PAGE_SHIFT)
-                    {
+                    if k.f.lookup_skips_bogus && bogus(&md) {
                         continue;
                     }
                     if addr >= md.phys_addr && addr < md.end_exclusive() {

@@ -148,6 +148,10 @@ pub struct Features {
     /// splits of every descriptor, as `efi_memmap_insert` makes them, not
     /// of the looked-up one alone (the fix the `v7.0-rc+fix` era proposes).
     pub reserve_counts_every_desc: bool,
+    /// Not in any kernel: `efi_arch_mem_reserve` allocates one descriptor
+    /// fewer than it counted, an injected bug that overruns on any map
+    /// (for testing that a new overrun is told from the known one).
+    pub reserve_one_short: bool,
 }
 
 /// How boot-services memory is given back after `SetVirtualAddressMap`.
@@ -209,6 +213,7 @@ const V5_4: Features = Features {
     e820_nomerge: NoMerge::Pram,
     kexec_walk: KexecWalk::Ascending,
     reserve_counts_every_desc: false,
+    reserve_one_short: false,
 };
 
 const V5_5: Features = Features {

@@ -119,6 +119,10 @@ pub enum EventKind {
     /// `early_memremap` refused a size of 0, a wrapping range or more than
     /// `NR_FIX_BTMAPS` pages (its WARN in `__early_ioremap`).
     EarlyMapRefused,
+    /// `efi_arch_mem_reserve` refused the reservation at `addr` (as the
+    /// caller passed it): its lookup found no Boot Services Data
+    /// descriptor, or the range spans descriptors.
+    ReserveRefused { addr: u64 },
 }
 
 /// Every function the model names: the call stack's entries, the owners

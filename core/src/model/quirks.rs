@@ -7,11 +7,24 @@
 //! descriptor the range splits (an overlapping one, or an empty (0, 0)
 //! entry, which ends at 2^64 - 1) writes past the new buffer. The
 //! `v7.0-rc+fix` era counts every descriptor's splits instead
-//! (`reserve_counts_every_desc`).
+//! (`reserve_counts_every_desc`); `reserve_one_short`, in no era, injects
+//! a new overrun for tests.
 
 use crate::model::desc::{attr, ty, MemRange, EFI_PAGE_SIZE};
-use crate::model::kernel::{E820Op, E820Type, Kernel, Level, MemoryMapData};
+use crate::model::kernel::{E820Op, E820Type, EventKind, Kernel, Level, MemoryMapData};
 use crate::model::memmap::efi_memmap_split_count;
+
+/// The page-rounded range `efi_arch_mem_reserve` inserts for `(addr,
+/// size)`: `addr` rounded down, `size + addr % 4096` rounded up, as
+/// `[start, start + size - 1]` (wrapping, as the C does: a size that rounds
+/// to 0 gives the empty range `[start, start - 1]`, which at 0 is the whole
+/// address space).
+pub fn reserve_range(addr: u64, size: u64) -> (u64, u64) {
+    let size = size.wrapping_add(addr % EFI_PAGE_SIZE);
+    let size = (size.wrapping_sub(1) | (EFI_PAGE_SIZE - 1)).wrapping_add(1); // round_up
+    let addr = addr & !(EFI_PAGE_SIZE - 1);
+    (addr, addr.wrapping_add(size).wrapping_sub(1))
+}
 
 impl Kernel {
     /// `efi_arch_mem_reserve(addr, size)`: marks `[addr, addr + size)`,
@@ -29,24 +42,19 @@ impl Kernel {
             Ok(md) if md.ty == ty::BOOT_SERVICES_DATA => md,
             _ => {
                 let text = format!("efi: Failed to lookup EFI memory descriptor for 0x{addr:016x}");
-                return self.log(Level::Err, text);
+                return self.log_kind(Level::Err, text, EventKind::ReserveRefused { addr });
             }
         };
         if addr.wrapping_add(size) > md.end_exclusive() {
             let text = format!("efi: Region spans EFI memory descriptors, 0x{addr:016x}");
-            return self.log(Level::Err, text);
+            return self.log_kind(Level::Err, text, EventKind::ReserveRefused { addr });
         }
         if self.f.reserve_skips_runtime && md.attribute & attr::RUNTIME != 0 {
             return; // "No need to reserve regions that will never be freed."
         }
-        let size = size.wrapping_add(addr % EFI_PAGE_SIZE);
-        let size = (size.wrapping_sub(1) | (EFI_PAGE_SIZE - 1)).wrapping_add(1); // round_up
-        let addr = addr & !(EFI_PAGE_SIZE - 1);
-        let mr = MemRange::new(
-            addr,
-            addr.wrapping_add(size).wrapping_sub(1),
-            md.attribute | attr::RUNTIME,
-        );
+        let (start, end) = reserve_range(addr, size);
+        let (addr, size) = (start, end.wrapping_sub(start).wrapping_add(1));
+        let mr = MemRange::new(start, end, md.attribute | attr::RUNTIME);
 
         let splits = if self.f.reserve_counts_every_desc {
             // The proposed fix: every descriptor insert will split.
@@ -59,7 +67,10 @@ impl Kernel {
         } else {
             efi_memmap_split_count(&md, &mr)
         };
-        let num_entries = splits.wrapping_add(self.memmap.nr_map);
+        let mut num_entries = splits.wrapping_add(self.memmap.nr_map);
+        if self.f.reserve_one_short {
+            num_entries = num_entries.wrapping_sub(1);
+        }
         let mut data = MemoryMapData::default();
         if self.efi_memmap_alloc(num_entries, &mut data).is_err() {
             return self.log(

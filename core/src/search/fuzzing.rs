@@ -6,8 +6,11 @@
 //!
 //! The config comes from the environment:
 //! - `EFIMAP_ERAS`: eras to run, comma-separated (default: all);
-//! - `EFIMAP_KNOWN`: signatures that are not crashes (default: none;
-//!   `fixed-code` stands for [`KNOWN_IN_FIXED_CODE`]);
+//! - `EFIMAP_KNOWN`: signatures that are not crashes (default: none);
+//!   `fixed-code` among them switches on the table of known bugs by cause
+//!   ([`crate::judge::known::KNOWN_BUGS`]): in the fixed eras a finding a
+//!   known cause explains is not a crash, and one no cause explains is,
+//!   whatever its signature;
 //! - `EFIMAP_ONLY`: if set, only these signatures are crashes.
 //!
 //! Memory-safety findings (overrun, use-after-free, bad-free) are crashes
@@ -16,9 +19,10 @@
 use crate::cases::codec::decode;
 use crate::cases::scenario::Scenario;
 use crate::judge::findings::{check_quiet, Checked, Finding};
+use crate::judge::known::{explain, listed};
 use crate::judge::signature::{Class, Signature};
 use crate::judge::verdict::{verdict, Verdict};
-use crate::model::boot::BootInput;
+use crate::model::boot::{BootInput, Outcome};
 use crate::model::desc::{MemRange, MemoryDesc, EFI_PAGE_SIZE};
 use crate::model::era::{Era, FakeMem};
 use crate::model::kernel::{Kernel, Level, MemoryMapData};
@@ -33,41 +37,9 @@ pub struct Config {
     pub eras: Vec<Era>,
     pub known: BTreeSet<Signature>,
     pub only: Option<BTreeSet<Signature>>,
+    /// `fixed-code`: findings the known causes explain are not crashes.
+    pub fixed_code: bool,
 }
-
-/// The signatures the fixed code is known to have (docs/kernel-notes.md,
-/// "What the fixed code is known to do"). A zero-size
-/// range or reservation `[X, X - 1]` makes a 0-page entry inside a
-/// descriptor (empty-entry), and at X = 0 it wraps to `[0, 2^64 - 1]` and
-/// gives every descriptor its attribute (spurious-attribute);
-/// efi_arch_mem_reserve counts only its own descriptor, so overlapping or
-/// empty descriptors overrun its buffer, and it leaks the buffer when
-/// mapping it fails; v5.6 .. v6.9 free the map that init_late remaps;
-/// the runtime's own map is left allocated after virtual mode, and from
-/// 75dde792 so is the map it replaced; a reservation efi_arch_mem_reserve
-/// refuses is kept but left System RAM in e820.
-pub const KNOWN_IN_FIXED_CODE: [Signature; 10] = [
-    Signature::new(Class::EmptyEntry, "efi_fake_memmap"),
-    Signature::new(Class::SpuriousAttribute, "efi_fake_memmap"),
-    Signature::new(Class::EmptyEntry, "efi_arch_mem_reserve"),
-    Signature::new(Class::SpuriousAttribute, "efi_arch_mem_reserve"),
-    Signature::new(Class::Overrun, "efi_arch_mem_reserve"),
-    Signature::new(Class::Leak, "efi_arch_mem_reserve"),
-    Signature::new(Class::UseAfterFree, "efi_memmap_init_late"),
-    // The runtime map efi_map_regions builds is not freed when the
-    // boot-services rebuild replaces it (its flags are LATE only).
-    Signature::new(Class::Leak, "efi_map_regions"),
-    // From 75dde792 __efi_memmap_init frees nothing, so the map
-    // efi_fake_memmap installed leaks when virtual mode installs the
-    // runtime's map with efi_memmap_init_late (efi_arch_mem_reserve's
-    // likewise, above).
-    Signature::new(Class::Leak, "efi_fake_memmap"),
-    // A reservation efi_arch_mem_reserve refuses (not in Boot Services
-    // Data, or spanning descriptors) stays memblock-reserved, so
-    // efi_reserve_boot_services keeps its region RUNTIME, but e820 is
-    // only told on success: the memory stays System RAM for kexec.
-    Signature::new(Class::KexecClobber, "efi_arch_mem_reserve"),
-];
 
 /// The pseudo-signature a divergence between two fixed eras has.
 pub const FAKE_MEM_DIVERGENCE: Signature = Signature::new(Class::Divergence, "efi_fake_memmap");
@@ -103,21 +75,18 @@ impl Config {
             })
             .filter(|v| !v.is_empty())
             .unwrap_or_else(Era::all);
-        // `fixed-code` in EFIMAP_KNOWN stands for KNOWN_IN_FIXED_CODE.
+        // `fixed-code` in EFIMAP_KNOWN switches on the known causes.
         let mut known = std::env::var("EFIMAP_KNOWN")
             .map(|s| list(&s))
             .unwrap_or_default();
         let fixed_code = known.remove("fixed-code");
-        let mut known = signatures("EFIMAP_KNOWN", known);
-        if fixed_code {
-            known.extend(KNOWN_IN_FIXED_CODE);
-        }
         Config {
             eras,
-            known,
+            known: signatures("EFIMAP_KNOWN", known),
             only: std::env::var("EFIMAP_ONLY")
                 .ok()
                 .map(|s| signatures("EFIMAP_ONLY", list(&s))),
+            fixed_code,
         }
     }
 
@@ -131,12 +100,26 @@ impl Config {
     pub fn counts(&self, signature: &Signature) -> bool {
         !self.known.contains(signature) && self.only.as_ref().is_none_or(|o| o.contains(signature))
     }
+
+    /// Whether `f`, a finding of outcome `o` of `input`, is a crash under
+    /// this config: its signature counts and, with `fixed_code`, no known
+    /// cause explains it.
+    pub fn crashes(&self, input: &BootInput, o: &Outcome, f: &Finding) -> bool {
+        self.counts(&f.signature()) && !(self.fixed_code && explain(input, o, f).is_some())
+    }
 }
 
-/// A finding the fuzzer should stop on: the line it panics with.
-fn crash_line(f: &Finding, era: Era) -> String {
+/// A finding the fuzzer should stop on: the line it panics with. A
+/// finding whose signature the known-bug table lists, but that no known
+/// cause explains, says so.
+fn crash_line(f: &Finding, era: Era, cfg: &Config) -> String {
+    let unexplained = if cfg.fixed_code && listed(&f.signature()) {
+        " (no known cause explains it: a candidate new bug)"
+    } else {
+        ""
+    };
     format!(
-        "efimap finding: {} era={era} {}",
+        "efimap finding: {} era={era} {}{unexplained}",
         f.signature(),
         f.explanation
     )
@@ -144,15 +127,35 @@ fn crash_line(f: &Finding, era: Era) -> String {
 
 /// The first finding of `input` in `era` that `cfg` counts, as a crash line.
 pub fn boot_flow_finding(input: &BootInput, era: Era, cfg: &Config) -> Option<String> {
-    counted_finding(&check_quiet(era, input), era, cfg)
+    counted_finding(input, &check_quiet(era, input), era, cfg)
 }
 
-/// The first finding of a checked run that `cfg` counts, as a crash line.
-fn counted_finding(checked: &Checked, era: Era, cfg: &Config) -> Option<String> {
-    let (_, c) = checked.as_ref().ok()?;
-    c.counted()
-        .find(|f| cfg.counts(&f.signature()))
-        .map(|f| crash_line(f, era))
+/// The first finding of a checked run that `cfg` counts, as a crash line:
+/// every instance is looked at, not only the first of each signature.
+fn counted_finding(input: &BootInput, checked: &Checked, era: Era, cfg: &Config) -> Option<String> {
+    let (o, c) = checked.as_ref().ok()?;
+    c.counted_all()
+        .find(|f| cfg.crashes(input, o, f))
+        .map(|f| crash_line(f, era, cfg))
+}
+
+/// Whether a run shows `signature` in a way `cfg` does not already know:
+/// explicitly known signatures never, the others when some instance is a
+/// crash (with `fixed_code`: unexplained).
+fn shows_unknown(
+    input: &BootInput,
+    checked: &Checked,
+    signature: &Signature,
+    cfg: &Config,
+) -> bool {
+    if cfg.known.contains(signature) {
+        return false;
+    }
+    let Ok((o, c)) = checked else { return false };
+    c.all
+        .iter()
+        .filter(|f| f.signature() == *signature)
+        .any(|f| !(cfg.fixed_code && explain(input, o, f).is_some()))
 }
 
 /// `boot_flow`: a whole boot through every configured era.
@@ -180,7 +183,7 @@ pub fn fake_mem(data: &[u8], cfg: &Config) {
         .map(|&e| (e, check_quiet(e, &input)))
         .collect();
     for (era, checked) in &results {
-        if let Some(line) = counted_finding(checked, *era, cfg) {
+        if let Some(line) = counted_finding(&input, checked, *era, cfg) {
             panic!("{line}");
         }
     }
@@ -198,7 +201,8 @@ pub fn fake_mem(data: &[u8], cfg: &Config) {
         } = verdict(ra, rb)
         {
             // A difference in known findings alone is known too.
-            let unknown = only_a.iter().chain(&only_b).any(|s| !cfg.known.contains(s));
+            let unknown = only_a.iter().any(|s| shows_unknown(&input, ra, s, cfg))
+                || only_b.iter().any(|s| shows_unknown(&input, rb, s, cfg));
             if (maps_differ || unknown) && cfg.counts(&signature) {
                 panic!("efimap finding: {signature} era={a},{b} only {a}: {only_a:?}, only {b}: {only_b:?}");
             }
@@ -366,6 +370,7 @@ mod tests {
                 list("leak/efi_fake_memmap, overrun/efi_arch_mem_reserve"),
             ),
             only: None,
+            fixed_code: false,
         };
         assert!(!cfg.counts(&a) && !cfg.counts(&b) && cfg.counts(&c));
         let only = Config {

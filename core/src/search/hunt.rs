@@ -4,18 +4,22 @@
 //!
 //! Findings are kept apart by where they occur: in the eras with the buggy
 //! `efi_fake_memmap` (v5.4, v5.5), where the seed bugs live, and in the
-//! fixed eras, where anything found is a candidate new bug (or one the
-//! fixed code is known to have). As in fuzzing, memory-safety findings
-//! count on any input and the others only on input the oracle can judge.
+//! fixed eras, where anything found is a candidate new bug unless a known
+//! cause ([`crate::judge::known`]) explains it: a fixed-era row is known
+//! only if every example the hunt saw is explained, and its minimized
+//! example too; a signature with an unexplained example is minimized from
+//! that example, while it stays unexplained. As in fuzzing, memory-safety
+//! findings count on any input and the others only on input the oracle can
+//! judge.
 
 use crate::cases::codec::decode;
 use crate::cases::scenario::Scenario;
 use crate::engine::{Engine, EngineError, ModelEngine};
 use crate::judge::findings::classify;
+use crate::judge::known::{explain, KnownBug};
 use crate::judge::signature::Signature;
 use crate::model::era::{Era, FakeMem};
 use crate::search::explore::{size, Bound};
-use crate::search::fuzzing::KNOWN_IN_FIXED_CODE;
 use crate::search::minimize::minimize_while;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -94,8 +98,15 @@ pub struct Hit {
     pub minimized: Scenario,
     /// Descriptors plus ranges, then reservations, of `minimized`.
     pub size: (usize, usize),
-    /// The fixed code is known to do this.
+    /// Scenarios that showed it, and how many of them no known cause
+    /// explains (all, in the buggy eras, of which the table does not speak).
+    pub seen: u64,
+    pub unexplained: u64,
+    /// The fixed code is known to do this: a fixed-era hit every example
+    /// of which, the minimized one included, a known cause explains.
     pub known: bool,
+    /// That cause, on the minimized example.
+    pub cause: Option<&'static KnownBug>,
 }
 
 /// What the hunt reports while it runs.
@@ -122,14 +133,31 @@ pub enum Progress {
     },
 }
 
-/// The signatures that count in what `engine` does with `sc`: none for an
-/// input no engine runs.
-fn counted(engine: &mut dyn Engine, sc: &Scenario) -> Result<Vec<Signature>, EngineError> {
+/// The signatures that count in what `engine` does with `sc`, each with
+/// whether a known cause explains every counted instance of it: none for
+/// an input no engine runs.
+fn counted(
+    engine: &mut dyn Engine,
+    sc: &Scenario,
+) -> Result<Vec<(Signature, Option<&'static KnownBug>)>, EngineError> {
     match engine.boot(&sc.input, true) {
-        Ok(o) => Ok(classify(&sc.input, &o)
-            .counted()
-            .map(|f| f.signature())
-            .collect()),
+        Ok(o) => {
+            let c = classify(&sc.input, &o);
+            let mut out: Vec<(Signature, Option<&'static KnownBug>)> = Vec::new();
+            for f in c.counted_all() {
+                let (sig, cause) = (f.signature(), explain(&sc.input, &o, f));
+                match out.last_mut() {
+                    // Instances come in signature order.
+                    Some((s, known)) if *s == sig => {
+                        if cause.is_none() {
+                            *known = None;
+                        }
+                    }
+                    _ => out.push((sig, cause)),
+                }
+            }
+            Ok(out)
+        }
         Err(EngineError::Input(_)) => Ok(Vec::new()),
         Err(e) => Err(e),
     }
@@ -142,6 +170,10 @@ struct First {
     at: Duration,
     after: u64,
     example: Scenario,
+    seen: u64,
+    /// The first example no known cause explains, and the engine.
+    unexplained: Option<(usize, Scenario)>,
+    unexplained_count: u64,
 }
 
 /// Runs the hunt on the models of `cfg.eras`. `progress` is told what
@@ -173,21 +205,31 @@ pub fn hunt_engines(
         for (i, engine) in engines.iter_mut().enumerate() {
             let era = engine.era();
             let group = Group::of(era);
-            for sig in counted(&mut **engine, sc)? {
-                if let std::collections::btree_map::Entry::Vacant(slot) = first.entry((sig, group))
-                {
-                    slot.insert(First {
-                        engine: i,
-                        phase,
-                        at: start.elapsed(),
-                        after,
-                        example: sc.clone(),
-                    });
-                    progress(Progress::Found {
-                        signature: sig,
-                        group,
-                        era,
-                    });
+            for (sig, cause) in counted(&mut **engine, sc)? {
+                let f = match first.entry((sig, group)) {
+                    std::collections::btree_map::Entry::Occupied(slot) => slot.into_mut(),
+                    std::collections::btree_map::Entry::Vacant(slot) => {
+                        progress(Progress::Found {
+                            signature: sig,
+                            group,
+                            era,
+                        });
+                        slot.insert(First {
+                            engine: i,
+                            phase,
+                            at: start.elapsed(),
+                            after,
+                            example: sc.clone(),
+                            seen: 0,
+                            unexplained: None,
+                            unexplained_count: 0,
+                        })
+                    }
+                };
+                f.seen += 1;
+                if cause.is_none() {
+                    f.unexplained_count += 1;
+                    f.unexplained.get_or_insert_with(|| (i, sc.clone()));
                 }
             }
         }
@@ -245,15 +287,18 @@ pub fn hunt_engines(
     let n = first.len();
     let engines = RefCell::new(engines);
     let failure = RefCell::new(None);
-    let shows = |i: usize, sc: &Scenario, sig: Signature| -> bool {
+    // Whether engine `i` shows `sig` on `sc`, and the known cause that
+    // explains every instance, if one does.
+    let shown = |i: usize, sc: &Scenario, sig: Signature| -> Option<Option<&'static KnownBug>> {
         match counted(&mut *engines.borrow_mut()[i], sc) {
-            Ok(sigs) => sigs.contains(&sig),
+            Ok(sigs) => sigs.into_iter().find(|(s, _)| *s == sig).map(|(_, c)| c),
             Err(e) => {
                 failure.borrow_mut().get_or_insert(e);
-                false
+                None
             }
         }
     };
+    let shows = |i: usize, sc: &Scenario, sig: Signature| shown(i, sc, sig).is_some();
     let mut hits = Vec::new();
     for (i, ((signature, group), f)) in first.into_iter().enumerate() {
         progress(Progress::Minimizing {
@@ -263,11 +308,32 @@ pub fn hunt_engines(
         });
         let left = (start + cfg.budget).saturating_duration_since(Instant::now());
         let share = left / (n - i).max(1) as u32;
-        let minimized = minimize_while(
-            &f.example,
-            &|s: &Scenario| shows(f.engine, s, signature),
-            Instant::now() + share.max(Duration::from_millis(200)),
-        );
+        let deadline = Instant::now() + share.max(Duration::from_millis(200));
+        // An unexplained example is the candidate new bug: it is the one
+        // shrunk, while it stays unexplained.
+        let (engine, example, minimized) = match f.unexplained.filter(|_| group == Group::Fixed) {
+            Some((e, ex)) => {
+                let m = minimize_while(
+                    &ex,
+                    &|s: &Scenario| shown(e, s, signature) == Some(None),
+                    deadline,
+                );
+                (e, ex, m)
+            }
+            None => {
+                let m = minimize_while(
+                    &f.example,
+                    &|s: &Scenario| shows(f.engine, s, signature),
+                    deadline,
+                );
+                (f.engine, f.example, m)
+            }
+        };
+        let cause = if group == Group::Fixed && f.unexplained_count == 0 {
+            shown(engine, &minimized, signature).flatten()
+        } else {
+            None
+        };
         let count = engines.borrow().len();
         let showing: Vec<usize> = (0..count)
             .filter(|&e| {
@@ -277,7 +343,10 @@ pub fn hunt_engines(
             .collect();
         let list = engines.borrow();
         hits.push(Hit {
-            known: group == Group::Fixed && KNOWN_IN_FIXED_CODE.contains(&signature),
+            known: cause.is_some(),
+            cause,
+            seen: f.seen,
+            unexplained: f.unexplained_count,
             size: size(&minimized),
             signature,
             group,
@@ -286,7 +355,7 @@ pub fn hunt_engines(
             phase: f.phase,
             first_at: f.at,
             first_after: f.after,
-            example: f.example,
+            example,
             minimized,
         });
     }
@@ -312,6 +381,17 @@ pub fn reproducer(hit: &Hit, seed: u64) -> Scenario {
         ),
         format!("Occurs in {}.", hit.engines.join(", ")),
     ];
+    if let Some(cause) = hit.cause {
+        sc.header.push(format!(
+            "Known in the fixed code ({}): {}.",
+            cause.reference, cause.cause
+        ));
+    } else if hit.group == Group::Fixed {
+        sc.header.push(format!(
+            "No known cause explains {} of the {} scenarios that showed it: a candidate new bug.",
+            hit.unexplained, hit.seen
+        ));
+    }
     sc.header.extend(crate::cases::corpus::expect_lines(&sc));
     sc
 }
