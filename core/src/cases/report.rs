@@ -115,15 +115,8 @@ pub fn render(o: &Outcome) -> String {
 /// `e820__reserve_resources` makes System RAM of it, and where
 /// `kexec_file_load` puts the next kernel.
 pub fn render_e820(input: &crate::model::boot::BootInput, o: &Outcome) -> String {
-    use crate::model::kexec::{e820_boot, kexec_file_load};
-    let e = e820_boot(
-        o.era,
-        &input.map,
-        input.e820.as_deref(),
-        &input.setup_data,
-        &input.cmdline,
-        &o.e820,
-    );
+    use crate::model::kexec::kexec_file_load;
+    let e = input.e820_after(o);
     let mut s = String::new();
     let _ = writeln!(s, "e820 printed:");
     for l in &e.lines {

@@ -10,7 +10,7 @@ use crate::model::boot::{run, BootInput, InputError, Outcome};
 use crate::model::desc::{MemRange, MemoryDesc};
 use crate::model::era::Era;
 use crate::model::kernel::{EventKind, InsertCall, InstallKind, Level, Stage};
-use crate::model::kexec::{e820_boot, kexec_file_load, Segment};
+use crate::model::kexec::{kexec_file_load, Segment};
 use crate::model::mem::{Access, AllocId, FaultKind};
 use crate::model::memmap::{efi_memmap_split_count, insert_range_aligned};
 use std::collections::BTreeSet;
@@ -237,14 +237,7 @@ fn kexec_findings(input: &BootInput, o: &Outcome, found: &mut Vec<Finding>) {
     if kept.is_empty() {
         return;
     }
-    let e = e820_boot(
-        o.era,
-        &input.map,
-        input.e820.as_deref(),
-        &input.setup_data,
-        &input.cmdline,
-        &o.e820,
-    );
+    let e = input.e820_after(o);
     let segments = input
         .kexec_file
         .map(|k| kexec_file_load(o.era.features().kexec_walk, &e.table, &k).unwrap_or_default())

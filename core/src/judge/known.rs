@@ -18,7 +18,6 @@ use crate::model::desc::{attr, MemoryDesc};
 use crate::model::efi::bogus;
 use crate::model::era::{Era, FakeMem, OldMapFree};
 use crate::model::kernel::{EventKind, InsertCall, InstallKind};
-use crate::model::kexec::e820_boot;
 use crate::model::mem::AllocId;
 use crate::model::memmap::{efi_memmap_split_count, insert_range_aligned};
 use crate::model::quirks::reserve_range;
@@ -413,14 +412,7 @@ fn wrapping_e820_entry(input: &BootInput, o: &Outcome, f: &Finding) -> bool {
     let Evidence::KexecClobber { ref usable, .. } = f.evidence else {
         return false;
     };
-    let e = e820_boot(
-        o.era,
-        &input.map,
-        input.e820.as_deref(),
-        &input.setup_data,
-        &input.cmdline,
-        &o.e820,
-    );
+    let e = input.e820_after(o);
     // A wrapping entry in the table e820__reserve_resources reads: no
     // sanitize since it came in has run, so entries overlap as added.
     !usable.is_empty() && e.table.entries.iter().any(|x| x.end() < x.addr)

@@ -99,6 +99,21 @@ impl Default for BootInput {
     }
 }
 
+impl BootInput {
+    /// What e820 went through in the boot that gave `o`
+    /// ([`crate::model::kexec::e820_boot`] of this input and `o`'s requests).
+    pub fn e820_after(&self, o: &Outcome) -> crate::model::kexec::E820Boot {
+        crate::model::kexec::e820_boot(
+            o.era,
+            &self.map,
+            self.e820.as_deref(),
+            &self.setup_data,
+            &self.cmdline,
+            &o.e820,
+        )
+    }
+}
+
 /// An input the runner does not model.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum InputError {
