@@ -354,44 +354,26 @@ fn import_names_flags_and_warns_with_lines() {
 fn minimize_reads_fuzz_bytes_only_from_artifacts() {
     let d = scratch("min-inputs");
     let out = d.join("m.scn");
-    let json = d.join("j1.json");
-    std::fs::write(&json, "{\"not\": \"a scenario\"}\n").unwrap();
-    let o = efimap(&[
-        "minimize",
-        json.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(
-        stderr(&o).starts_with(&format!("efimap: {}:1:", json.display())),
-        "{}",
+    // Writes `text` to `name`, minimizes it: exit 2 and its stderr.
+    let refused = |name: &str, text: &str| -> String {
+        let f = d.join(name);
+        std::fs::write(&f, text).unwrap();
+        let o = efimap(&["minimize", f.to_str().unwrap(), "-o", out.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(2), "{name}");
         stderr(&o)
-    );
-    let scn = d.join("bad.scn");
-    std::fs::write(&scn, BAD).unwrap();
-    let o = efimap(&[
-        "minimize",
-        scn.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(2));
+    };
+    let err = refused("j1.json", "{\"not\": \"a scenario\"}\n");
     assert!(
-        stderr(&o).contains("bad.scn:4:16: expected a size, found `zz`"),
-        "{}",
-        stderr(&o)
+        err.starts_with(&format!("efimap: {}:1:", d.join("j1.json").display())),
+        "{err}"
     );
-    let other = d.join("notes.txt");
-    std::fs::write(&other, "just some words\n").unwrap();
-    let o = efimap(&[
-        "minimize",
-        other.to_str().unwrap(),
-        "-o",
-        out.to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(stderr(&o).contains("pass --artifact"), "{}", stderr(&o));
+    let err = refused("bad.scn", BAD);
+    assert!(
+        err.contains("bad.scn:4:16: expected a size, found `zz`"),
+        "{err}"
+    );
+    let err = refused("notes.txt", "just some words\n");
+    assert!(err.contains("pass --artifact"), "{err}");
     assert!(!out.exists());
 }
 

@@ -52,6 +52,10 @@ const fn sig(class: Class, function: &'static str) -> Signature {
     Signature::new(class, function)
 }
 
+/// The cause both leaks of a map replaced in virtual mode share.
+const REPLACED_BY_RUNTIME_MAP: &str = "from 75dde792 nothing frees the map it installed when \
+                                       virtual mode installs the runtime's map with efi_memmap_init_late";
+
 /// Every known bug of the fixed code, by cause.
 pub static KNOWN_BUGS: &[KnownBug] = &[
     KnownBug {
@@ -123,16 +127,14 @@ pub static KNOWN_BUGS: &[KnownBug] = &[
     KnownBug {
         signature: sig(Class::Leak, "efi_arch_mem_reserve"),
         name: "replaced by the runtime map",
-        cause: "from 75dde792 nothing frees the map it installed when virtual \
-                mode installs the runtime's map with efi_memmap_init_late",
+        cause: REPLACED_BY_RUNTIME_MAP,
         reference: "spec 3.5, notes: known",
         explains: replaced_by_runtime_map,
     },
     KnownBug {
         signature: sig(Class::Leak, "efi_fake_memmap"),
         name: "replaced by the runtime map",
-        cause: "from 75dde792 nothing frees the map it installed when virtual \
-                mode installs the runtime's map with efi_memmap_init_late",
+        cause: REPLACED_BY_RUNTIME_MAP,
         reference: "spec 3.5, notes: known",
         explains: replaced_by_runtime_map,
     },
