@@ -62,7 +62,7 @@ impl Bound {
 }
 
 /// The attribute of range k.
-const RANGE_ATTRS: [u64; 4] = [attr::SP, attr::MORE_RELIABLE, attr::RO, attr::XP];
+pub const RANGE_ATTRS: [u64; 4] = [attr::SP, attr::MORE_RELIABLE, attr::RO, attr::XP];
 const TYPES: [u32; 2] = [ty::CONVENTIONAL_MEMORY, ty::BOOT_SERVICES_DATA];
 
 /// The size of a case: descriptors plus ranges (then reservations).

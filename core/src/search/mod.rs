@@ -8,3 +8,5 @@ pub mod explore;
 pub mod fuzzing;
 pub mod hunt;
 pub mod minimize;
+pub mod order;
+pub mod triage;
