@@ -709,6 +709,10 @@ mod tests {
     fn counts_of_small_bounds() {
         // One descriptor of two types: 2 orders each.
         assert_eq!(count(&bound(1, 0, false)), 1 + 4);
+        // The empty map; a Conventional descriptor at 0 or not (2); a
+        // BootServicesData one (2), and with a reservation s <= vs < ve <= e:
+        // s = vs or not, ve = e or not, the first block at 0 or not (8).
+        assert_eq!(count(&bound(1, 0, true)), 1 + 2 + 2 + 8);
         // One range: 1 + 2.
         assert_eq!(count(&bound(0, 1, false)), 1 + 2);
         // Two ranges with non-decreasing starts, from 0 or not:
