@@ -50,7 +50,8 @@ pub fn kernel_params(cmdline: &str) -> Vec<Param> {
             if kernel_isspace(args[i]) && !in_quote {
                 break;
             }
-            if equals.is_none() && args[i] == b'=' {
+            // `equals` is 0 until set, so a '=' first in the word does not count.
+            if equals.is_none() && args[i] == b'=' && i > 0 {
                 equals = Some(i);
             }
             if args[i] == b'"' {
@@ -58,17 +59,19 @@ pub fn kernel_params(cmdline: &str) -> Vec<Param> {
             }
             i += 1;
         }
-        // Quotes: a value's leading quote, and the word's last quote.
+        // Quotes: a value's leading quote, and the word's last quote, which
+        // is cut where it stands: from the value, if the word has one.
         let mut end = i;
+        let last_quote = i > 0 && args[i - 1] == b'"';
         let val = equals.map(|e| {
-            let mut v = &args[e + 1..i];
-            if v.first() == Some(&b'"') {
-                v = &v[1..];
-                if v.last() == Some(&b'"') {
-                    v = &v[..v.len() - 1];
-                }
-            }
-            text(v)
+            let lead = args.get(e + 1) == Some(&b'"');
+            let from = e + 1 + usize::from(lead);
+            let to = if (lead || quoted) && last_quote {
+                i - 1
+            } else {
+                i
+            };
+            text(&args[from..to.max(from)])
         });
         if quoted && end > 0 && args[end - 1] == b'"' {
             end -= 1;
@@ -303,6 +306,23 @@ mod tests {
 
     fn p(n: &str, v: Option<&str>) -> (String, Option<String>) {
         (n.to_string(), v.map(str::to_string))
+    }
+
+    /// `next_arg` on a quoted word cuts the word's closing quote, which is
+    /// also the end of its value; a '=' first in a word is no separator
+    /// (`equals` stays 0), the next one is.
+    #[test]
+    fn a_quoted_words_closing_quote_ends_its_value() {
+        assert_eq!(
+            params("\"efi_fake_mem=1G@5G:0x40000\" efi=debug"),
+            vec![
+                p("efi_fake_mem", Some("1G@5G:0x40000")),
+                p("efi", Some("debug"))
+            ]
+        );
+        assert_eq!(params("\"a=\"b\"\""), vec![p("a", Some("b\""))]);
+        assert_eq!(params("=x=y"), vec![p("=x", Some("y"))]);
+        assert_eq!(params("=x"), vec![p("=x", None)]);
     }
 
     #[test]

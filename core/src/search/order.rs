@@ -48,7 +48,9 @@
 //! allocations from 128 MiB up. With at most 2(d + r + 1) points, every
 //! realisation stays below 64 KiB, so only 0 is a mark inside the window
 //! and the argument covers the whole bound: an order type stands for every
-//! scenario of the bound with that order type. A misaligned point is
+//! scenario of the bound with that order type. An item marked `Top` reaches
+//! past every constant, but it starts below 64 KiB in every realisation, so
+//! each comparison with a constant comes out the same in all of them. A misaligned point is
 //! compared with page boundaries only, and `>> 12` of a distance to it
 //! rounds the same way wherever in its page it sits, so one offset stands
 //! for all (the tests check three).
