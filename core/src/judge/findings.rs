@@ -580,6 +580,34 @@ fn same_region(a: &MemoryDesc, b: &MemoryDesc) -> bool {
     (a.ty, a.phys_addr, a.num_pages) == (b.ty, b.phys_addr, b.num_pages)
 }
 
+/// A set of closed address intervals, asked whether one of them holds a
+/// given interval: sorted by start, with the furthest end so far, so each
+/// question is a binary search instead of a walk over the set (an
+/// overlapping map has as many overlaps as descriptors).
+struct Within {
+    /// `(start, furthest end of this and every earlier interval)`.
+    starts: Vec<(u64, u64)>,
+}
+
+impl Within {
+    fn new(spans: impl Iterator<Item = (u64, u64)>) -> Within {
+        let mut starts: Vec<(u64, u64)> = spans.collect();
+        starts.sort_unstable();
+        let mut reach = 0;
+        for x in &mut starts {
+            reach = reach.max(x.1);
+            x.1 = reach;
+        }
+        Within { starts }
+    }
+
+    /// Whether some interval `[os, oe]` of the set has `os <= s` and `e <= oe`.
+    fn covers(&self, s: u64, e: u64) -> bool {
+        let n = self.starts.partition_point(|&(os, _)| os <= s);
+        n > 0 && e <= self.starts[n - 1].1
+    }
+}
+
 /// Empty and overlapping descriptors of an installed map that the map
 /// installed before it did not have.
 fn structure_findings(
@@ -609,10 +637,10 @@ fn structure_findings(
         });
     }
     // An overlap is new where the map before had no overlap at all.
-    let old = overlaps(before);
+    let old = Within::new(overlaps(before).into_iter().map(|(_, _, s, e)| (s, e)));
     let new = overlaps(descs)
         .into_iter()
-        .find(|&(_, _, s, e)| !old.iter().any(|&(_, _, os, oe)| os <= s && e <= oe));
+        .find(|&(_, _, s, e)| !old.covers(s, e));
     if let Some((i, j, start, end)) = new {
         found.push(Finding {
             class: Class::StaleDuplicate,
@@ -674,5 +702,24 @@ fn discrepancy_finding(by: &'static str, d: &Discrepancy) -> Finding {
         function: by,
         explanation,
         evidence,
+    }
+}
+
+#[cfg(test)]
+mod within_tests {
+    use super::Within;
+
+    #[test]
+    fn an_interval_is_within_the_set_when_one_member_holds_it_whole() {
+        let w = Within::new([(10, 20), (0, 5), (3, 12)].into_iter());
+        assert_eq!(w.starts, [(0, 5), (3, 12), (10, 20)]);
+        // Held by one member each.
+        assert!(w.covers(0, 5) && w.covers(4, 12) && w.covers(11, 20));
+        // Inside the union but no one member: not held, as before.
+        assert!(!w.covers(2, 8));
+        assert!(!w.covers(9, 21));
+        // Before every member, or past their ends.
+        assert!(!Within::new([(10, 20)].into_iter()).covers(9, 10));
+        assert!(!Within::new(std::iter::empty()).covers(0, 0));
     }
 }
