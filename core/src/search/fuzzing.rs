@@ -350,6 +350,29 @@ pub fn parse_dmesg(data: &[u8]) {
     }
 }
 
+/// A fuzz target's check, as `fuzz/fuzz_targets/NAME.rs` calls it.
+pub type Check = fn(&[u8], &Config);
+
+/// Every fuzz target of `fuzz/` by name, with the check it runs (the
+/// targets that read no config ignore it).
+pub const TARGETS: [(&str, Check); 8] = [
+    ("boot_flow", boot_flow),
+    ("fake_mem", fake_mem),
+    ("split_count_vs_insert", split_count_vs_insert),
+    ("naive", naive),
+    ("parse_cmdline", |d, _| parse_cmdline(d)),
+    ("parse_scenario", |d, _| parse_scenario(d)),
+    ("parse_dmesg", |d, _| parse_dmesg(d)),
+    ("empty", |d, _| {
+        std::hint::black_box(d);
+    }),
+];
+
+/// The check of the fuzz target `name`.
+pub fn target(name: &str) -> Option<Check> {
+    TARGETS.iter().find(|(n, _)| *n == name).map(|&(_, c)| c)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -386,5 +409,36 @@ mod tests {
     )]
     fn a_misspelt_known_signature_stops_the_fuzzer() {
         signatures("EFIMAP_KNOWN", list("overrun/efi_arch_mem_reserv"));
+    }
+
+    #[test]
+    fn every_fuzz_target_has_its_check() {
+        let manifest = include_str!("../../../fuzz/Cargo.toml");
+        let bins: Vec<&str> = manifest
+            .lines()
+            .filter_map(|l| l.strip_prefix("name = \""))
+            .filter_map(|l| l.strip_suffix('"'))
+            .filter(|n| *n != "efimap-fuzz")
+            .collect();
+        let names: Vec<&str> = TARGETS.iter().map(|(n, _)| *n).collect();
+        assert_eq!(
+            bins,
+            [
+                "split_count_vs_insert",
+                "fake_mem",
+                "boot_flow",
+                "parse_cmdline",
+                "parse_scenario",
+                "parse_dmesg",
+                "naive",
+                "empty"
+            ]
+        );
+        let mut sorted = names.clone();
+        sorted.sort_unstable();
+        let mut bins_sorted = bins.clone();
+        bins_sorted.sort_unstable();
+        assert_eq!(sorted, bins_sorted);
+        assert!(target("boot_flow").is_some() && target("boot-flow").is_none());
     }
 }

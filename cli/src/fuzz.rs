@@ -1,0 +1,373 @@
+//! `efimap fuzz TARGET`: libFuzzer at scale on one target of `fuzz/`: fork
+//! mode with N workers for a budget (crashes noted, not fatal), the new
+//! inputs merged into the corpus, and the crash artifacts grouped by
+//! efimap signature, the smallest of each written as a scenario file.
+//! EFIMAP_ERAS, EFIMAP_KNOWN and EFIMAP_ONLY reach the workers and the
+//! grouping alike, from the environment.
+
+use crate::Failure;
+use efimap_cli::FuzzArgs;
+use efimap_core::search::fuzzing::Config;
+use efimap_core::search::triage::{file_name, triage, Group};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The build flags every fuzz build of the project uses (CI, bench/fuzz.sh,
+/// .clusterfuzzlite/build.sh): optimized without debug assertions, no
+/// sanitizer, no compare tracing (BENCHMARKS.md, section 11).
+pub const BUILD_FLAGS: [&str; 4] = ["-O", "-s", "none", "--no-trace-compares"];
+
+/// The cargo-fuzz crate: `EFIMAP_FUZZ_DIR`, or the source tree's `fuzz/`.
+/// Canonical, so that cargo sees the same package as a build from the
+/// source tree's root and reuses its artifacts.
+fn fuzz_dir() -> PathBuf {
+    let dir = std::env::var_os("EFIMAP_FUZZ_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../fuzz")));
+    std::fs::canonicalize(&dir).unwrap_or(dir)
+}
+
+/// The `[[bin]]` names of a cargo-fuzz manifest.
+pub fn targets(manifest: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut in_bin = false;
+    for line in manifest.lines().map(str::trim) {
+        if line.starts_with('[') {
+            in_bin = line == "[[bin]]";
+        } else if in_bin {
+            if let Some(v) = line.strip_prefix("name") {
+                let v = v.trim_start().trim_start_matches('=').trim();
+                out.push(v.trim_matches('"').to_string());
+            }
+        }
+    }
+    out
+}
+
+/// `cargo +nightly fuzz` when a nightly toolchain is installed, else
+/// `cargo fuzz` with RUSTC_BOOTSTRAP=1.
+fn cargo_fuzz() -> Command {
+    let nightly = Command::new("rustup")
+        .args(["run", "nightly", "rustc", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    let mut cmd = Command::new("cargo");
+    if nightly {
+        cmd.arg("+nightly");
+    } else {
+        cmd.env("RUSTC_BOOTSTRAP", "1");
+    }
+    cmd.arg("fuzz");
+    cmd
+}
+
+fn bad(what: &Path, e: std::io::Error) -> Failure {
+    Failure::Input(format!("{}: {e}", what.display()))
+}
+
+/// Runs `cmd` with its output into `log`; whether it exited 0.
+fn run_logged(mut cmd: Command, log: &Path) -> Result<bool, Failure> {
+    let file = std::fs::File::create(log).map_err(|e| bad(log, e))?;
+    let err = file.try_clone().map_err(|e| bad(log, e))?;
+    let status = cmd
+        .stdout(file)
+        .stderr(err)
+        .status()
+        .map_err(|e| Failure::Input(format!("cannot run cargo fuzz: {e}")))?;
+    Ok(status.success())
+}
+
+/// The executions and seconds of fork mode's last progress line
+/// (`#N: cov: ... exec/s: R ... time: Ts ...`).
+pub fn fork_progress(log: &str) -> Option<(u64, u64)> {
+    let line = log
+        .lines()
+        .rev()
+        .find(|l| l.starts_with('#') && l.contains(" exec/s: ") && l.contains(" time: "))?;
+    let execs = line[1..].split(':').next()?.trim().parse().ok()?;
+    let time = line.split(" time: ").nth(1)?;
+    let secs = time.trim_start().split('s').next()?.parse().ok()?;
+    Some((execs, secs))
+}
+
+pub fn run(a: &FuzzArgs) -> Result<(), Failure> {
+    let dir = fuzz_dir();
+    let manifest_path = dir.join("Cargo.toml");
+    let manifest = std::fs::read_to_string(&manifest_path)
+        .map_err(|e| Failure::Input(format!("{}: cannot read: {e}", manifest_path.display())))?;
+    let names = targets(&manifest);
+    if !names.contains(&a.target) {
+        return Err(Failure::Input(format!(
+            "{}: expected a fuzz target of {} ({}), found `{}`",
+            a.target,
+            manifest_path.display(),
+            names.join(", "),
+            a.target
+        )));
+    }
+    if a.jobs == 0 {
+        return Err(Failure::Input("--jobs: expected at least 1".into()));
+    }
+    let has_cargo_fuzz = Command::new("cargo")
+        .args(["fuzz", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_cargo_fuzz {
+        return Err(Failure::Input(
+            "cargo-fuzz is not installed: expected `cargo fuzz` (cargo install cargo-fuzz --locked)"
+                .into(),
+        ));
+    }
+    let corpus = a
+        .corpus
+        .clone()
+        .unwrap_or_else(|| dir.join("corpus").join(&a.target));
+    let artifacts = a.out.join("artifacts");
+    let fresh = a.out.join("new-inputs");
+    let _ = std::fs::remove_dir_all(&fresh);
+    for d in [&corpus, &artifacts, &fresh] {
+        std::fs::create_dir_all(d)
+            .map_err(|e| Failure::Input(format!("{}: cannot create: {e}", d.display())))?;
+    }
+    // Scenario targets need a few dozen bytes at once; the parsers more.
+    let max_len = if a.target.starts_with("parse_") {
+        "-max_len=512"
+    } else {
+        "-max_len=128"
+    };
+    let mut prefix = artifacts.clone().into_os_string();
+    prefix.push("/");
+    let fuzz_cmd = |corpora: [&Path; 2], extra: &[String]| {
+        let mut cmd = cargo_fuzz();
+        cmd.arg("run").arg("--fuzz-dir").arg(&dir).args(BUILD_FLAGS);
+        cmd.arg(&a.target).args(corpora).arg("--");
+        cmd.args(["-len_control=0", max_len]);
+        let mut p = std::ffi::OsString::from("-artifact_prefix=");
+        p.push(&prefix);
+        cmd.arg(p).args(extra);
+        cmd
+    };
+    println!(
+        "efimap fuzz: {} with {} workers for {} s, corpus {}",
+        a.target,
+        a.jobs,
+        a.budget,
+        corpus.display()
+    );
+    let log = a.out.join("fuzz.log");
+    run_logged(
+        fuzz_cmd(
+            [&fresh, &corpus],
+            &[
+                format!("-fork={}", a.jobs),
+                "-ignore_crashes=1".into(),
+                format!("-max_total_time={}", a.budget),
+            ],
+        ),
+        &log,
+    )?;
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    match fork_progress(&text) {
+        Some((execs, secs)) => println!(
+            "{execs} executions in {secs} s: {} exec/s in all",
+            execs / secs.max(1)
+        ),
+        None => {
+            let tail: Vec<&str> = text.lines().rev().take(15).collect();
+            let tail: Vec<&str> = tail.into_iter().rev().collect();
+            return Err(Failure::Input(format!(
+                "cargo fuzz did not fuzz (its log: {}):\n{}",
+                log.display(),
+                tail.join("\n")
+            )));
+        }
+    }
+    let merge_log = a.out.join("merge.log");
+    if !run_logged(
+        fuzz_cmd([&corpus, &fresh], &["-merge=1".into()]),
+        &merge_log,
+    )? {
+        return Err(Failure::Input(format!(
+            "the merge into {} failed (its log: {})",
+            corpus.display(),
+            merge_log.display()
+        )));
+    }
+    let kept = std::fs::read_dir(&corpus).map_or(0, |d| d.count());
+    println!("corpus {}: {kept} inputs after the merge", corpus.display());
+    let found = crash_artifacts(&artifacts)?;
+    let groups = triage(&a.target, &found, &Config::from_env());
+    for g in &groups {
+        crate::write_out(
+            &a.out.join(file_name(&g.signature)),
+            g.scenario.to_text().as_bytes(),
+        )?;
+    }
+    print!("{}", table(&groups, &a.out));
+    Ok(())
+}
+
+/// The crash artifacts of a folder (`crash-*`), by name, with their bytes.
+pub fn crash_artifacts(dir: &Path) -> Result<Vec<(PathBuf, Vec<u8>)>, Failure> {
+    let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map_err(|e| bad(dir, e))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("crash-"))
+        })
+        .collect();
+    paths.sort();
+    paths
+        .into_iter()
+        .map(|p| {
+            std::fs::read(&p)
+                .map(|b| (p.clone(), b))
+                .map_err(|e| bad(&p, e))
+        })
+        .collect()
+}
+
+/// The table of signatures: eras, artifacts, the smallest, its scenario
+/// file under `out`.
+pub fn table(groups: &[Group], out: &Path) -> String {
+    let head = ["signature", "eras", "artifacts", "smallest", "scenario"];
+    let mut rows: Vec<[String; 5]> = vec![head.map(str::to_string)];
+    for g in groups {
+        let eras: Vec<&str> = g.eras.iter().map(|e| e.name()).collect();
+        let name = g
+            .smallest
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        rows.push([
+            g.signature.clone(),
+            if eras.is_empty() {
+                "-".into()
+            } else {
+                eras.join(",")
+            },
+            g.artifacts.to_string(),
+            format!("{name} ({} bytes)", g.smallest_len),
+            out.join(file_name(&g.signature)).display().to_string(),
+        ]);
+    }
+    let width: Vec<usize> = (0..5)
+        .map(|i| rows.iter().map(|r| r[i].len()).max().unwrap_or(0))
+        .collect();
+    let mut text = String::new();
+    if groups.is_empty() {
+        text.push_str("no crash artifacts\n");
+        return text;
+    }
+    for r in &rows {
+        let line = format!(
+            "{:w0$}  {:w1$}  {:>w2$}  {:w3$}  {}",
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            w0 = width[0],
+            w1 = width[1],
+            w2 = width[2],
+            w3 = width[3]
+        );
+        text.push_str(line.trim_end());
+        text.push('\n');
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use efimap_core::cases::codec::encode;
+    use efimap_core::cases::corpus;
+    use efimap_core::Era;
+
+    fn corpus_file(name: &str) -> efimap_core::cases::scenario::Scenario {
+        corpus::load(&Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../corpus")).join(name))
+            .unwrap()
+    }
+
+    #[test]
+    fn the_manifest_names_every_target() {
+        let manifest = include_str!("../../fuzz/Cargo.toml");
+        assert_eq!(
+            targets(manifest),
+            [
+                "split_count_vs_insert",
+                "fake_mem",
+                "boot_flow",
+                "parse_cmdline",
+                "parse_scenario",
+                "parse_dmesg",
+                "naive",
+                "empty"
+            ]
+        );
+    }
+
+    #[test]
+    fn fork_progress_reads_the_last_line() {
+        let log = "INFO: -fork=2: fuzzing in separate process(s)\n\
+                   #1234: cov: 10 ft: 20 corp: 3 exec/s: 100 oom/timeout/crash: 0/0/1 time: 4s job: 2 dft_time: 0\n\
+                   #56789: cov: 11 ft: 21 corp: 4 exec/s: 3786 oom/timeout/crash: 0/0/2 time: 15s job: 6 dft_time: 0\n\
+                   INFO: fuzzed for 15 seconds, wrapping up soon\n";
+        assert_eq!(fork_progress(log), Some((56789, 15)));
+        assert_eq!(fork_progress("nothing"), None);
+    }
+
+    /// Synthetic artifacts made with the project's encoder: two of the
+    /// seed overrun case (one padded, so larger), one quiet boot, one
+    /// whose bytes show nothing.
+    #[test]
+    fn artifacts_group_by_signature_with_the_smallest_of_each() {
+        let dan = corpus_file("dan-williams-two-contiguous-sp.scn");
+        let mut small = dan.clone();
+        small.eras = vec![Era::V5_5];
+        let small = encode(&small);
+        let mut big = small.clone();
+        big.extend_from_slice(&[0; 7]);
+        let dir = std::env::temp_dir().join(format!("efimap-triage-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("crash-bbbb"), &big).unwrap();
+        std::fs::write(dir.join("crash-aaaa"), &small).unwrap();
+        std::fs::write(dir.join("crash-quiet"), []).unwrap();
+        std::fs::write(dir.join("not-an-artifact"), &small).unwrap();
+        let Ok(found) = crash_artifacts(&dir) else {
+            panic!("cannot read {}", dir.display())
+        };
+        assert_eq!(found.len(), 3);
+        let cfg = Config {
+            eras: vec![Era::V5_5, Era::V5_6],
+            only: Some(
+                [
+                    efimap_core::judge::signature::Signature::parse("overrun/efi_arch_mem_reserve")
+                        .unwrap(),
+                ]
+                .into(),
+            ),
+            ..Config::default()
+        };
+        let groups = triage("boot_flow", &found, &cfg);
+        let out = Path::new("fuzzed");
+        assert_eq!(small.len(), 1370);
+        assert_eq!(
+            table(&groups, out),
+            "signature                     eras  artifacts  smallest                 scenario\n\
+             overrun/efi_arch_mem_reserve  v5.5          2  crash-aaaa (1370 bytes)  fuzzed/overrun-efi_arch_mem_reserve.scn\n\
+             (does not reproduce)          -             1  crash-quiet (0 bytes)    fuzzed/unreproduced.scn\n"
+        );
+        // The scenario is the smallest artifact's, in the eras that show it.
+        let sc = &groups[0].scenario;
+        assert_eq!(sc.eras, [Era::V5_5]);
+        assert_eq!(sc.input, dan.input);
+        assert_eq!(
+            sc.header[0],
+            "overrun/efi_arch_mem_reserve: the smallest of 2 boot_flow artifacts (crash-aaaa, 1370 bytes)"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
