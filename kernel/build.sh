@@ -2,26 +2,36 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # Builds efimap's real-kernel driver from a kernel tree:
-#   bash kernel/build.sh TREE OUTDIR [--sanitize] [--kunit FILE.c]
+#   bash kernel/build.sh TREE OUTDIR [--sanitize] [--gcov] [--kunit FILE.c]
 # TREE is a (partial) kernel source tree; OUTDIR receives the generated
 # sources, the objects and OUTDIR/efimap-kernel-driver. The tree's files are
 # read, never changed. With --sanitize the shim and driver are built with
 # -fsanitize=address,undefined (for testing the shims). With --kunit, FILE.c
 # (a KUnit case, as `efimap export --as kunit` writes one) is also built as
 # a kernel file and linked with the kernel objects, the shim and the KUnit
-# runner (kernel/kunit.c) into OUTDIR/efimap-kunit.
+# runner (kernel/kunit.c) into OUTDIR/efimap-kunit. With --gcov the kernel
+# files are also compiled with --coverage: each run adds its counts to the
+# .gcda files beside the objects in OUTDIR/obj, for gcov (bench/coverage.sh
+# --kernel). The engine ends its driver with SIGKILL, which would lose the
+# counts, so OUTDIR/efimap-kernel-driver is then a small wrapper around the
+# real driver (efimap-kernel-driver.bin): the kill ends the wrapper, and the
+# driver, reading end of input when efimap closes the pipe, exits normally
+# and writes its counts, holding OUTDIR/gcov.lock shared until it has
+# (`flock -x OUTDIR/gcov.lock true` waits for every driver to finish).
 set -u -o pipefail
 
-usage() { echo "usage: $0 TREE OUTDIR [--sanitize] [--kunit FILE.c]" >&2; exit 2; }
+usage() { echo "usage: $0 TREE OUTDIR [--sanitize] [--gcov] [--kunit FILE.c]" >&2; exit 2; }
 [ $# -ge 2 ] || usage
 TREE=$(cd "$1" && pwd) || usage
 OUT=$(mkdir -p "$2" && cd "$2" && pwd) || usage
 SANITIZE=0
+GCOV=0
 KUNIT=
 shift 2
 while [ $# -gt 0 ]; do
 	case $1 in
 	--sanitize) SANITIZE=1 ;;
+	--gcov) GCOV=1 ;;
 	--kunit)
 		[ $# -ge 2 ] && [ -f "$2" ] || usage
 		KUNIT=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
@@ -195,6 +205,11 @@ KFLAGS="$COMMON $INC -DEFIMAP_KERNEL_TU -DKBUILD_MODNAME=\"efi\" -w \
  -fsanitize=thread --param tsan-instrument-func-entry-exit=0"
 SFLAGS="$COMMON $INC -Wall -Wno-unused-function"
 LDFLAGS=""
+COVLD=""
+if [ $GCOV = 1 ]; then
+	KFLAGS="$KFLAGS --coverage"
+	COVLD="--coverage"
+fi
 if [ $SANITIZE = 1 ]; then
 	SFLAGS="$SFLAGS -fsanitize=address,undefined -fno-sanitize-recover=undefined"
 	LDFLAGS="-fsanitize=address,undefined"
@@ -224,7 +239,18 @@ for src in shim.c driver.c; do
 done
 echo "+ link" >> "$LOG"
 $CC -o "$OUT/efimap-kernel-driver" $KOBJS "$OBJ/shim.o" "$OBJ/driver.o" \
-	-Wl,--wrap=efi_memmap_insert $LDFLAGS >> "$LOG" 2>&1 || fail "linking"
+	-Wl,--wrap=efi_memmap_insert $LDFLAGS $COVLD >> "$LOG" 2>&1 || fail "linking"
+if [ $GCOV = 1 ]; then
+	mv "$OUT/efimap-kernel-driver" "$OUT/efimap-kernel-driver.bin"
+	{
+		echo '#!/bin/sh'
+		echo '# gcov build (kernel/build.sh --gcov): see the head of build.sh.'
+		echo 'exec 9>>"$(dirname "$0")/gcov.lock"'
+		echo 'flock -s 9'
+		echo '"$0.bin" "$@"'
+	} > "$OUT/efimap-kernel-driver"
+	chmod +x "$OUT/efimap-kernel-driver"
+fi
 echo "built $OUT/efimap-kernel-driver from $TREE"
 # The same objects as OUT/libefimap-kernel.so, for a host process to load
 # (efimap_driver_run in driver.c); it exports nothing else, so the kernel
@@ -235,7 +261,7 @@ if [ $SANITIZE = 0 ]; then
 	echo "+ link shared" >> "$LOG"
 	$CC -shared -o "$OUT/libefimap-kernel.so" $KOBJS "$OBJ/shim.o" "$OBJ/driver.o" \
 		-Wl,--wrap=efi_memmap_insert -Wl,--version-script="$GEN/libefimap-kernel.map" \
-		-Wl,-z,defs >> "$LOG" 2>&1 || fail "linking the shared library"
+		-Wl,-z,defs $COVLD >> "$LOG" 2>&1 || fail "linking the shared library"
 	echo "built $OUT/libefimap-kernel.so from $TREE"
 fi
 
@@ -253,6 +279,6 @@ if [ -n "$KUNIT" ]; then
 	$CC $SFLAGS -c "$HERE/kunit.c" -o "$OBJ/kunit.o" >> "$LOG" 2>&1 || fail "compiling kunit.c"
 	echo "+ link kunit" >> "$LOG"
 	$CC -o "$OUT/efimap-kunit" $KOBJS "$o" "$OBJ/shim.o" "$OBJ/kunit.o" \
-		-Wl,--wrap=efi_memmap_insert $LDFLAGS >> "$LOG" 2>&1 || fail "linking efimap-kunit"
+		-Wl,--wrap=efi_memmap_insert $LDFLAGS $COVLD >> "$LOG" 2>&1 || fail "linking efimap-kunit"
 	echo "built $OUT/efimap-kunit from $TREE and $KUNIT"
 fi
