@@ -4,7 +4,10 @@
 #     built and run the same way;
 #  3. time to each seed bug class in v5.5 from an empty corpus, for the
 #     structure-aware boot_flow target and the naive one, over 10 seeds:
-#     executions (libFuzzer's count) and wall time of the whole process.
+#     executions (libFuzzer's count) and wall time of the whole process;
+# 11. libFuzzer against in process: boot_flow's exec/s under libFuzzer
+#     (seeded with the corpus section 2 grew, and replaying its files)
+#     over the same check's rate in process on the same files.
 # Usage: bash bench/fuzz.sh [SECONDS_PER_RATE] [CAP_PER_RUN]
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +19,11 @@ if rustup run nightly rustc --version >/dev/null 2>&1; then FUZZ=(cargo +nightly
 FLAGS=(-len_control=0 -max_len=128)
 out=target/bench-fuzz
 rm -rf "$out" && mkdir -p "$out"
-"${FUZZ[@]}" build -s none >/dev/null 2>&1
+# The project's fuzz build (as .ci/run and efimap fuzz): -O, so no debug
+# assertions or overflow checks; no sanitizer; no compare tracing.
+BUILD=(-O -s none --no-trace-compares)
+"${FUZZ[@]}" build "${BUILD[@]}" >/dev/null 2>&1
+cargo build --release -q
 
 stat() { grep -o "stat::$1: *[0-9]*" "$2" | grep -o '[0-9]*$' | tail -n 1; }
 # median [min..max] of the numbers on stdin
@@ -25,12 +32,26 @@ summary() { sort -g | awk '{a[NR]=$1} END {if (NR==0) {print "none"; exit}; m=(N
 echo "2. Harness overhead (${rate_time} s each, no corpus, ${FLAGS[*]})"
 for t in empty fake_mem boot_flow naive; do
     mkdir -p "$out/c-$t"
-    EFIMAP_ERAS=v5.6,v6.10,v6.11 EFIMAP_KNOWN=fixed-code "${FUZZ[@]}" run -s none "$t" "$out/c-$t" -- \
+    EFIMAP_ERAS=v5.6,v6.10,v6.11 EFIMAP_KNOWN=fixed-code "${FUZZ[@]}" run "${BUILD[@]}" "$t" "$out/c-$t" -- \
         "${FLAGS[@]}" -max_total_time="$rate_time" -print_final_stats=1 >"$out/rate-$t.log" 2>&1
     echo "   $t: $(stat average_exec_per_sec "$out/rate-$t.log") exec/s"
 done
 e=$(stat average_exec_per_sec "$out/rate-empty.log"); f=$(stat average_exec_per_sec "$out/rate-fake_mem.log")
 echo "   fake_mem / empty = $(echo "scale=5; $f / $e" | bc)"
+
+echo "11. libFuzzer against in process (boot_flow, the same eras, on the $(ls "$out/c-boot_flow" | wc -l) files section 2 grew)"
+export EFIMAP_ERAS=v5.6,v6.10,v6.11 EFIMAP_KNOWN=fixed-code
+bin=fuzz/target/x86_64-unknown-linux-gnu/release/boot_flow
+cp -r "$out/c-boot_flow" "$out/fixed" && cp -r "$out/fixed" "$out/seeded"
+"$bin" "$out/seeded" -seed=1 "${FLAGS[@]}" -max_total_time="$rate_time" -print_final_stats=1 >"$out/seeded.log" 2>&1
+fuzzing=$(stat average_exec_per_sec "$out/seeded.log")
+"$bin" -runs=3 "$out"/fixed/* >"$out/replay.log" 2>&1
+ms=$(grep -o "in [0-9]* ms" "$out/replay.log" | awk '{s += $2} END {print s}')
+replay=$(echo "3 * $(grep -c '^Executed' "$out/replay.log") * 1000 / ($ms + 1)" | bc)
+inproc=$(target/release/efimap bench --fuzz-target boot_flow --fuzz-corpus "$out/fixed" --seconds 5 | grep -o '[0-9]* exec/s' | grep -o '^[0-9]*')
+unset EFIMAP_ERAS EFIMAP_KNOWN
+echo "   libFuzzer seeded with them: $fuzzing exec/s; replaying them: $replay exec/s; in process: $inproc exec/s"
+echo "   libFuzzer / in process = $(echo "scale=2; $fuzzing / $inproc" | bc) (replay $(echo "scale=2; $replay / $inproc" | bc))"
 
 echo "3. Time to each seed bug in v5.5 from an empty corpus, 10 seeds (cap ${cap} s a run)"
 for t in boot_flow naive; do
@@ -40,7 +61,7 @@ for t in boot_flow naive; do
             log="$out/ttb-$t-${class//\//-}-$seed.log"
             rm -rf "$out/e" && mkdir -p "$out/e"
             start=$(date +%s.%N)
-            EFIMAP_ERAS=v5.5 EFIMAP_ONLY="$class" "${FUZZ[@]}" run -s none "$t" "$out/e" -- \
+            EFIMAP_ERAS=v5.5 EFIMAP_ONLY="$class" "${FUZZ[@]}" run "${BUILD[@]}" "$t" "$out/e" -- \
                 "${FLAGS[@]}" -seed="$seed" -max_total_time="$cap" -print_final_stats=1 \
                 -artifact_prefix="$out/a-" >"$log" 2>&1
             end=$(date +%s.%N)

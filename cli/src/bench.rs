@@ -141,3 +141,36 @@ pub fn run(seconds: f64, seeds: u64, corpus_dir: &Path) -> Result<(), Failure> {
     }
     Ok(())
 }
+
+/// `efimap bench --fuzz-target T --fuzz-corpus DIR`: the target's check in
+/// process over the corpus files, with the config the target reads from
+/// the environment. One line, for bench/fuzz.sh to read.
+pub fn fuzz_rate(target: &str, dir: &Path, seconds: f64) -> Result<(), Failure> {
+    use efimap_core::search::fuzzing::{self, Config, TARGETS};
+    let check = fuzzing::target(target).ok_or_else(|| {
+        let names: Vec<&str> = TARGETS.iter().map(|(n, _)| *n).collect();
+        Failure::Input(format!(
+            "--fuzz-target: expected one of {}, found `{target}`",
+            names.join(", ")
+        ))
+    })?;
+    let inputs = fuzz_corpus_inputs(dir)
+        .map_err(|e| Failure::Input(format!("{}: cannot read: {e}", dir.display())))?;
+    if inputs.is_empty() {
+        return Err(Failure::Input(format!(
+            "{}: expected corpus files, found none",
+            dir.display()
+        )));
+    }
+    let (n, rate) = fuzz_check_rate(
+        check,
+        &Config::from_env(),
+        &inputs,
+        Duration::from_secs_f64(seconds),
+    );
+    println!(
+        "{target} in process: {} inputs, {n} executions, {rate:.0} exec/s",
+        inputs.len()
+    );
+    Ok(())
+}

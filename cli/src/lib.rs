@@ -84,11 +84,24 @@ pub enum Command {
         /// and boots per second through its code and through the model.
         #[arg(long)]
         tree: Option<PathBuf>,
+        /// Instead, run this fuzz target's check in process over the files
+        /// of --fuzz-corpus for --seconds (eras and known findings from
+        /// EFIMAP_ERAS, EFIMAP_KNOWN, EFIMAP_ONLY, as the target reads
+        /// them): executions per second, to hold against libFuzzer's.
+        #[arg(long, requires = "fuzz_corpus", conflicts_with = "tree")]
+        fuzz_target: Option<String>,
+        /// The libFuzzer corpus folder for --fuzz-target.
+        #[arg(long, requires = "fuzz_target")]
+        fuzz_corpus: Option<PathBuf>,
     },
     /// Model versus kernel: the corpus, the hunt's exhaustive bound and
     /// random scenarios through a kernel tree's own code and the model era
     /// it should equal; each divergence minimized and written as a scenario.
     Diff(DiffArgs),
+    /// Fuzz one target with libFuzzer in fork mode, N workers, for a
+    /// budget; merge the new inputs into the corpus; group the crash
+    /// artifacts by signature and write the smallest of each as a scenario.
+    Fuzz(FuzzArgs),
     /// Turn a corpus folder into cargo-fuzz seed inputs, one folder per target.
     Seeds {
         #[arg(default_value = "corpus")]
@@ -166,6 +179,24 @@ pub struct HuntArgs {
 }
 
 #[derive(clap::Args)]
+pub struct FuzzArgs {
+    /// A fuzz target of fuzz/Cargo.toml (boot_flow, fake_mem, ...).
+    pub target: String,
+    /// libFuzzer workers (-fork=N).
+    #[arg(long, default_value_t = 2)]
+    pub jobs: u32,
+    /// Seconds to fuzz for (-max_total_time).
+    #[arg(long, default_value_t = 60)]
+    pub budget: u64,
+    /// The corpus to start from and merge into (default: fuzz/corpus/TARGET).
+    #[arg(long)]
+    pub corpus: Option<PathBuf>,
+    /// Where the artifacts and the scenario of each signature go.
+    #[arg(short, long, default_value = "fuzzed")]
+    pub out: PathBuf,
+}
+
+#[derive(clap::Args)]
 pub struct ExploreArgs {
     #[command(flatten)]
     pub bound: BoundArgs,
@@ -177,6 +208,22 @@ pub struct ExploreArgs {
     /// Explore this tree's own code instead of the model eras.
     #[arg(long)]
     pub tree: Option<PathBuf>,
+    /// Enumerate order types (every way the boundaries compare, maps in
+    /// any order and overlapping) instead of page values; --descs and
+    /// --ranges bound it (default 3 and 2), --pages caps the realisations.
+    #[arg(long, conflicts_with = "tree")]
+    pub orders: bool,
+    /// With --orders: one item may be empty, end at 2^64, or have a
+    /// misaligned start or end.
+    #[arg(long, requires = "orders")]
+    pub marks: bool,
+    /// With --orders: threads (default: the machine's cores).
+    #[arg(long, requires = "orders")]
+    pub jobs: Option<usize>,
+    /// With --orders: only count the order types (no boots), for a
+    /// projection.
+    #[arg(long, requires = "orders")]
+    pub count_only: bool,
 }
 
 #[derive(clap::Args)]

@@ -3,10 +3,11 @@
 //! 0 clean, 1 findings (or expectations not met), 2 bad input.
 
 mod bench;
+mod fuzz;
 mod hunt;
 
 use clap::Parser;
-use efimap_cli::{Cli, Command, DiffArgs, Form, ImportArgs, MinimizeArgs, RunArgs};
+use efimap_cli::{Cli, Command, DiffArgs, ExploreArgs, Form, ImportArgs, MinimizeArgs, RunArgs};
 use efimap_core::cases::codec::decode;
 use efimap_core::cases::corpus::{self, InputFileError};
 use efimap_core::cases::report::scenario_run_maps;
@@ -111,6 +112,7 @@ fn main() -> ExitCode {
                 )
             }),
         },
+        Command::Explore(a) if a.orders => explore_orders(&a),
         Command::Explore(a) => explore(
             Bound {
                 reserve: !a.no_reserve,
@@ -128,6 +130,7 @@ fn main() -> ExitCode {
             Some(t) => replay_tree(&dir, &t, tree.tree_era),
         },
         Command::Seeds { corpus, output } => seeds(&corpus, &output),
+        Command::Fuzz(a) => fuzz::run(&a),
         Command::ImportDmesg(a) => import_dmesg(a),
         Command::Export {
             file,
@@ -139,10 +142,17 @@ fn main() -> ExitCode {
             tree: Some(dir), ..
         } => bench_tree(&dir),
         Command::Bench {
+            fuzz_target: Some(target),
+            fuzz_corpus: Some(dir),
+            seconds,
+            ..
+        } => bench::fuzz_rate(&target, &dir, seconds),
+        Command::Bench {
             seconds,
             seeds,
             corpus,
             tree: None,
+            ..
         } => bench::run(seconds, seeds, &corpus),
     };
     match result {
@@ -508,6 +518,59 @@ fn seeds(corpus_dir: &Path, output: &Path) -> Result<(), Failure> {
 /// The most scenarios `efimap explore` takes on: about a day of the
 /// model's throughput on one era.
 const MAX_EXPLORE: u128 = 10_000_000_000;
+
+/// `explore --orders`: the certificate of a whole bound of order types.
+fn explore_orders(a: &ExploreArgs) -> Result<(), Failure> {
+    use efimap_core::search::order::{explore_orders, OrderBound};
+    let bound = OrderBound {
+        descs: a.bound.descs.unwrap_or(OrderBound::PROOF.descs),
+        ranges: a.bound.ranges.unwrap_or(OrderBound::PROOF.ranges),
+        reserve: !a.no_reserve,
+        marks: a.marks,
+        ordered: false,
+        pages: a.bound.pages.unwrap_or(0),
+    };
+    bound.check().map_err(Failure::Input)?;
+    if a.count_only {
+        let start = std::time::Instant::now();
+        let n = efimap_core::search::order::count(&bound);
+        println!(
+            "{n} order types (descs <= {}, ranges <= {}, reservation {}, marks {}), counted in {:.1} s",
+            bound.descs,
+            bound.ranges,
+            if bound.reserve { "optional" } else { "none" },
+            if bound.marks { "one" } else { "none" },
+            start.elapsed().as_secs_f64()
+        );
+        return Ok(());
+    }
+    let eras = a.eras.or(Era::all());
+    let jobs = a
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let start = std::time::Instant::now();
+    let bar = hunt::bar(0, "order types");
+    let progress = |done: u64, units: u64| {
+        bar.set_length(units);
+        bar.set_position(done);
+        true
+    };
+    let cert = explore_orders(&bound, &eras, jobs, &progress);
+    bar.finish_and_clear();
+    let secs = start.elapsed().as_secs_f64();
+    print!(
+        "{}",
+        efimap_core::search::order::render(&bound, &eras, &cert)
+    );
+    println!(
+        "{} order types x {} eras in {secs:.1} s on {jobs} threads ({:.0} scenarios/s, {:.0} boots/s)",
+        cert.order_types,
+        eras.len(),
+        cert.order_types as f64 / secs,
+        (cert.order_types * eras.len() as u64) as f64 / secs
+    );
+    Ok(())
+}
 
 fn explore(bound: Bound, eras: &[Era], tree: Option<&Path>) -> Result<(), Failure> {
     let bad = |e: explorer::BoundTooLarge| Failure::Input(e.to_string());

@@ -242,3 +242,43 @@ pub fn engine_rates(
     let model = rate(&mut crate::engine::ModelEngine(engine.era()))?;
     Ok((tree, model))
 }
+
+/// The inputs of a libFuzzer corpus folder: every regular file's bytes,
+/// in name order (subfolders are not read).
+pub fn fuzz_corpus_inputs(dir: &std::path::Path) -> std::io::Result<Vec<Vec<u8>>> {
+    let mut paths: Vec<std::path::PathBuf> = std::fs::read_dir(dir)?
+        .map(|e| e.map(|e| e.path()))
+        .collect::<Result<_, _>>()?;
+    paths.retain(|p| p.is_file());
+    paths.sort();
+    paths.iter().map(std::fs::read).collect()
+}
+
+/// A fuzz target's check in process, over `inputs` in turn and again
+/// until about `time` has passed (at least once through): executions
+/// and executions per second, the figure to hold libFuzzer's exec/s on
+/// the same inputs against. An input whose check panics (a crash under
+/// `cfg`) counts as executed; the panic message is not printed.
+pub fn fuzz_check_rate(
+    check: crate::search::fuzzing::Check,
+    cfg: &crate::search::fuzzing::Config,
+    inputs: &[Vec<u8>],
+    time: Duration,
+) -> (u64, f64) {
+    if inputs.is_empty() {
+        return (0, 0.0);
+    }
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let start = Instant::now();
+    let mut n = 0u64;
+    while n < inputs.len() as u64 || start.elapsed() < time {
+        for data in inputs {
+            let _ = std::panic::catch_unwind(|| check(data, cfg));
+        }
+        n += inputs.len() as u64;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    std::panic::set_hook(hook);
+    (n, n as f64 / secs)
+}
