@@ -147,8 +147,6 @@ struct Shape {
     /// The first BootServicesData descriptor that holds the reservation.
     holder: Option<usize>,
     mark: Option<(Item, Mark)>,
-    ordered: bool,
-    pages: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -185,7 +183,9 @@ impl Shape {
         }
     }
 
-    fn points(&self) -> Points {
+    /// The points and their constraints; `ordered`: descriptors disjoint
+    /// and in address order.
+    fn points(&self, ordered: bool) -> Points {
         let mut p = Points {
             kinds: Vec::new(),
             before: Vec::new(),
@@ -229,7 +229,7 @@ impl Shape {
             let (b, _) = find(&p, Item::Range(k)).unwrap();
             p.not_after[b] |= 1 << a;
         }
-        if self.ordered {
+        if ordered {
             for i in 1..self.types.len() {
                 let (_, e) = find(&p, Item::Desc(i - 1)).unwrap();
                 let (s, _) = find(&p, Item::Desc(i)).unwrap();
@@ -431,8 +431,6 @@ fn shapes(bound: &OrderBound) -> Vec<Shape> {
                         ranges: nr,
                         holder,
                         mark: None,
-                        ordered: bound.ordered,
-                        pages: bound.pages,
                     };
                     let mut marks = vec![None];
                     if bound.marks {
@@ -530,8 +528,14 @@ struct Unit {
 }
 
 /// Calls `f` with every scenario of one unit.
-fn each_in_unit(shape: &Shape, pts: &Points, zero: u32, f: &mut dyn FnMut(Scenario) -> bool) {
-    each_order(pts, zero, shape.pages, &mut |blocks| {
+fn each_in_unit(
+    shape: &Shape,
+    pts: &Points,
+    zero: u32,
+    cap: u64,
+    f: &mut dyn FnMut(Scenario) -> bool,
+) {
+    each_order(pts, zero, cap, &mut |blocks| {
         let v = realise(blocks, zero, &pts.kinds);
         match build(shape, pts, &v) {
             Some(sc) => f(sc),
@@ -554,10 +558,10 @@ pub fn count(bound: &OrderBound) -> u64 {
 /// Calls `f` with every scenario of the bound, one thread, in order.
 pub fn for_each_order_type(bound: &OrderBound, mut f: impl FnMut(Scenario) -> bool) {
     for shape in shapes(bound) {
-        let pts = shape.points();
+        let pts = shape.points(bound.ordered);
         for zero in zero_blocks(&pts) {
             let mut go_on = true;
-            each_in_unit(&shape, &pts, zero, &mut |sc| {
+            each_in_unit(&shape, &pts, zero, bound.pages, &mut |sc| {
                 go_on = f(sc);
                 go_on
             });
@@ -579,7 +583,7 @@ pub fn explore_orders(
     progress: &(dyn Fn(u64, u64) -> bool + Sync),
 ) -> Certificate {
     let shapes = shapes(bound);
-    let points: Vec<Points> = shapes.iter().map(Shape::points).collect();
+    let points: Vec<Points> = shapes.iter().map(|s| s.points(bound.ordered)).collect();
     let units: Vec<Unit> = points
         .iter()
         .enumerate()
@@ -605,7 +609,7 @@ pub fn explore_orders(
                     }
                     let u = &units[i];
                     let shape = &shapes[u.shape];
-                    each_in_unit(shape, &points[u.shape], u.zero, &mut |sc| {
+                    each_in_unit(shape, &points[u.shape], u.zero, bound.pages, &mut |sc| {
                         mine.order_types += 1;
                         check_one(&sc, &mut engines, &mut mine);
                         true
