@@ -38,6 +38,7 @@ pub fn run(
     tree: Option<(Box<dyn Engine>, &Path)>,
     out: &Path,
     bound: Bound,
+    jobs: Option<usize>,
 ) -> Result<(), Failure> {
     let seed = seed.unwrap_or_else(|| {
         SystemTime::now()
@@ -49,6 +50,8 @@ pub fn run(
         budget: Duration::from_secs(budget),
         seed,
         bound,
+        jobs: jobs.map_or(HuntConfig::default().jobs, |j| j.max(1)),
+        random_scenarios: None,
     };
     let tree_name = tree.as_ref().map(|(t, _)| t.name());
     let repeat_tree = tree

@@ -176,6 +176,10 @@ pub struct HuntArgs {
     /// Hunt in this tree's own code instead of the model eras.
     #[command(flatten)]
     pub tree: TreeArg,
+    /// Threads for the random phase (default: the machine's cores; a
+    /// tree's engine runs on one).
+    #[arg(long)]
+    pub jobs: Option<usize>,
 }
 
 #[derive(clap::Args)]
@@ -217,8 +221,9 @@ pub struct ExploreArgs {
     /// misaligned start or end.
     #[arg(long, requires = "orders")]
     pub marks: bool,
-    /// With --orders: threads (default: the machine's cores).
-    #[arg(long, requires = "orders")]
+    /// Threads (default: the machine's cores; a tree's engine runs on
+    /// one). The result is the same for any number.
+    #[arg(long)]
     pub jobs: Option<usize>,
     /// With --orders: only count the order types (no boots), for a
     /// projection.

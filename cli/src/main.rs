@@ -100,6 +100,7 @@ fn main() -> ExitCode {
                 None,
                 &a.out,
                 a.bound.or(Bound::HUNT),
+                a.jobs,
             ),
             Some(dir) => tree_engine(dir, a.tree.tree_era).and_then(|engine| {
                 hunt::run(
@@ -109,6 +110,7 @@ fn main() -> ExitCode {
                     Some((Box::new(engine), dir.as_path())),
                     &a.out,
                     a.bound.or(Bound::HUNT),
+                    a.jobs,
                 )
             }),
         },
@@ -120,6 +122,7 @@ fn main() -> ExitCode {
             },
             &a.eras.or(Era::all()),
             a.tree.as_deref(),
+            a.jobs,
         ),
         Command::Minimize(a) => minimize(&a),
         Command::Diff(a) => diff(&a),
@@ -572,7 +575,12 @@ fn explore_orders(a: &ExploreArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-fn explore(bound: Bound, eras: &[Era], tree: Option<&Path>) -> Result<(), Failure> {
+fn explore(
+    bound: Bound,
+    eras: &[Era],
+    tree: Option<&Path>,
+    jobs: Option<usize>,
+) -> Result<(), Failure> {
     let bad = |e: explorer::BoundTooLarge| Failure::Input(e.to_string());
     bound.check().map_err(bad)?;
     let total = explorer::count(&bound).expect("a checked bound");
@@ -596,7 +604,10 @@ fn explore(bound: Bound, eras: &[Era], tree: Option<&Path>) -> Result<(), Failur
         true
     };
     let found = match tree {
-        None => explorer::explore(&bound, eras, progress),
+        None => match jobs {
+            Some(jobs) => explorer::explore_jobs(&bound, eras, jobs.max(1), progress),
+            None => explorer::explore(&bound, eras, progress),
+        },
         Some(dir) => {
             let mut engine = tree_engine(dir, None)?;
             println!("exploring {}", efimap_core::engine::Engine::name(&engine));

@@ -52,6 +52,13 @@ pub trait Engine {
     /// One boot of `input`. With `quiet`, the KERN_INFO and KERN_DEBUG text
     /// may be left out: no finding depends on it.
     fn boot(&mut self, input: &BootInput, quiet: bool) -> Result<Outcome, EngineError>;
+    /// A second engine with the same behaviour that another thread can
+    /// run, if this one can be copied so (the models can; a kernel tree's
+    /// driver process cannot). The searches split their work across
+    /// threads only when every engine forks.
+    fn fork(&self) -> Option<Box<dyn Engine + Send>> {
+        None
+    }
 }
 
 pub mod smoke {

@@ -20,6 +20,10 @@ impl Engine for ModelEngine {
     fn boot(&mut self, input: &BootInput, quiet: bool) -> Result<Outcome, EngineError> {
         Ok(run_with(self.0, input, quiet)?)
     }
+
+    fn fork(&self) -> Option<Box<dyn Engine + Send>> {
+        Some(Box::new(*self))
+    }
 }
 
 #[cfg(test)]

@@ -32,6 +32,7 @@ use crate::model::boot::BootInput;
 use crate::model::desc::{attr, ty, MemRange, MemoryDesc, EFI_PAGE_SIZE};
 use crate::model::era::Era;
 use crate::model::mem::Fill;
+use crate::search::parallel::{self, Shared};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// What the explorer enumerates.
@@ -304,65 +305,183 @@ pub fn for_each_scenario(bound: &Bound, mut f: impl FnMut(Scenario, (usize, usiz
     });
 }
 
-/// Checks every scenario inside `bound` in each of `eras`. `progress` is
-/// called now and then with (checked, total); returning false stops early.
+/// Checks every scenario inside `bound` in each of `eras`, on as many
+/// threads as the machine has cores. `progress` is called now and then
+/// with (checked, total); returning false stops early.
 pub fn explore(bound: &Bound, eras: &[Era], progress: impl FnMut(u64, u64) -> bool) -> Explored {
+    let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
+    explore_jobs(bound, eras, jobs, progress)
+}
+
+/// [`explore`] on `jobs` threads. The result is the same for any number
+/// of threads: the scenarios are split by firmware map (map `i` to thread
+/// `i mod jobs`), each keeps its place in the single-threaded order, and
+/// a signature's minimum is the smallest example, the earliest among
+/// equals, as on one thread.
+pub fn explore_jobs(
+    bound: &Bound,
+    eras: &[Era],
+    jobs: usize,
+    progress: impl FnMut(u64, u64) -> bool,
+) -> Explored {
     let mut models: Vec<ModelEngine> = eras.iter().map(|&e| ModelEngine(e)).collect();
     let mut engines: Vec<&mut dyn Engine> =
         models.iter_mut().map(|m| m as &mut dyn Engine).collect();
-    explore_engines(bound, &mut engines, progress).expect("the model engine does not fail")
+    explore_engines_jobs(bound, &mut engines, jobs, progress)
+        .expect("the model engine does not fail")
 }
 
-/// [`explore`] through any engines (a kernel tree's among them); an
-/// example's eras are the engines' eras. Stops at an engine's failure.
+/// [`explore`] through any engines (a kernel tree's among them), on one
+/// thread; an example's eras are the engines' eras. Stops at an engine's
+/// failure.
 pub fn explore_engines(
     bound: &Bound,
     engines: &mut [&mut dyn Engine],
+    progress: impl FnMut(u64, u64) -> bool,
+) -> Result<Explored, EngineError> {
+    explore_engines_jobs(bound, engines, 1, progress)
+}
+
+/// [`explore_engines`] on `jobs` threads if every engine forks (see
+/// [`explore_jobs`]), on this one otherwise.
+pub fn explore_engines_jobs(
+    bound: &Bound,
+    engines: &mut [&mut dyn Engine],
+    jobs: usize,
     mut progress: impl FnMut(u64, u64) -> bool,
 ) -> Result<Explored, EngineError> {
     let total = count(bound).map_or(u64::MAX, |n| u64::try_from(n).unwrap_or(u64::MAX));
-    let mut failure = None;
-    let mut found = Explored::default();
-    let mut sizes: BTreeMap<Signature, (usize, usize)> = BTreeMap::new();
-    for_each_scenario(bound, |sc, sz| {
-        let input = &sc.input;
-        found.checked += 1;
-        for engine in engines.iter_mut() {
-            let era = engine.era();
-            let c = match engine.boot(input, true) {
-                Ok(o) => classify(input, &o),
-                Err(EngineError::Input(_)) => continue,
-                Err(e) => {
-                    failure = Some(e);
-                    return false;
-                }
-            };
-            for f in c.counted() {
-                let example = || Example {
-                    scenario: sc.clone(),
-                    eras: [era].into(),
-                    after: found.checked,
-                };
-                let sig = f.signature();
-                match found.minimum.get_mut(&sig) {
-                    Some(e) if e.scenario == sc => {
-                        e.eras.insert(era);
-                    }
-                    Some(e) if sz < sizes[&sig] => {
-                        *e = example();
-                        sizes.insert(sig, sz);
-                    }
-                    Some(_) => {}
-                    None => {
-                        found.minimum.insert(sig, example());
-                        sizes.insert(sig, sz);
-                    }
+    let shared = Shared::default();
+    let parts = match parallel::forks(engines, jobs) {
+        Some(sets) => parallel::run(
+            sets,
+            &shared,
+            |t, jobs, engines| explore_part(bound, engines, (t, jobs), &shared, &mut |_| true),
+            || progress(shared.checked(), total),
+        ),
+        None => vec![explore_part(bound, engines, (0, 1), &shared, &mut |n| {
+            progress(n, total)
+        })],
+    };
+    let mut found = Minima::default();
+    for part in parts {
+        found.merge(part?);
+    }
+    progress(found.checked, total);
+    Ok(found.into_explored())
+}
+
+/// What one thread found: each signature's least example, with its size
+/// and its place in the single-threaded order.
+#[derive(Default)]
+struct Minima {
+    checked: u64,
+    minimum: BTreeMap<Signature, (Example, (usize, usize))>,
+}
+
+impl Minima {
+    /// Scenario `sc` (of size `sz`, number `index` in the order) shows
+    /// `sig` in `era`.
+    fn note(&mut self, sig: Signature, era: Era, sc: &Scenario, sz: (usize, usize), index: u64) {
+        let example = || Example {
+            scenario: sc.clone(),
+            eras: [era].into(),
+            after: index,
+        };
+        match self.minimum.get_mut(&sig) {
+            Some((e, _)) if e.after == index => {
+                e.eras.insert(era);
+            }
+            Some((e, size)) if sz < *size => {
+                *e = example();
+                *size = sz;
+            }
+            Some(_) => {}
+            None => {
+                self.minimum.insert(sig, (example(), sz));
+            }
+        }
+    }
+
+    fn merge(&mut self, other: Minima) {
+        self.checked += other.checked;
+        for (sig, (e, sz)) in other.minimum {
+            match self.minimum.get_mut(&sig) {
+                Some(mine) if (sz, e.after) < (mine.1, mine.0.after) => *mine = (e, sz),
+                Some(_) => {}
+                None => {
+                    self.minimum.insert(sig, (e, sz));
                 }
             }
         }
-        found.checked % 1024 != 0 || progress(found.checked, total)
+    }
+
+    fn into_explored(self) -> Explored {
+        Explored {
+            checked: self.checked,
+            minimum: self.minimum.into_iter().map(|(s, (e, _))| (s, e)).collect(),
+        }
+    }
+}
+
+/// Checks the scenarios of the maps numbered `t mod jobs` (`part` is
+/// `(t, jobs)`), numbering each scenario by its place in
+/// [`for_each_scenario`]'s order. `tick` is told the count now and then;
+/// false from it, or a stop in `shared`, ends the part early.
+fn explore_part(
+    bound: &Bound,
+    engines: &mut [&mut dyn Engine],
+    (t, jobs): (usize, usize),
+    shared: &Shared,
+    tick: &mut dyn FnMut(u64) -> bool,
+) -> Result<Minima, EngineError> {
+    let mut lists = 0u64;
+    each_range_list(bound.ranges, bound.pages, &mut |_| {
+        lists += 1;
+        true
     });
-    progress(found.checked, total);
+    let mut found = Minima::default();
+    let mut failure = None;
+    let (mut base, mut nth) = (0u64, 0usize);
+    each_map(bound.descs, bound.pages, &mut |map| {
+        let mut reservations = 0u64;
+        each_reservation(map, bound, &mut |_| {
+            reservations += 1;
+            true
+        });
+        let mine = nth % jobs == t;
+        nth += 1;
+        let mut index = base;
+        base += reservations * lists;
+        !mine
+            || each_reservation(map, bound, &mut |res| {
+                each_range_list(bound.ranges, bound.pages, &mut |rl| {
+                    let sc = scenario(map, rl, res);
+                    let sz = (map.len() + rl.len(), usize::from(res.is_some()));
+                    index += 1;
+                    found.checked += 1;
+                    for engine in engines.iter_mut() {
+                        let era = engine.era();
+                        let c = match engine.boot(&sc.input, true) {
+                            Ok(o) => classify(&sc.input, &o),
+                            Err(EngineError::Input(_)) => continue,
+                            Err(e) => {
+                                failure = Some(e);
+                                return false;
+                            }
+                        };
+                        for f in c.counted() {
+                            found.note(f.signature(), era, &sc, sz, index);
+                        }
+                    }
+                    if found.checked % 1024 != 0 {
+                        return true;
+                    }
+                    shared.add(1024);
+                    tick(found.checked) && !shared.stopped()
+                })
+            })
+    });
     match failure {
         Some(e) => Err(e),
         None => Ok(found),
@@ -460,5 +579,29 @@ mod tests {
             n < 1000
         });
         assert_eq!(n, 1000);
+    }
+
+    /// Two and three threads give what one gives: every signature with the
+    /// same least example, its eras and its place in the order, and the
+    /// same count; the count is the bound's exact size.
+    #[test]
+    fn threads_do_not_change_the_result() {
+        let bound = Bound {
+            descs: 2,
+            ranges: 1,
+            pages: 4,
+            reserve: true,
+        };
+        let eras = [Era::V5_5, Era::V6_10];
+        let one = explore_jobs(&bound, &eras, 1, |_, _| true);
+        assert_eq!(u128::from(one.checked), count(&bound).unwrap());
+        assert!(!one.minimum.is_empty());
+        for jobs in [2, 3] {
+            assert_eq!(
+                explore_jobs(&bound, &eras, jobs, |_, _| true),
+                one,
+                "{jobs}"
+            );
+        }
     }
 }

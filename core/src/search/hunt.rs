@@ -21,10 +21,13 @@ use crate::judge::signature::Signature;
 use crate::model::era::{Era, FakeMem};
 use crate::search::explore::{size, Bound};
 use crate::search::minimize::minimize_while;
+use crate::search::parallel::{self, Shared};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 /// Where a finding occurs.
@@ -61,6 +64,12 @@ pub struct HuntConfig {
     pub seed: u64,
     /// The exhaustive phase's bound.
     pub bound: Bound,
+    /// Threads for the random phase (when every engine forks).
+    pub jobs: usize,
+    /// Stop the random phase after this many scenarios (rounded up to
+    /// whole batches of [`RANDOM_BATCH`]) if the budget lasts: a hunt that
+    /// checks the same scenarios however fast the machine is.
+    pub random_scenarios: Option<u64>,
 }
 
 impl Default for HuntConfig {
@@ -75,6 +84,8 @@ impl Default for HuntConfig {
                 pages: 4,
                 reserve: true,
             },
+            jobs: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            random_scenarios: None,
         }
     }
 }
@@ -173,7 +184,131 @@ struct First {
     seen: u64,
     /// The first example no known cause explains, and the engine.
     unexplained: Option<(usize, Scenario)>,
+    /// Its place in the phase's order.
+    unexplained_after: u64,
     unexplained_count: u64,
+}
+
+impl First {
+    /// Adds what a later part of the search saw of the same signature:
+    /// `self` came first, unless `other` holds an earlier example of the
+    /// same phase (another thread's).
+    fn absorb(&mut self, mut other: First) {
+        if other.phase == self.phase && other.after < self.after {
+            std::mem::swap(self, &mut other);
+        }
+        self.seen += other.seen;
+        self.unexplained_count += other.unexplained_count;
+        let earlier = other.phase == self.phase && other.unexplained_after < self.unexplained_after;
+        if other.unexplained.is_some() && (self.unexplained.is_none() || earlier) {
+            self.unexplained = other.unexplained;
+            self.unexplained_after = other.unexplained_after;
+        }
+    }
+}
+
+/// The random phase's scenarios come in batches of this many; batch `b`
+/// is drawn from a generator seeded with the hunt's seed and `b`, so any
+/// thread can draw any batch and the scenarios are the same however many
+/// threads draw them.
+pub const RANDOM_BATCH: u64 = 256;
+
+/// Scenario `j` of batch `b` of the random phase, for `seed`, with the
+/// bytes it was decoded from left in `bytes`.
+fn random_batch(seed: u64, b: u64, bytes: &mut Vec<u8>, mut f: impl FnMut(u64, Scenario) -> bool) {
+    let mut rng = StdRng::seed_from_u64(seed ^ b.wrapping_mul(0x9e37_79b9_7f4a_7c15));
+    for j in 0..RANDOM_BATCH {
+        bytes.clear();
+        let len = rng.gen_range(0..160);
+        bytes.extend((0..len).map(|_| rng.gen::<u8>()));
+        if !f(b * RANDOM_BATCH + j + 1, decode(bytes)) {
+            return;
+        }
+    }
+}
+
+fn progress_count(checked: u64) -> Progress {
+    Progress::Checked {
+        phase: Phase::Random,
+        checked,
+        total: None,
+        hits: 0,
+    }
+}
+
+/// One thread's share of the random phase: batches taken from `next` in
+/// turn until the search's end, a stop, or an engine's failure. Every
+/// batch started is finished, so the scenarios checked are whole batches.
+/// `report` is told of each signature seen first here and of the count
+/// after each batch; false from it stops the phase.
+fn random_part(
+    cfg: &HuntConfig,
+    engines: &mut [&mut dyn Engine],
+    next: &AtomicU64,
+    shared: &Shared,
+    start: Instant,
+    search_end: Instant,
+    report: &mut dyn FnMut(Progress) -> bool,
+) -> Result<BTreeMap<(Signature, Group), First>, EngineError> {
+    let mut found: BTreeMap<(Signature, Group), First> = BTreeMap::new();
+    let mut bytes = Vec::new();
+    let mut failure = None;
+    while !shared.stopped() && Instant::now() < search_end {
+        let b = next.fetch_add(1, Ordering::Relaxed);
+        if cfg.random_scenarios.is_some_and(|n| b * RANDOM_BATCH >= n) {
+            break;
+        }
+        random_batch(cfg.seed, b, &mut bytes, |after, sc| {
+            for (i, engine) in engines.iter_mut().enumerate() {
+                let era = engine.era();
+                let group = Group::of(era);
+                let sigs = match counted(&mut **engine, &sc) {
+                    Ok(sigs) => sigs,
+                    Err(e) => {
+                        failure = Some(e);
+                        return false;
+                    }
+                };
+                for (sig, cause) in sigs {
+                    let f = found.entry((sig, group)).or_insert_with(|| {
+                        report(Progress::Found {
+                            signature: sig,
+                            group,
+                            era,
+                        });
+                        First {
+                            engine: i,
+                            phase: Phase::Random,
+                            at: start.elapsed(),
+                            after,
+                            example: sc.clone(),
+                            seen: 0,
+                            unexplained: None,
+                            unexplained_after: u64::MAX,
+                            unexplained_count: 0,
+                        }
+                    });
+                    f.seen += 1;
+                    if cause.is_none() {
+                        f.unexplained_count += 1;
+                        if f.unexplained.is_none() {
+                            f.unexplained = Some((i, sc.clone()));
+                            f.unexplained_after = after;
+                        }
+                    }
+                }
+            }
+            true
+        });
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        shared.add(RANDOM_BATCH);
+        if !report(progress_count(shared.checked())) {
+            shared.stop.store(true, Ordering::Relaxed);
+        }
+    }
+    Ok(found)
 }
 
 /// Runs the hunt on the models of `cfg.eras`. `progress` is told what
@@ -222,6 +357,7 @@ pub fn hunt_engines(
                             example: sc.clone(),
                             seen: 0,
                             unexplained: None,
+                            unexplained_after: u64::MAX,
                             unexplained_count: 0,
                         })
                     }
@@ -229,7 +365,10 @@ pub fn hunt_engines(
                 f.seen += 1;
                 if cause.is_none() {
                     f.unexplained_count += 1;
-                    f.unexplained.get_or_insert_with(|| (i, sc.clone()));
+                    if f.unexplained.is_none() {
+                        f.unexplained = Some((i, sc.clone()));
+                        f.unexplained_after = after;
+                    }
                 }
             }
         }
@@ -259,26 +398,82 @@ pub fn hunt_engines(
         return Err(e);
     }
 
-    // 2. Random, structure-aware: random bytes through the fuzz decoder.
-    let mut rng = StdRng::seed_from_u64(cfg.seed);
-    let mut checked = 0u64;
-    let mut bytes = Vec::new();
-    while Instant::now() < search_end {
-        bytes.clear();
-        let len = rng.gen_range(0..160);
-        bytes.extend((0..len).map(|_| rng.gen::<u8>()));
-        let sc = decode(&bytes);
-        checked += 1;
-        note(&mut first, &mut progress, &sc, Phase::Random, checked)?;
-        if checked % 256 == 0
-            && !progress(Progress::Checked {
-                phase: Phase::Random,
-                checked,
-                total: None,
-                hits: first.len(),
-            })
-        {
-            break;
+    // 2. Random, structure-aware: random bytes through the fuzz decoder,
+    // in numbered batches, on every thread if the engines fork. Found is
+    // told once per signature and group, whichever thread saw it.
+    let shared = Shared::default();
+    let next = AtomicU64::new(0);
+    let mut told: BTreeSet<(Signature, Group)> = first.keys().copied().collect();
+    let mut tell = |p: Progress, progress: &mut dyn FnMut(Progress) -> bool| match p {
+        Progress::Found {
+            signature, group, ..
+        } if !told.insert((signature, group)) => true,
+        Progress::Checked { checked, .. } => progress(Progress::Checked {
+            phase: Phase::Random,
+            checked,
+            total: None,
+            hits: told.len(),
+        }),
+        p => progress(p),
+    };
+    let parts = match parallel::forks(engines, cfg.jobs) {
+        Some(sets) => {
+            let (tx, rx) = mpsc::channel();
+            let parts = parallel::run(
+                sets,
+                &shared,
+                |_, _, engines| {
+                    let tx = tx.clone();
+                    random_part(cfg, engines, &next, &shared, start, search_end, &mut |p| {
+                        // The calling thread tells the count itself.
+                        if let Progress::Found { .. } = p {
+                            let _ = tx.send(p);
+                        }
+                        true
+                    })
+                },
+                || {
+                    let mut go_on = true;
+                    for p in rx.try_iter() {
+                        go_on &= tell(p, &mut progress);
+                    }
+                    let checked = shared.checked();
+                    go_on && tell(progress_count(checked), &mut progress)
+                },
+            );
+            for p in rx.try_iter() {
+                tell(p, &mut progress);
+            }
+            tell(progress_count(shared.checked()), &mut progress);
+            parts
+        }
+        None => vec![random_part(
+            cfg,
+            engines,
+            &next,
+            &shared,
+            start,
+            search_end,
+            &mut |p| tell(p, &mut progress),
+        )],
+    };
+    let mut random: BTreeMap<(Signature, Group), First> = BTreeMap::new();
+    for part in parts {
+        for (key, f) in part? {
+            match random.get_mut(&key) {
+                Some(mine) => mine.absorb(f),
+                None => {
+                    random.insert(key, f);
+                }
+            }
+        }
+    }
+    for (key, f) in random {
+        match first.get_mut(&key) {
+            Some(mine) => mine.absorb(f),
+            None => {
+                first.insert(key, f);
+            }
         }
     }
 
@@ -427,5 +622,42 @@ mod tests {
             assert_eq!(h.engines, vec!["model v5.5".to_string()]);
             assert_eq!(h.size, least, "{seed}");
         }
+    }
+
+    /// The random phase checks the same scenarios on one thread and on
+    /// two, and the hunt reports the same hits: each signature with the
+    /// same first example, its place in the phase, how often it was seen,
+    /// and the same minimized reproducer.
+    #[test]
+    fn threads_do_not_change_the_hits() {
+        let cfg = |jobs| HuntConfig {
+            eras: vec![Era::V5_5, Era::V6_10],
+            budget: Duration::from_secs(120),
+            jobs,
+            random_scenarios: Some(4 * RANDOM_BATCH),
+            ..HuntConfig::default()
+        };
+        let mut checked = [0u64; 2];
+        let mut runs = [1usize, 2].map(|jobs| {
+            hunt(&cfg(jobs), |p| {
+                if let Progress::Checked {
+                    phase: Phase::Random,
+                    checked: n,
+                    ..
+                } = p
+                {
+                    checked[jobs - 1] = n;
+                }
+                true
+            })
+        });
+        assert_eq!(checked, [4 * RANDOM_BATCH; 2]);
+        for hits in &mut runs {
+            for h in hits.iter_mut() {
+                h.first_at = Duration::ZERO;
+            }
+        }
+        assert!(runs[0].iter().any(|h| h.phase == Phase::Random));
+        assert_eq!(runs[0], runs[1]);
     }
 }

@@ -1,7 +1,8 @@
 //! The searches: the exhaustive explorer ([`explore`]), the hunt that runs
 //! it and a random phase ([`hunt`]), the signature-preserving minimizer
 //! ([`minimize`]), what the fuzz targets check ([`fuzzing`]), and the
-//! model-versus-kernel differential ([`diff`]).
+//! model-versus-kernel differential ([`diff`]); [`parallel`] splits the
+//! page explorer and the random phase across threads.
 
 pub mod diff;
 pub mod explore;
@@ -9,4 +10,5 @@ pub mod fuzzing;
 pub mod hunt;
 pub mod minimize;
 pub mod order;
+pub mod parallel;
 pub mod triage;
