@@ -260,9 +260,29 @@ pub fn run(era: Era, input: &BootInput) -> Result<Outcome, InputError> {
 /// [`Kernel::quiet`]): what fuzzing and searching use.
 pub fn run_with(era: Era, input: &BootInput, quiet: bool) -> Result<Outcome, InputError> {
     check_input(input)?;
-    let mut k = Kernel::new(era, input.fill);
+    // The thread's kernel from its last boot, reset: its buffers are
+    // reused rather than allocated again.
+    let spare = SPARE.with(|s| s.borrow_mut().take());
+    let mut k = match spare {
+        Some(mut k) => {
+            k.reset(era, input.fill);
+            k
+        }
+        None => Kernel::new(era, input.fill),
+    };
     k.quiet = quiet;
+    let o = boot(&mut k, input);
+    SPARE.with(|s| *s.borrow_mut() = Some(k));
+    Ok(o)
+}
 
+thread_local! {
+    static SPARE: std::cell::RefCell<Option<Kernel>> = const { std::cell::RefCell::new(None) };
+}
+
+/// The boot itself, on a kernel fresh from [`Kernel::new`] or
+/// [`Kernel::reset`].
+fn boot(k: &mut Kernel, input: &BootInput) -> Outcome {
     // 1. parse_early_param
     k.phase("parse_early_param");
     let unknown = k.parse_early_param(&input.cmdline);
@@ -308,7 +328,7 @@ pub fn run_with(era: Era, input: &BootInput, quiet: bool) -> Result<Outcome, Inp
     let runtime = k.memmap_enabled && !k.runtime_disabled;
     for step in input.later.iter().filter(|_| runtime) {
         match step {
-            LaterStep::KexecInitLate => kexec_enter_virtual_mode(&mut k),
+            LaterStep::KexecInitLate => kexec_enter_virtual_mode(k),
             LaterStep::VirtualMode => k.efi_enter_virtual_mode(),
         }
     }
@@ -327,7 +347,7 @@ pub fn run_with(era: Era, input: &BootInput, quiet: bool) -> Result<Outcome, Inp
         }
     }
 
-    Ok(finish(k, boot_map))
+    finish(k, boot_map)
 }
 
 impl Kernel {
@@ -449,7 +469,8 @@ pub fn leaks(allocations: &[AllocInfo], installed: Option<AllocId>) -> Vec<Alloc
         .collect()
 }
 
-fn finish(k: Kernel, boot_map: Option<Vec<MemoryDesc>>) -> Outcome {
+fn finish(k: &mut Kernel, boot_map: Option<Vec<MemoryDesc>>) -> Outcome {
+    use std::mem::take;
     let map_bytes = k.installed_bytes();
     let map = k.installed_descs();
     let installed = k.mem.find(k.memmap.phys_map);
@@ -473,17 +494,62 @@ fn finish(k: Kernel, boot_map: Option<Vec<MemoryDesc>>) -> Outcome {
         memmap: k.memmap,
         map_bytes,
         map,
-        fake_mems: k.fake_mems,
-        events: k.events,
-        faults: k.mem.faults,
+        fake_mems: take(&mut k.fake_mems),
+        events: take(&mut k.events),
+        faults: take(&mut k.mem.faults),
         allocations,
         leaks,
-        e820: k.e820,
-        inserts: k.inserts,
-        installs: k.installs,
-        stage: k.stage,
-        freed: k.freed,
-        kept: k.kept,
+        e820: take(&mut k.e820),
+        inserts: take(&mut k.inserts),
+        installs: take(&mut k.installs),
+        stage: take(&mut k.stage),
+        freed: take(&mut k.freed),
+        kept: take(&mut k.kept),
         boot_map,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::desc::{attr, ty};
+
+    /// A boot on the thread's reused kernel gives what a boot on a fresh
+    /// thread (a kernel from `Kernel::new`) gives, whatever ran before it:
+    /// here a boot of another era with another fill, a different map and
+    /// a reservation the first input lacks.
+    #[test]
+    fn a_reused_kernel_boots_as_a_new_one() {
+        let first = BootInput {
+            // Page zero, which the reservation of the first 64 KiB keeps.
+            map: vec![
+                MemoryDesc::new(ty::BOOT_SERVICES_CODE, 0, 1, attr::WB),
+                MemoryDesc::new(ty::BOOT_SERVICES_DATA, 0x10_0000, 0x10, attr::WB),
+            ],
+            cmdline: "efi_fake_mem=0x2000@0x104000:0x40000,0x2000@0x106000:0x40000".into(),
+            ..BootInput::default()
+        };
+        let other = BootInput {
+            map: (0..8)
+                .map(|i| MemoryDesc::new(ty::BOOT_SERVICES_DATA, 0x20_0000 * (i + 1), 4, attr::UC))
+                .collect(),
+            fill: Fill::Pattern(0xa5),
+            cmdline: "efi=debug".into(),
+            reservations: vec![(0x20_1000, 0x1000)],
+            ..BootInput::default()
+        };
+        let fresh = std::thread::spawn({
+            let first = first.clone();
+            move || run(Era::V5_5, &first).unwrap()
+        })
+        .join()
+        .unwrap();
+        assert_eq!(fresh.kept, vec![(0, 0x1000)]);
+        run(Era::V6_12_Y, &other).unwrap();
+        assert_eq!(run(Era::V5_5, &first).unwrap(), fresh);
+        assert_eq!(
+            run_with(Era::V5_5, &first, true).unwrap().faults,
+            fresh.faults
+        );
     }
 }

@@ -308,10 +308,17 @@ pub struct Kernel {
 
 impl Kernel {
     pub fn new(era: Era, fill: Fill) -> Self {
+        let mut k = Kernel::bare(era, SimMemory::new(fill));
+        k.start();
+        k
+    }
+
+    /// The state before any code runs, with empty lists.
+    fn bare(era: Era, mem: SimMemory) -> Self {
         Kernel {
             era,
             f: era.features(),
-            mem: SimMemory::new(fill),
+            mem,
             memmap: EfiMemoryMap::default(),
             memmap_enabled: false,
             slab_available: false,
@@ -324,20 +331,51 @@ impl Kernel {
             events: Vec::new(),
             e820: Vec::new(),
             inserts: Vec::new(),
-            // The first 64 KiB, reserved before any EFI code runs
-            // (`early_reserve_memory`; `trim_low_memory_range` before v5.13).
-            reserved: vec![(0, LOW_RESERVED)],
+            reserved: Vec::new(),
             ranges_to_free: None,
             freed: Vec::new(),
             kept: Vec::new(),
             efi_va: EFI_VA_START,
             virtual_mode: false,
-            stack: vec!["setup_arch"],
+            stack: Vec::new(),
             stage: Stage::default(),
             installs: Vec::new(),
             printed_once: Vec::new(),
             scratch: Vec::new(),
         }
+    }
+
+    /// What holds when the EFI code is first called.
+    fn start(&mut self) {
+        // The first 64 KiB, reserved before any EFI code runs
+        // (`early_reserve_memory`; `trim_low_memory_range` before v5.13).
+        self.reserved.push((0, LOW_RESERVED));
+        self.stack.push("setup_arch");
+    }
+
+    /// Makes this the state [`Kernel::new`] gives for `era` and `fill`,
+    /// keeping the lists' and the memory's buffers: a search that boots
+    /// again and again allocates them once.
+    pub fn reset(&mut self, era: Era, fill: Fill) {
+        let mut old = std::mem::replace(self, Kernel::bare(era, SimMemory::new(fill)));
+        old.mem.reset(fill);
+        self.mem = old.mem;
+        fn reuse<T>(mut v: Vec<T>) -> Vec<T> {
+            v.clear();
+            v
+        }
+        self.fake_mems = reuse(old.fake_mems);
+        self.events = reuse(old.events);
+        self.e820 = reuse(old.e820);
+        self.inserts = reuse(old.inserts);
+        self.reserved = reuse(old.reserved);
+        self.freed = reuse(old.freed);
+        self.kept = reuse(old.kept);
+        self.stack = reuse(old.stack);
+        self.installs = reuse(old.installs);
+        self.printed_once = reuse(old.printed_once);
+        self.scratch = reuse(old.scratch);
+        self.start();
     }
 
     /// Runs `body` as the kernel function `func`: on the modelled call

@@ -184,6 +184,9 @@ pub struct SimMemory {
     slab_next: u64,
     last_freed: Option<AllocId>,
     total: u64,
+    /// Byte buffers of an earlier run's blocks, for the next run's: a
+    /// search that boots again and again allocates them once.
+    spare: Vec<Vec<u8>>,
 }
 
 fn page_floor(x: u64) -> u64 {
@@ -202,26 +205,55 @@ pub fn get_order(size: u64) -> u32 {
 
 impl SimMemory {
     pub fn new(fill: Fill) -> Self {
-        SimMemory {
+        let mut m = SimMemory {
             fill,
             allocations: Vec::new(),
             faults: Vec::new(),
-            memblock_top: MEMBLOCK_TOP,
-            pages_next: PAGES_BASE,
-            slab_next: SLAB_BASE,
+            memblock_top: 0,
+            pages_next: 0,
+            slab_next: 0,
             last_freed: None,
             total: 0,
+            spare: Vec::new(),
+        };
+        m.reset(fill);
+        m
+    }
+
+    /// Empties the memory for a new run, as [`SimMemory::new`] leaves it,
+    /// keeping the blocks' buffers for reuse.
+    pub fn reset(&mut self, fill: Fill) {
+        self.fill = fill;
+        let spare = &mut self.spare;
+        spare.extend(self.allocations.drain(..).map(|a| a.bytes));
+        self.faults.clear();
+        self.memblock_top = MEMBLOCK_TOP;
+        self.pages_next = PAGES_BASE;
+        self.slab_next = SLAB_BASE;
+        self.last_freed = None;
+        self.total = 0;
+    }
+
+    /// A buffer of `len` bytes of `b`, from the spares if there is one.
+    fn filled(&mut self, len: usize, b: u8) -> Vec<u8> {
+        match self.spare.pop() {
+            Some(mut v) => {
+                v.clear();
+                v.resize(len, b);
+                v
+            }
+            None => vec![b; len],
         }
     }
 
     /// Backing bytes for a new block whose first byte is `start` bytes into
     /// its first page.
-    fn fresh_bytes(&self, start: usize, len: usize) -> Vec<u8> {
+    fn fresh_bytes(&mut self, start: usize, len: usize) -> Vec<u8> {
         match self.fill {
-            Fill::Zero => vec![0; len],
-            Fill::Pattern(b) => vec![b; len],
+            Fill::Zero => self.filled(len, 0),
+            Fill::Pattern(b) => self.filled(len, b),
             Fill::Stale => {
-                let mut v = vec![0; len];
+                let mut v = self.filled(len, 0);
                 if let Some(prev) = self.last_freed.map(|id| &self.allocations[id]) {
                     let old = prev.contents();
                     let n = old.len().min(len - start);
@@ -304,6 +336,7 @@ impl SimMemory {
             a.bytes.extend_from_slice(&fill[have..]);
         }
         a.mapped = block;
+        self.spare.push(fill);
         Some((id, phys))
     }
 
