@@ -173,6 +173,12 @@ impl Allocation {
     }
 }
 
+/// How many block buffers a reset keeps, and the largest it keeps: enough
+/// for the blocks of a boot of a few hundred descriptors, and a bound on
+/// what a thread holds between boots.
+const MAX_SPARE: usize = 32;
+const MAX_SPARE_BYTES: usize = 64 << 10;
+
 /// The simulated physical memory of one run.
 #[derive(Clone, Debug)]
 pub struct SimMemory {
@@ -225,7 +231,11 @@ impl SimMemory {
     pub fn reset(&mut self, fill: Fill) {
         self.fill = fill;
         let spare = &mut self.spare;
-        spare.extend(self.allocations.drain(..).map(|a| a.bytes));
+        for a in self.allocations.drain(..) {
+            if spare.len() < MAX_SPARE && a.bytes.capacity() <= MAX_SPARE_BYTES {
+                spare.push(a.bytes);
+            }
+        }
         self.faults.clear();
         self.memblock_top = MEMBLOCK_TOP;
         self.pages_next = PAGES_BASE;
@@ -336,7 +346,9 @@ impl SimMemory {
             a.bytes.extend_from_slice(&fill[have..]);
         }
         a.mapped = block;
-        self.spare.push(fill);
+        if self.spare.len() < MAX_SPARE && fill.capacity() <= MAX_SPARE_BYTES {
+            self.spare.push(fill);
+        }
         Some((id, phys))
     }
 

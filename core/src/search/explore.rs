@@ -33,6 +33,7 @@ use crate::model::desc::{attr, ty, MemRange, MemoryDesc, EFI_PAGE_SIZE};
 use crate::model::era::Era;
 use crate::model::mem::Fill;
 use crate::search::parallel::{self, Shared};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// What the explorer enumerates.
@@ -314,8 +315,9 @@ pub fn explore(bound: &Bound, eras: &[Era], progress: impl FnMut(u64, u64) -> bo
 }
 
 /// [`explore`] on `jobs` threads. The result is the same for any number
-/// of threads: the scenarios are split by firmware map (map `i` to thread
-/// `i mod jobs`), each keeps its place in the single-threaded order, and
+/// of threads: the scenarios are split by firmware map (blocks of
+/// [`MAPS_PER_CLAIM`] maps, each thread taking the next block as it
+/// finishes one), each keeps its place in the single-threaded order, and
 /// a signature's minimum is the smallest example, the earliest among
 /// equals, as on one thread.
 pub fn explore_jobs(
@@ -352,14 +354,15 @@ pub fn explore_engines_jobs(
 ) -> Result<Explored, EngineError> {
     let total = count(bound).map_or(u64::MAX, |n| u64::try_from(n).unwrap_or(u64::MAX));
     let shared = Shared::default();
+    let next = AtomicU64::new(0);
     let parts = match parallel::forks(engines, jobs) {
         Some(sets) => parallel::run(
             sets,
             &shared,
-            |t, jobs, engines| explore_part(bound, engines, (t, jobs), &shared, &mut |_| true),
+            |_, _, engines| explore_part(bound, engines, &next, &shared, &mut |_| true),
             || progress(shared.checked(), total),
         ),
-        None => vec![explore_part(bound, engines, (0, 1), &shared, &mut |n| {
+        None => vec![explore_part(bound, engines, &next, &shared, &mut |n| {
             progress(n, total)
         })],
     };
@@ -424,14 +427,20 @@ impl Minima {
     }
 }
 
-/// Checks the scenarios of the maps numbered `t mod jobs` (`part` is
-/// `(t, jobs)`), numbering each scenario by its place in
+/// Maps in a block of work of the threaded explorer.
+pub const MAPS_PER_CLAIM: u64 = 16;
+
+/// Checks the scenarios of the blocks of maps this thread claims from
+/// `next` (block `b` holds maps `b * MAPS_PER_CLAIM` on): a block is
+/// claimed when the walk reaches the end of the last one, and every
+/// thread walks the maps in the same order, so the blocks claimed are
+/// always ahead. Each scenario is numbered by its place in
 /// [`for_each_scenario`]'s order. `tick` is told the count now and then;
 /// false from it, or a stop in `shared`, ends the part early.
 fn explore_part(
     bound: &Bound,
     engines: &mut [&mut dyn Engine],
-    (t, jobs): (usize, usize),
+    next: &AtomicU64,
     shared: &Shared,
     tick: &mut dyn FnMut(u64) -> bool,
 ) -> Result<Minima, EngineError> {
@@ -442,14 +451,19 @@ fn explore_part(
     });
     let mut found = Minima::default();
     let mut failure = None;
-    let (mut base, mut nth) = (0u64, 0usize);
+    let (mut base, mut nth) = (0u64, 0u64);
+    let mut claimed = next.fetch_add(1, Ordering::Relaxed);
     each_map(bound.descs, bound.pages, &mut |map| {
         let mut reservations = 0u64;
         each_reservation(map, bound, &mut |_| {
             reservations += 1;
             true
         });
-        let mine = nth % jobs == t;
+        let block = nth / MAPS_PER_CLAIM;
+        if block > claimed {
+            claimed = next.fetch_add(1, Ordering::Relaxed);
+        }
+        let mine = block == claimed;
         nth += 1;
         let mut index = base;
         base += reservations * lists;
