@@ -33,8 +33,8 @@ use crate::model::desc::{attr, ty, MemRange, MemoryDesc, EFI_PAGE_SIZE};
 use crate::model::era::Era;
 use crate::model::mem::Fill;
 use crate::search::parallel::{self, Shared};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// What the explorer enumerates.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
