@@ -151,6 +151,11 @@ struct range {
 #define round_up(x, y) ((((x) - 1) | ((__typeof__(x))((y) - 1))) + 1)
 #define round_down(x, y) ((x) & ~((__typeof__(x))((y) - 1)))
 #define DIV_ROUND_UP(n, d) (((n) + (d) - 1) / (d))
+/* linux/overflow.h: the wrapped result in *d, true if it does not fit
+ * (lib/cmdline.c's get_range uses the subtraction from 6.12.118 on). */
+#define check_add_overflow(a, b, d) __builtin_add_overflow(a, b, d)
+#define check_sub_overflow(a, b, d) __builtin_sub_overflow(a, b, d)
+#define check_mul_overflow(a, b, d) __builtin_mul_overflow(a, b, d)
 #define min(a, b) ({ __typeof__(a) _ea = (a); __typeof__(b) _eb = (b); _ea < _eb ? _ea : _eb; })
 #define max(a, b) ({ __typeof__(a) _ea = (a); __typeof__(b) _eb = (b); _ea > _eb ? _ea : _eb; })
 #define min_t(t, a, b) ({ t _ea = (a); t _eb = (b); _ea < _eb ? _ea : _eb; })
