@@ -103,9 +103,17 @@ pub fn is_memmap_line(line: &str) -> bool {
     memmap_start(line).is_some()
 }
 
-/// Where the `efi: mem` (or `EFI: mem`) part starts.
+/// Where the `efi: memNN` (or `EFI: memNN`) part starts: `mem` and a
+/// digit, so that `efi: memattr:` (the memory attributes table's
+/// listing) is not taken for a map line.
 fn memmap_start(line: &str) -> Option<usize> {
-    line.find("efi: mem").or_else(|| line.find("EFI: mem"))
+    ["efi: mem", "EFI: mem"].iter().find_map(|p| {
+        line.match_indices(p).map(|(at, _)| at).find(|&at| {
+            line.as_bytes()
+                .get(at + p.len())
+                .is_some_and(u8::is_ascii_digit)
+        })
+    })
 }
 
 /// Where an arm64 `efi:   0x...-0x... [` line starts.
@@ -581,6 +589,27 @@ mod tests {
     use super::*;
     use crate::model::era::PrinterFormat;
     use crate::model::print::memmap_line;
+
+    /// `efi_memattr_init`'s listing (`efi: memattr: ...`) is not a map
+    /// line: a log with both maps and the listing between them reads as
+    /// two maps.
+    #[test]
+    fn the_memory_attributes_listing_is_not_a_map() {
+        let text = "[ 0.0] efi: mem00: [Boot Code   |   |  |  |  |  |  |  |  |  |  |   |WB|WT|WC|UC] range=[0x0000000000000000-0x0000000000000fff] (0MB)\n\
+                    [ 0.9] efi: EFI runtime memory map:\n\
+                    [ 0.9] efi: mem00: [Boot Code   |RUN|  |  |  |  |  |  |  |  |  |   |WB|WT|WC|UC] range=[0x0000000000000000-0x0000000000000fff] (0MB)\n\
+                    [ 0.9] efi: memattr: Processing EFI Memory Attributes table:\n\
+                    [ 0.9] efi: memattr:  0x00007eaa0000-0x00007eba1fff [Runtime Data|RUN|  |  |  |  |  |XP|  |  |  |   |  |  |  |  ]\n";
+        assert!(!is_memmap_line(
+            "efi: memattr: Processing EFI Memory Attributes table:"
+        ));
+        let second = import_map(text, 2).unwrap();
+        assert_eq!((second.map, second.maps, second.lines), (2, 2, (3, 3)));
+        assert_eq!(
+            second.descs,
+            vec![MemoryDesc::new(3, 0, 1, attr::RUNTIME | 0xf)]
+        );
+    }
 
     #[test]
     fn reads_back_every_format() {
