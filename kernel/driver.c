@@ -62,6 +62,8 @@ static struct scenario {
 	size_t nres, capres;
 	enum later later[8];
 	size_t nlater;
+	u64 memblock[64][2];
+	size_t nmemblock;
 } sc;
 
 static void scenario_clear(void)
@@ -74,6 +76,7 @@ static void scenario_clear(void)
 	sc.ndescs = 0;
 	sc.nres = 0;
 	sc.nlater = 0;
+	sc.nmemblock = 0;
 }
 
 static const char *const type_names[] = {
@@ -318,6 +321,11 @@ static void boot_body(bool *have_bootmap, FILE *out)
 {
 	bool unknown;
 
+	/* What memblock holds before the EFI code asks (the memory
+	 * attributes table, ...). */
+	for (size_t j = 0; j < sc.nmemblock; j++)
+		memblock_reserve(sc.memblock[j][0], sc.memblock[j][1]);
+
 	efimap_phase("parse_early_param");
 	unknown = parse_early_param(sc.cmdline);
 
@@ -539,6 +547,15 @@ static void run_stream(FILE *in, FILE *out)
 			sc.res[sc.nres][0] = strtoull(a, NULL, 0);
 			sc.res[sc.nres][1] = strtoull(b, NULL, 0);
 			sc.nres++;
+		} else if (!strcmp(word, "memblock")) {
+			char a[64] = "", b[64] = "";
+
+			sscanf(rest, "%63s %63s", a, b);
+			if (sc.nmemblock < 64) {
+				sc.memblock[sc.nmemblock][0] = strtoull(a, NULL, 0);
+				sc.memblock[sc.nmemblock][1] = strtoull(b, NULL, 0);
+				sc.nmemblock++;
+			}
 		} else if (!strcmp(word, "later")) {
 			char how[32] = "";
 

@@ -74,7 +74,7 @@ def convert(path, quiet):
             in_map = True
         elif word == "fill":
             out.append("fill " + (rest if rest in ("zero", "stale") else "pattern " + rest))
-        elif word in ("desc_size", "reserve"):
+        elif word in ("desc_size", "reserve", "memblock"):
             out.append(line)
         elif word == "cmdline":
             out.append("cmdline " + rest)

@@ -150,7 +150,7 @@ pub const TYPE_NAMES: [&str; 15] = [
     "Persistent",
 ];
 
-const DIRECTIVES: [&str; 11] = [
+const DIRECTIVES: [&str; 12] = [
     "eras",
     "desc_size",
     "fill",
@@ -162,6 +162,7 @@ const DIRECTIVES: [&str; 11] = [
     "e820",
     "setup_data",
     "kexec_file",
+    "memblock",
 ];
 
 /// At most this many e820 entries and setup_data nodes in a case.
@@ -239,6 +240,9 @@ impl Scenario {
         for (a, z) in &self.input.setup_data {
             s.push_str(&format!("setup_data {a:#x} {z:#x}\n"));
         }
+        for (a, z) in &self.input.memblock {
+            s.push_str(&format!("memblock {a:#x} {z:#x}\n"));
+        }
         if let Some(k) = &self.input.kexec_file {
             s.push_str(&format!(
                 "kexec_file purgatory={} params={} kernel={} kernel_align={} initrd={}\n",
@@ -296,7 +300,7 @@ impl Scenario {
             if in_map && !indented && !DIRECTIVES.contains(&word) && !is_memmap_line(raw) {
                 return Err(line.error(
                     0,
-                    "a directive (eras, desc_size, fill, map, cmdline, reserve, kexec, virtual-mode, e820, setup_data, kexec_file) or a map line indented under `map`",
+                    "a directive (eras, desc_size, fill, map, cmdline, reserve, kexec, virtual-mode, e820, setup_data, kexec_file, memblock) or a map line indented under `map`",
                     word,
                 ));
             }
@@ -321,6 +325,7 @@ impl Scenario {
                 && word != "kexec"
                 && word != "virtual-mode"
                 && word != "setup_data"
+                && word != "memblock"
                 && !seen.insert(word)
                 && DIRECTIVES.contains(&word)
             {
@@ -436,6 +441,15 @@ impl Scenario {
                         return Err(line.error(0, "at most 64 setup_data nodes", "another"));
                     }
                     sc.input.setup_data.push((a, z));
+                }
+                "memblock" => {
+                    let [(c1, a), (c2, z)] = line.exactly::<2>(&args, "an address and a size")?;
+                    let a = number(a).ok_or_else(|| line.error(c1, "an address", a))?;
+                    let z = number(z).ok_or_else(|| line.error(c2, "a size", z))?;
+                    if sc.input.memblock.len() == MAX_SETUP_DATA {
+                        return Err(line.error(0, "at most 64 memblock regions", "another"));
+                    }
+                    sc.input.memblock.push((a, z));
                 }
                 "kexec_file" => {
                     let mut k = KexecFile::default();

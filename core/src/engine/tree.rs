@@ -117,16 +117,7 @@ impl Tree {
 
     /// The model era this tree's code should equal.
     pub fn paired_era(&self) -> Era {
-        match self.version {
-            (5, 4, _) => Era::V5_4,
-            (5, 5, _) => Era::V5_5,
-            (6, 1, _) => Era::V6_1_Y,
-            (5, _, _) | (6, 0..=9, _) => Era::V5_6,
-            (6, 10, _) => Era::V6_10,
-            (6, 11, _) => Era::V6_11,
-            (6, _, _) => Era::V6_12_Y,
-            _ => Era::V7_0_RC,
-        }
+        paired_era(self.version)
     }
 
     /// A key for the build cache: the tree's files the build reads and the
@@ -330,6 +321,21 @@ impl Engine for TreeEngine {
     }
 }
 
+/// The model era whose code a kernel of `version` (major, minor, sublevel)
+/// should have.
+pub fn paired_era(version: (u32, u32, u32)) -> Era {
+    match version {
+        (5, 4, _) => Era::V5_4,
+        (5, 5, _) => Era::V5_5,
+        (6, 1, _) => Era::V6_1_Y,
+        (5, _, _) | (6, 0..=9, _) => Era::V5_6,
+        (6, 10, _) => Era::V6_10,
+        (6, 11, _) => Era::V6_11,
+        (6, _, _) => Era::V6_12_Y,
+        _ => Era::V7_0_RC,
+    }
+}
+
 /// The request for one boot (`kernel/PROTOCOL.md`).
 pub fn request(input: &BootInput, quiet: bool) -> String {
     let mut s = String::from("boot\n");
@@ -349,6 +355,9 @@ pub fn request(input: &BootInput, quiet: bool) -> String {
     }
     for &(a, z) in &input.reservations {
         s.push_str(&format!("reserve {a:#x} {z:#x}\n"));
+    }
+    for &(a, z) in &input.memblock {
+        s.push_str(&format!("memblock {a:#x} {z:#x}\n"));
     }
     for step in &input.later {
         s.push_str(&format!("later {}\n", step.directive()));

@@ -81,6 +81,14 @@ pub struct BootInput {
     /// A `kexec_file_load` of the next kernel after this boot.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub kexec_file: Option<KexecFile>,
+    /// What memblock holds reserved, `(start, size)`, besides the first
+    /// 64 KiB, before `efi_reserve_boot_services` asks: the memory
+    /// attributes table that `efi_memattr_init` reserves (16 bytes of
+    /// header and `num_entries * desc_size`), a TPM event log, ... A
+    /// boot-services region that any of it touches is tagged RUNTIME and
+    /// kept.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub memblock: Vec<(u64, u64)>,
 }
 
 impl Default for BootInput {
@@ -95,6 +103,7 @@ impl Default for BootInput {
             e820: None,
             setup_data: Vec::new(),
             kexec_file: None,
+            memblock: Vec::new(),
         }
     }
 }
@@ -283,6 +292,7 @@ thread_local! {
 /// The boot itself, on a kernel fresh from [`Kernel::new`] or
 /// [`Kernel::reset`].
 fn boot(k: &mut Kernel, input: &BootInput) -> Outcome {
+    k.reserved.extend_from_slice(&input.memblock);
     // 1. parse_early_param
     k.phase("parse_early_param");
     let unknown = k.parse_early_param(&input.cmdline);
