@@ -54,6 +54,12 @@ pub enum Command {
     /// Read the EFI memory map from a boot log (any format the kernel has
     /// printed) and make a scenario.
     ImportDmesg(ImportArgs),
+    /// Hold a real boot's serial log (x86_64 under OVMF, booted with
+    /// efi=debug) against the model's prediction of it: the firmware map
+    /// printed back and the EFI runtime memory map, line by line; with
+    /// --second, the boot-services freeing of a boot of the same machine
+    /// without efi=debug. Exit 1 on any divergence.
+    Boot(BootArgs),
     /// Print a scenario as an efi_fake_mem= line, as dmesg maps before and
     /// after per era, as a KUnit test case, or as a mailing-list report.
     Export {
@@ -156,6 +162,19 @@ impl BoundArgs {
             reserve: default.reserve,
         }
     }
+}
+
+#[derive(clap::Args)]
+pub struct BootArgs {
+    /// The serial console log of a boot with efi=debug.
+    #[arg(long)]
+    pub log: PathBuf,
+    /// The log of a second boot of the same machine without efi=debug.
+    #[arg(long)]
+    pub second: Option<PathBuf>,
+    /// Write the scenario of each boot that diverges into this folder.
+    #[arg(short, long)]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]

@@ -3,6 +3,7 @@
 //! 0 clean, 1 findings (or expectations not met), 2 bad input.
 
 mod bench;
+mod boot;
 mod fuzz;
 mod hunt;
 
@@ -135,6 +136,7 @@ fn main() -> ExitCode {
         Command::Seeds { corpus, output } => seeds(&corpus, &output),
         Command::Fuzz(a) => fuzz::run(&a),
         Command::ImportDmesg(a) => import_dmesg(a),
+        Command::Boot(a) => boot::replay(&a.log, a.second.as_deref(), a.out.as_deref()),
         Command::Export {
             file,
             form,

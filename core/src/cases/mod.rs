@@ -3,6 +3,7 @@
 //! corpus files on disk ([`corpus`]), and what a case is turned into
 //! ([`export`], [`report`], [`svg`]).
 
+pub mod boot_log;
 pub mod codec;
 pub mod corpus;
 pub mod dmesg;
