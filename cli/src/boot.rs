@@ -9,8 +9,8 @@ use efimap_core::cases::scenario::Scenario;
 use efimap_core::model::boot::run;
 use std::path::{Path, PathBuf};
 
-/// An error at a line of `path` (line 0: the whole log).
-fn at(path: &Path) -> impl Fn(ImportError) -> Failure + '_ {
+/// An error at a line of log `path` (line 0: about the whole log).
+pub fn at(path: &Path) -> impl Fn(ImportError) -> Failure + '_ {
     move |e| {
         if e.line == 0 {
             Failure::Input(format!("{}: expected {}", path.display(), e.expected))

@@ -821,21 +821,8 @@ fn import_dmesg(a: ImportArgs) -> Result<(), Failure> {
     let bytes = std::fs::read(log)
         .map_err(|e| Failure::Input(format!("{}: cannot read: {e}", log.display())))?;
     let text = String::from_utf8_lossy(&bytes);
-    // An error at a line of the log (or, line 0, about the whole log).
-    let at_log = |e: efimap_core::cases::dmesg::ImportError| {
-        if e.line == 0 {
-            Failure::Input(format!("{}: expected {}", log.display(), e.expected))
-        } else {
-            Failure::Input(format!(
-                "{}:{}:{}: expected {}",
-                log.display(),
-                e.line,
-                e.col,
-                e.expected
-            ))
-        }
-    };
-    let m = efimap_core::cases::dmesg::import_map(&text, map).map_err(at_log)?;
+    let at_log = boot::at(log);
+    let m = efimap_core::cases::dmesg::import_map(&text, map).map_err(&at_log)?;
     let e820 = efimap_core::cases::dmesg::import_e820(&text).map_err(at_log)?;
     for (line, w) in &m.warnings {
         eprintln!("{}:{line}: warning: {w}", log.display());

@@ -190,6 +190,35 @@ struct First {
 }
 
 impl First {
+    /// Engine `engine` showed the signature first on `sc`, number `after`
+    /// of `phase`, `at` into the hunt.
+    fn new(engine: usize, phase: Phase, at: Duration, after: u64, sc: &Scenario) -> First {
+        First {
+            engine,
+            phase,
+            at,
+            after,
+            example: sc.clone(),
+            seen: 0,
+            unexplained: None,
+            unexplained_after: u64::MAX,
+            unexplained_count: 0,
+        }
+    }
+
+    /// Engine `engine` showed it (again) on `sc`, number `after`;
+    /// `explained` if a known cause explains every instance.
+    fn saw(&mut self, engine: usize, sc: &Scenario, after: u64, explained: bool) {
+        self.seen += 1;
+        if !explained {
+            self.unexplained_count += 1;
+            if self.unexplained.is_none() {
+                self.unexplained = Some((engine, sc.clone()));
+                self.unexplained_after = after;
+            }
+        }
+    }
+
     /// Adds what a later part of the search saw of the same signature:
     /// `self` came first, unless `other` holds an earlier example of the
     /// same phase (another thread's).
@@ -276,26 +305,9 @@ fn random_part(
                             group,
                             era,
                         });
-                        First {
-                            engine: i,
-                            phase: Phase::Random,
-                            at: start.elapsed(),
-                            after,
-                            example: sc.clone(),
-                            seen: 0,
-                            unexplained: None,
-                            unexplained_after: u64::MAX,
-                            unexplained_count: 0,
-                        }
+                        First::new(i, Phase::Random, start.elapsed(), after, &sc)
                     });
-                    f.seen += 1;
-                    if cause.is_none() {
-                        f.unexplained_count += 1;
-                        if f.unexplained.is_none() {
-                            f.unexplained = Some((i, sc.clone()));
-                            f.unexplained_after = after;
-                        }
-                    }
+                    f.saw(i, &sc, after, cause.is_some());
                 }
             }
             true
@@ -349,27 +361,10 @@ pub fn hunt_engines(
                             group,
                             era,
                         });
-                        slot.insert(First {
-                            engine: i,
-                            phase,
-                            at: start.elapsed(),
-                            after,
-                            example: sc.clone(),
-                            seen: 0,
-                            unexplained: None,
-                            unexplained_after: u64::MAX,
-                            unexplained_count: 0,
-                        })
+                        slot.insert(First::new(i, phase, start.elapsed(), after, sc))
                     }
                 };
-                f.seen += 1;
-                if cause.is_none() {
-                    f.unexplained_count += 1;
-                    if f.unexplained.is_none() {
-                        f.unexplained = Some((i, sc.clone()));
-                        f.unexplained_after = after;
-                    }
-                }
+                f.saw(i, sc, after, cause.is_some());
             }
         }
         Ok(())
