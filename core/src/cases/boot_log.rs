@@ -106,6 +106,15 @@ fn printed(text: &str, (from, to): (usize, usize)) -> Vec<Printed> {
         .collect()
 }
 
+/// What the kernel's `Command line: ` line gives.
+fn command_line(text: &str) -> Option<&str> {
+    const AT: &str = "Command line: ";
+    text.lines().find_map(|l| {
+        l.find(AT)
+            .map(|at| l[at + AT.len()..].trim_end_matches('\r'))
+    })
+}
+
 fn error(line: usize, expected: &str) -> ImportError {
     ImportError {
         line,
@@ -132,9 +141,7 @@ impl BootLog {
                 "a release of the form MAJOR.MINOR.SUBLEVEL after `Linux version`",
             )
         })?;
-        let cmdline = find("Command line: ")
-            .map(|(_, c)| c.trim_end_matches('\r').to_string())
-            .unwrap_or_default();
+        let cmdline = command_line(text).unwrap_or_default().to_string();
         let firmware = import_map(text, 1)?;
         let runtime_at = find("EFI runtime memory map:").map(|(n, _)| n);
         let runtime_lines = match (runtime_at, firmware.maps) {
@@ -174,12 +181,7 @@ impl BootLog {
     /// boot's map stands for it. Returns the scenario of the second boot
     /// and its printed line.
     pub fn second(&self, text: &str) -> Result<(Scenario, Option<Printed>), ImportError> {
-        let cmdline = text
-            .lines()
-            .find_map(|l| {
-                l.find("Command line: ")
-                    .map(|at| l[at + 14..].trim_end_matches('\r'))
-            })
+        let cmdline = command_line(text)
             .ok_or_else(|| error(0, "a `Command line:` line: a kernel's boot log"))?;
         let mut sc = self.scenario();
         sc.input.cmdline = cmdline.to_string();

@@ -414,9 +414,7 @@ impl Scenario {
                     }
                 }
                 "reserve" => {
-                    let [(c1, a), (c2, z)] = line.exactly::<2>(&args, "an address and a size")?;
-                    let a = number(a).ok_or_else(|| line.error(c1, "an address", a))?;
-                    let z = number(z).ok_or_else(|| line.error(c2, "a size", z))?;
+                    let (a, z) = line.address_and_size(&args)?;
                     if sc.input.reservations.len() == MAX_RESERVATIONS {
                         return Err(line.error(0, "at most 64 reservations", "another"));
                     }
@@ -434,18 +432,14 @@ impl Scenario {
                     sc.input.e820 = Some(Vec::new());
                 }
                 "setup_data" => {
-                    let [(c1, a), (c2, z)] = line.exactly::<2>(&args, "an address and a size")?;
-                    let a = number(a).ok_or_else(|| line.error(c1, "an address", a))?;
-                    let z = number(z).ok_or_else(|| line.error(c2, "a size", z))?;
+                    let (a, z) = line.address_and_size(&args)?;
                     if sc.input.setup_data.len() == MAX_SETUP_DATA {
                         return Err(line.error(0, "at most 64 setup_data nodes", "another"));
                     }
                     sc.input.setup_data.push((a, z));
                 }
                 "memblock" => {
-                    let [(c1, a), (c2, z)] = line.exactly::<2>(&args, "an address and a size")?;
-                    let a = number(a).ok_or_else(|| line.error(c1, "an address", a))?;
-                    let z = number(z).ok_or_else(|| line.error(c2, "a size", z))?;
+                    let (a, z) = line.address_and_size(&args)?;
                     if sc.input.memblock.len() == MAX_SETUP_DATA {
                         return Err(line.error(0, "at most 64 memblock regions", "another"));
                     }
@@ -684,6 +678,15 @@ impl Line<'_> {
         }
         args.try_into()
             .map_err(|_| self.error(self.text.len(), what, "the end of the line"))
+    }
+
+    /// `ADDR SIZE`, the arguments of `reserve`, `setup_data` and
+    /// `memblock`.
+    fn address_and_size(&self, args: &[(usize, &str)]) -> Result<(u64, u64), ParseError> {
+        let [(c1, a), (c2, z)] = self.exactly::<2>(args, "an address and a size")?;
+        let a = number(a).ok_or_else(|| self.error(c1, "an address", a))?;
+        let z = number(z).ok_or_else(|| self.error(c2, "a size", z))?;
+        Ok((a, z))
     }
 
     /// `[mem 0xSTART-0xLAST] TYPE`, as e820 prints it, after an optional

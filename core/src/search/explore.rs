@@ -359,7 +359,7 @@ pub fn explore_engines_jobs(
         Some(sets) => parallel::run(
             sets,
             &shared,
-            |_, _, engines| explore_part(bound, engines, &next, &shared, &mut |_| true),
+            |engines| explore_part(bound, engines, &next, &shared, &mut |_| true),
             || progress(shared.checked(), total),
         ),
         None => vec![explore_part(bound, engines, &next, &shared, &mut |n| {

@@ -417,7 +417,7 @@ pub fn hunt_engines(
             let parts = parallel::run(
                 sets,
                 &shared,
-                |_, _, engines| {
+                |engines| {
                     let tx = tx.clone();
                     random_part(cfg, engines, &next, &shared, start, search_end, &mut |p| {
                         // The calling thread tells the count itself.

@@ -45,29 +45,27 @@ pub fn forks(engines: &[&mut dyn Engine], jobs: usize) -> Option<Sets> {
         .collect()
 }
 
-/// Runs `work(t, jobs, engines)` on one thread per set; while they run,
+/// Runs `work(engines)` on one thread per set; while they run,
 /// calls `poll()` on this thread about every 50 ms, and stops them (through
 /// `shared`) once it returns false. Returns the threads' results in thread
 /// order.
 pub fn run<T: Send>(
     sets: Sets,
     shared: &Shared,
-    work: impl Fn(usize, usize, &mut [&mut dyn Engine]) -> T + Sync,
+    work: impl Fn(&mut [&mut dyn Engine]) -> T + Sync,
     mut poll: impl FnMut() -> bool,
 ) -> Vec<T> {
-    let jobs = sets.len();
     std::thread::scope(|s| {
         let work = &work;
         let handles: Vec<_> = sets
             .into_iter()
-            .enumerate()
-            .map(|(t, mut set)| {
+            .map(|mut set| {
                 s.spawn(move || {
                     let mut refs: Vec<&mut dyn Engine> = set
                         .iter_mut()
                         .map(|e| &mut **e as &mut dyn Engine)
                         .collect();
-                    work(t, jobs, &mut refs)
+                    work(&mut refs)
                 })
             })
             .collect();
