@@ -89,6 +89,7 @@ has() { $X --has "$TREE/$1" "$2"; }
 	[ -f "$TREE/$X86FAKE" ] && echo "#define EFIMAP_HAVE_X86_FAKE_MEM 1"
 	has $QUIRKS func:efi_unmap_boot_services && echo "#define EFIMAP_HAVE_UNMAP_BS 1"
 	has $EFIC func:__efi_mem_desc_lookup && echo "#define EFIMAP_HAVE_DESC_LOOKUP_ALIAS 1"
+	has $X86EFI func:efi_remove_e820_mmio && echo "#define EFIMAP_HAVE_REMOVE_E820_MMIO 1"
 	true
 } > "$GEN/efimap_config.h"
 if sed -n '/^struct efi_memory_map {/,/^};/p' "$TREE/include/linux/efi.h" | grep -q 'bool late;'; then
@@ -133,6 +134,7 @@ else
 fi
 EFIC_FUNCS="setup_noefi efi_runtime_disabled __efi_soft_reserve_enabled parse_efi_cmdline $LOOKUP efi_mem_reserve efi_md_typeattr_format"
 X86EFI_FUNCS="efi_memmap_entry_valid efi_clean_memmap efi_print_memmap efi_merge_regions realloc_pages efi_map_next_entry_reverse efi_map_next_entry should_map_region efi_map_regions"
+cfg EFIMAP_HAVE_REMOVE_E820_MMIO && X86EFI_FUNCS="$X86EFI_FUNCS efi_remove_e820_mmio"
 EFI64_FUNCS="efi_map_region"
 
 {

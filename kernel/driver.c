@@ -64,6 +64,8 @@ static struct scenario {
 	size_t nlater;
 	u64 memblock[64][2];
 	size_t nmemblock;
+	bool have_bgrt;
+	u64 bgrt[2];
 } sc;
 
 static void scenario_clear(void)
@@ -77,6 +79,7 @@ static void scenario_clear(void)
 	sc.nres = 0;
 	sc.nlater = 0;
 	sc.nmemblock = 0;
+	sc.have_bgrt = false;
 }
 
 static const char *const type_names[] = {
@@ -336,6 +339,9 @@ static void boot_body(bool *have_bootmap, FILE *out)
 		efi_memmap_unmap();
 	} else {
 		efi_clean_memmap();
+#ifdef EFIMAP_HAVE_REMOVE_E820_MMIO
+		efi_remove_e820_mmio();
+#endif
 		if (efi_enabled(EFI_DBG))
 			efi_print_memmap();
 	}
@@ -361,6 +367,11 @@ static void boot_body(bool *have_bootmap, FILE *out)
 		efi_reserve_boot_services();
 		if (kept)
 			efimap_stage.kept = true;
+	}
+	/* The BGRT image, reserved from acpi_boot_init. */
+	if (sc.have_bgrt && efi_enabled(EFI_MEMMAP)) {
+		efimap_phase("efi_bgrt_init");
+		efi_mem_reserve(sc.bgrt[0], sc.bgrt[1]);
 	}
 	efimap_phase("start_kernel");
 	if (unknown)
@@ -556,6 +567,13 @@ static void run_stream(FILE *in, FILE *out)
 				sc.memblock[sc.nmemblock][1] = strtoull(b, NULL, 0);
 				sc.nmemblock++;
 			}
+		} else if (!strcmp(word, "bgrt")) {
+			char a[64] = "", b[64] = "";
+
+			sscanf(rest, "%63s %63s", a, b);
+			sc.bgrt[0] = strtoull(a, NULL, 0);
+			sc.bgrt[1] = strtoull(b, NULL, 0);
+			sc.have_bgrt = true;
 		} else if (!strcmp(word, "later")) {
 			char how[32] = "";
 

@@ -48,7 +48,8 @@ static const char *const model_functions[] = {
 	"efi_enter_virtual_mode", "efi_reserve_boot_services",
 	"efi_unmap_boot_services", "efi_free_boot_services",
 	"efi_runtime_map_init", "__efi_enter_virtual_mode", "efi_map_regions",
-	"do_initcalls",
+	"do_initcalls", "e820__memory_setup", "efi_remove_e820_mmio",
+	"efi_bgrt_init",
 };
 
 /* The memmap API (kernel.rs MEMMAP_API): acts on a caller's behalf. */

@@ -310,6 +310,20 @@ pub struct ImportedE820 {
     pub setup_data: Vec<(u64, u64)>,
 }
 
+/// A setup_data node's `e820: update [mem A-B] usable ==> usable` line
+/// (RAM to RESERVED_KERN, which prints as usable) as `(A, B + 1 - A)`.
+fn setup_data_update(line: &str) -> Option<(u64, u64)> {
+    let rest = &line[line.find("e820: update [mem 0x")? + 20..];
+    let (range, tail) = rest.split_once(']')?;
+    if tail.trim_end() != " usable ==> usable" {
+        return None;
+    }
+    let (a, b) = range.split_once("-0x")?;
+    let a = u64::from_str_radix(a, 16).ok()?;
+    let b = u64::from_str_radix(b, 16).ok()?;
+    Some((a, b.wrapping_sub(a).wrapping_add(1)))
+}
+
 /// Reads the first `BIOS-e820:` table and the first `reserve setup_data:`
 /// table of a log, if it has them; a line that starts like one but does
 /// not parse is an error.
@@ -343,6 +357,19 @@ pub fn import_e820(text: &str) -> Result<ImportedE820, ImportError> {
             &mut extended
         }
         .push(e);
+    }
+    // With KERN_DEBUG on the console, each node's `e820: update` line
+    // (printed twice by the eras that mark the kexec table too) gives the
+    // nodes in the order the list is walked.
+    let walked: Vec<(u64, u64)> = text
+        .lines()
+        .take_while(|l| !l.contains("reserve setup_data: "))
+        .filter_map(setup_data_update)
+        .collect();
+    if !walked.is_empty() {
+        out.setup_data = walked;
+        out.setup_data.dedup();
+        return Ok(out);
     }
     for b in out.bios.iter().filter(|b| b.ty == E820Type::RAM) {
         let pieces = extended

@@ -150,7 +150,7 @@ pub const TYPE_NAMES: [&str; 15] = [
     "Persistent",
 ];
 
-const DIRECTIVES: [&str; 12] = [
+const DIRECTIVES: [&str; 13] = [
     "eras",
     "desc_size",
     "fill",
@@ -163,6 +163,7 @@ const DIRECTIVES: [&str; 12] = [
     "setup_data",
     "kexec_file",
     "memblock",
+    "bgrt",
 ];
 
 /// At most this many e820 entries and setup_data nodes in a case.
@@ -243,6 +244,9 @@ impl Scenario {
         for (a, z) in &self.input.memblock {
             s.push_str(&format!("memblock {a:#x} {z:#x}\n"));
         }
+        if let Some((a, z)) = self.input.bgrt {
+            s.push_str(&format!("bgrt {a:#x} {z:#x}\n"));
+        }
         if let Some(k) = &self.input.kexec_file {
             s.push_str(&format!(
                 "kexec_file purgatory={} params={} kernel={} kernel_align={} initrd={}\n",
@@ -300,7 +304,7 @@ impl Scenario {
             if in_map && !indented && !DIRECTIVES.contains(&word) && !is_memmap_line(raw) {
                 return Err(line.error(
                     0,
-                    "a directive (eras, desc_size, fill, map, cmdline, reserve, kexec, virtual-mode, e820, setup_data, kexec_file, memblock) or a map line indented under `map`",
+                    "a directive (eras, desc_size, fill, map, cmdline, reserve, kexec, virtual-mode, e820, setup_data, kexec_file, memblock, bgrt) or a map line indented under `map`",
                     word,
                 ));
             }
@@ -331,7 +335,7 @@ impl Scenario {
             {
                 return Err(line.error(
                     0,
-                    "each of eras, desc_size, fill, map, cmdline, e820, kexec_file once",
+                    "each of eras, desc_size, fill, map, cmdline, e820, kexec_file, bgrt once",
                     word,
                 ));
             }
@@ -444,6 +448,9 @@ impl Scenario {
                         return Err(line.error(0, "at most 64 memblock regions", "another"));
                     }
                     sc.input.memblock.push((a, z));
+                }
+                "bgrt" => {
+                    sc.input.bgrt = Some(line.address_and_size(&args)?);
                 }
                 "kexec_file" => {
                     let mut k = KexecFile::default();

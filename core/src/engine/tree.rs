@@ -359,6 +359,9 @@ pub fn request(input: &BootInput, quiet: bool) -> String {
     for &(a, z) in &input.memblock {
         s.push_str(&format!("memblock {a:#x} {z:#x}\n"));
     }
+    if let Some((a, z)) = input.bgrt {
+        s.push_str(&format!("bgrt {a:#x} {z:#x}\n"));
+    }
     for step in &input.later {
         s.push_str(&format!("later {}\n", step.directive()));
     }

@@ -10,10 +10,9 @@
 //!    (with the runtime disabled: `efi_memmap_unmap` instead);
 //! 4. `efi_fake_memmap`, if the map is there;
 //! 5. the reservations, in order, if the map is there (each an
-//!    `efi_mem_reserve` as `efi_bgrt_init` makes it; ESRT's own checks are
-//!    not modelled);
-//! 6. `mm_init`: from here on `efi_memmap_alloc` uses the page allocator;
-//!    then `efi_reserve_boot_services`;
+//!    `efi_mem_reserve` as `efi_esrt_init` makes it; ESRT's own checks are
+//!    not modelled); then `efi_reserve_boot_services`; then the BGRT
+//!    image's `efi_mem_reserve` (`efi_bgrt_init`, from `acpi_boot_init`);
 //! 6. `mm_init`: from here on `efi_memmap_alloc` uses the page allocator;
 //! 7. the later step, one of: a kexec-style `kexec_enter_virtual_mode`,
 //!    or `efi_enter_virtual_mode` with the boot-services step;
@@ -89,6 +88,12 @@ pub struct BootInput {
     /// kept.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub memblock: Vec<(u64, u64)>,
+    /// The ACPI BGRT image, `(image_address, size)`: `efi_bgrt_init`'s
+    /// `efi_mem_reserve` of it, made in `acpi_boot_init`, after
+    /// `efi_reserve_boot_services` (where [`Self::reservations`] come
+    /// before it, as `efi_esrt_init`'s does).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bgrt: Option<(u64, u64)>,
 }
 
 impl Default for BootInput {
@@ -104,6 +109,7 @@ impl Default for BootInput {
             setup_data: Vec::new(),
             kexec_file: None,
             memblock: Vec::new(),
+            bgrt: None,
         }
     }
 }
@@ -306,6 +312,9 @@ fn boot(k: &mut Kernel, input: &BootInput) -> Outcome {
         k.efi_memmap_unmap();
     } else {
         k.efi_clean_memmap();
+        if k.f.remove_e820_mmio {
+            k.efi_remove_e820_mmio();
+        }
         if k.efi_debug {
             k.efi_print_memmap();
         }
@@ -325,6 +334,10 @@ fn boot(k: &mut Kernel, input: &BootInput) -> Outcome {
         }
     }
     k.efi_reserve_boot_services();
+    if let (Some((addr, size)), true) = (input.bgrt, k.memmap_enabled) {
+        k.phase("efi_bgrt_init");
+        k.efi_mem_reserve(addr, size);
+    }
     k.phase("start_kernel");
     if let Some(text) = unknown {
         k.log(Level::Notice, text);

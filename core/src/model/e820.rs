@@ -51,6 +51,23 @@ impl E820Type {
         }
     }
 
+    /// `e820_type_to_string()`: the name of the resource
+    /// `e820__reserve_resources` makes of an entry, and of its
+    /// `/sys/firmware/memmap` entry.
+    pub fn resource_name(self) -> &'static str {
+        match self {
+            E820Type::RAM | E820Type::RESERVED_KERN => "System RAM",
+            E820Type::ACPI => "ACPI Tables",
+            E820Type::NVS => "ACPI Non-volatile Storage",
+            E820Type::UNUSABLE => "Unusable memory",
+            E820Type::PRAM => "Persistent Memory (legacy)",
+            E820Type::PMEM => "Persistent Memory",
+            E820Type::RESERVED => "Reserved",
+            E820Type::SOFT_RESERVED => "Soft Reserved",
+            _ => "Unknown E820 type",
+        }
+    }
+
     /// The type a printed name stands for (the inverse of [`Self::name`],
     /// taking `usable` as RAM).
     pub fn from_name(name: &str) -> Option<E820Type> {

@@ -5,7 +5,8 @@
 //! `efi_mem_reserve` did not change) and arch/x86/platform/efi/efi.c
 //! (`efi_clean_memmap` as at v5.5 and after 59365cad).
 
-use crate::model::desc::{MemoryDesc, EFI_PAGES_MAX, EFI_PAGE_SHIFT};
+use crate::model::desc::{ty, MemoryDesc, EFI_PAGES_MAX, EFI_PAGE_SHIFT};
+use crate::model::e820::{E820Op, E820Type};
 use crate::model::kernel::{Errno, Kernel, Level, MemoryMapData};
 use crate::model::print::{efi_md_typeattr_format_with, memmap_line_with};
 
@@ -142,6 +143,47 @@ impl Kernel {
     }
 
     /// `efi_print_memmap()` (x86): one `efi: memNN:` line per descriptor.
+    /// `efi_remove_e820_mmio()` (efi_init, after `efi_clean_memmap`, in
+    /// the eras with [`crate::model::era::Features::remove_e820_mmio`]):
+    /// each EFI_MEMORY_MAPPED_IO descriptor of 256 KiB or more is removed
+    /// from e820 as a reserved range, a smaller one only named; the index
+    /// printed counts every descriptor.
+    pub fn efi_remove_e820_mmio(&mut self) {
+        self.call("efi_remove_e820_mmio", |k| {
+            let Some(map) = k.memmap.map else { return };
+            let offsets: Vec<u64> = k.for_each_desc().collect();
+            for (i, o) in offsets.into_iter().enumerate() {
+                let md = k.read_desc(map, o);
+                if md.ty != ty::MEMORY_MAPPED_IO {
+                    continue;
+                }
+                let size = md.num_pages.wrapping_shl(EFI_PAGE_SHIFT);
+                let start = md.phys_addr;
+                let end = start.wrapping_add(size).wrapping_sub(1);
+                if size >= 256 * 1024 {
+                    if !k.quiet {
+                        k.log(
+                        Level::Info,
+                        format!(
+                            "efi: Remove mem{i:02}: MMIO range=[{start:#010x}-{end:#010x}] ({}MB) from e820 map",
+                            size >> 20
+                        ),
+                    );
+                    }
+                    k.e820_request(start, size, E820Op::Remove { from: E820Type::RESERVED });
+                } else if !k.quiet {
+                    k.log(
+                        Level::Info,
+                        format!(
+                            "efi: Not removing mem{i:02}: MMIO range=[{start:#010x}-{end:#010x}] ({}KB) from e820 map",
+                            size >> 10
+                        ),
+                    );
+                }
+            }
+        })
+    }
+
     pub fn efi_print_memmap(&mut self) {
         self.call("efi_print_memmap", |k| {
             if let Some(map) = k.memmap.map {

@@ -144,6 +144,16 @@ pub struct Features {
     pub e820_nomerge: NoMerge,
     /// How `kexec_file_load` looks for room for a segment.
     pub kexec_walk: KexecWalk,
+    /// `efi_init` removes EFI_MEMORY_MAPPED_IO descriptors of 256 KiB or
+    /// more from e820 (`efi_remove_e820_mmio`, v6.2 [I]; in 6.12.118, not
+    /// in 6.1.192 [V]).
+    pub remove_e820_mmio: bool,
+    /// `e820__reserve_setup_data` also marks each node in e820_table_kexec
+    /// (a second `e820: update` line per node), until "x86/kexec: do not
+    /// update E820 kexec table for setup_data" (2024 [M]; in 6.1.192, not
+    /// in 6.12.118 [V]; taken as absent from v6.10 on [I]). The nodes of the EFI stub (SETUP_PCI) are not
+    /// of the kinds it skipped.
+    pub setup_data_kexec: bool,
     /// Not in any kernel: `efi_arch_mem_reserve` sizes its new map by the
     /// splits of every descriptor, as `efi_memmap_insert` makes them, not
     /// of the looked-up one alone (the fix the `v7.0-rc+fix` era proposes).
@@ -212,6 +222,8 @@ const V5_4: Features = Features {
     e820_soft_reserved: false,
     e820_nomerge: NoMerge::Pram,
     kexec_walk: KexecWalk::Ascending,
+    remove_e820_mmio: false,
+    setup_data_kexec: true,
     reserve_counts_every_desc: false,
     reserve_one_short: false,
 };
@@ -245,6 +257,8 @@ const V6_10: Features = Features {
     unaccepted_name: true,
     e820_nomerge: NoMerge::PramAndSoftReserved,
     kexec_walk: KexecWalk::TopDown,
+    remove_e820_mmio: true,
+    setup_data_kexec: false,
     ..V5_6
 };
 
@@ -257,7 +271,8 @@ const V6_11: Features = Features {
 /// Debian's 6.1.192: v6.1 (between v5.6 and v6.10) with the stable
 /// backports it carries. Against v6.10: no bogus-entry skip in the lookup,
 /// lib/sort.c before v6.9, no "Unaccepted" name; the HP column and the
-/// deferred boot-services free backported.
+/// deferred boot-services free backported; no `efi_remove_e820_mmio`, and
+/// setup_data still marked in the kexec table.
 const V6_1_Y: Features = Features {
     sort: SortVariant::BottomUp,
     lookup_skips_bogus: false,
@@ -267,6 +282,8 @@ const V6_1_Y: Features = Features {
         ranges_size: RangesSize::Fixed,
     },
     kexec_walk: KexecWalk::Ascending,
+    remove_e820_mmio: false,
+    setup_data_kexec: true,
     ..V6_10
 };
 

@@ -163,6 +163,8 @@ pub const FUNCTIONS: &[&str] = &[
     "efi_map_regions",
     "do_initcalls",
     "e820__memory_setup",
+    "efi_remove_e820_mmio",
+    "efi_bgrt_init",
 ];
 
 /// The entry of [`FUNCTIONS`] spelled `name`.

@@ -27,13 +27,60 @@ use crate::model::era::{Era, KexecWalk};
 pub struct E820Boot {
     /// The boot loader's table after `e820__memory_setup`'s sanitize.
     pub bios: E820Table,
-    /// What e820.c and `trim_bios_range` printed, in order, without the
-    /// timestamp: the `BIOS-e820:` table, the `reserve setup_data:` table,
-    /// the `e820: update` / `e820: remove` lines (KERN_DEBUG) of the steps
-    /// that are not EFI code. The EFI code's own lines are in its events.
-    pub lines: Vec<String>,
+    /// What e820.c printed before `efi_init`, without the timestamp: the
+    /// `BIOS-e820:` table, each setup_data node's `e820: update` line
+    /// (KERN_DEBUG) and the `reserve setup_data:` table.
+    pub early: Vec<String>,
+    /// `trim_bios_range`'s `e820: update` and `e820: remove` lines
+    /// (KERN_DEBUG). The EFI code's own lines are in its events: those of
+    /// `efi_fake_memmap_early` and `efi_remove_e820_mmio` come before
+    /// these, the others after.
+    pub trim: Vec<String>,
+    /// `e820__reserve_resources_late`'s `e820: reserve RAM buffer` lines
+    /// (KERN_DEBUG, an fs_initcall).
+    pub late: Vec<String>,
     /// `e820_table` when `e820__reserve_resources` reads it.
     pub table: E820Table,
+}
+
+impl E820Boot {
+    /// What e820.c printed in `setup_arch`: [`Self::early`], then
+    /// [`Self::trim`].
+    pub fn lines(&self) -> impl Iterator<Item = &String> {
+        self.early.iter().chain(&self.trim)
+    }
+}
+
+/// The EFI functions whose e820 requests `setup_arch` makes before
+/// `trim_bios_range`.
+pub const E820_BEFORE_TRIM: [&str; 2] = ["efi_fake_memmap_early", "efi_remove_e820_mmio"];
+
+/// `ram_alignment()`: where `e820__reserve_resources_late` rounds the end
+/// of a RAM entry up to: 64 KiB in the first MiB, 1 MiB in the first 16
+/// MiB, 64 MiB above.
+fn ram_alignment(pos: u64) -> u64 {
+    match pos >> 20 {
+        0 => 64 << 10,
+        1..=15 => 1 << 20,
+        _ => 64 << 20,
+    }
+}
+
+/// `e820__reserve_resources_late`'s lines for `t`: after each RAM entry
+/// (not RESERVED_KERN), up to its end rounded up by [`ram_alignment`].
+pub fn ram_buffer_lines(t: &E820Table) -> Vec<String> {
+    t.entries
+        .iter()
+        .filter(|e| e.ty == E820Type::RAM)
+        .filter_map(|e| {
+            let start = e.addr.wrapping_add(e.size);
+            let align = ram_alignment(start);
+            // round_up(start, align) - 1
+            let end = start.wrapping_sub(1) | (align - 1);
+            (start < end)
+                .then(|| format!("e820: reserve RAM buffer [mem {start:#010x}-{end:#010x}]"))
+        })
+        .collect()
 }
 
 /// `trim_bios_range`: the first page is reserved, the legacy BIOS area
@@ -100,18 +147,29 @@ pub fn e820_boot(
         },
         None => setup_e820(map, soft_reserve),
     };
-    let mut lines = vec!["BIOS-provided physical RAM map:".to_string()];
+    let mut early = vec!["BIOS-provided physical RAM map:".to_string()];
     t.update_table(f.e820_nomerge);
     let bios = t.clone();
-    lines.extend(t.print("BIOS-e820"));
+    early.extend(t.print("BIOS-e820"));
 
     if !setup_data.is_empty() {
+        // e820__range_update of each node (and, in the eras that still
+        // do, e820__range_update_kexec of it, which prints the same).
+        let prints = if f.setup_data_kexec { 2 } else { 1 };
         for &(start, size) in setup_data {
             t.range_update(start, size, E820Type::RAM, E820Type::RESERVED_KERN);
+            for _ in 0..prints {
+                early.push(update_line(
+                    start,
+                    size,
+                    E820Type::RAM,
+                    Some(E820Type::RESERVED_KERN),
+                ));
+            }
         }
         t.update_table(f.e820_nomerge);
-        lines.push("extended physical RAM map:".into());
-        lines.extend(t.print("reserve setup_data"));
+        early.push("extended physical RAM map:".into());
+        early.extend(t.print("reserve setup_data"));
     }
 
     // do_add_efi_memmap: with `add_efi_memmap`, or (from v5.5) when a
@@ -128,25 +186,29 @@ pub fn e820_boot(
         t.update_table(f.e820_nomerge);
     }
 
-    let (early, late): (Vec<&E820Update>, Vec<&E820Update>) = requests
-        .iter()
-        .partition(|u| u.by == "efi_fake_memmap_early");
-    for u in &early {
+    // efi_fake_memmap_early's requests, then efi_init's removal of MMIO
+    // (e820__range_remove alone: trim_bios_range sanitizes after it).
+    let [fake, mmio] = E820_BEFORE_TRIM;
+    let early_fake: Vec<&E820Update> = requests.iter().filter(|u| u.by == fake).collect();
+    for u in &early_fake {
         apply(&mut t, u);
     }
-    if !early.is_empty() {
+    if !early_fake.is_empty() {
         t.update_table(f.e820_nomerge);
+    }
+    for u in requests.iter().filter(|u| u.by == mmio) {
+        apply(&mut t, u);
     }
 
     t.range_update(0, EFI_PAGE_SIZE, E820Type::RAM, E820Type::RESERVED);
-    lines.push(update_line(
+    let mut trim = vec![update_line(
         0,
         EFI_PAGE_SIZE,
         E820Type::RAM,
         Some(E820Type::RESERVED),
-    ));
+    )];
     t.range_remove(BIOS_BEGIN, BIOS_END - BIOS_BEGIN, E820Type::RAM);
-    lines.push(update_line(
+    trim.push(update_line(
         BIOS_BEGIN,
         BIOS_END - BIOS_BEGIN,
         E820Type::RAM,
@@ -154,13 +216,18 @@ pub fn e820_boot(
     ));
     t.update_table(f.e820_nomerge);
 
-    for u in &late {
+    for u in requests
+        .iter()
+        .filter(|u| !E820_BEFORE_TRIM.contains(&u.by))
+    {
         apply(&mut t, u);
         t.update_table(f.e820_nomerge);
     }
     E820Boot {
         bios,
-        lines,
+        early,
+        trim,
+        late: ram_buffer_lines(&t),
         table: t,
     }
 }
@@ -355,7 +422,7 @@ mod tests {
         ];
         let b = e820_boot(Era::V6_12_Y, &map, None, &[], "", &[]);
         assert_eq!(
-            b.lines,
+            b.lines().collect::<Vec<_>>(),
             vec![
                 "BIOS-provided physical RAM map:",
                 "BIOS-e820: [mem 0x0000000000000000-0x000000000009ffff] usable",
@@ -372,5 +439,47 @@ mod tests {
                 (0x10_0000, 0x10_0000, E820Type::RAM),
             ])
         );
+        // Both RAM entries end on their alignment: no RAM buffer.
+        assert!(b.late.is_empty());
+    }
+
+    /// The lines a 6.12.118 boot under OVMF printed (q35, 2 GiB) for
+    /// these entries of its table.
+    #[test]
+    fn ram_buffers_round_each_ram_end_up() {
+        let t = table(&[
+            (0x1000, 0x9f000, E820Type::RAM),
+            (0x10_0000, 0x70_6000, E820Type::RAM),
+            (0x90_0000, 0x7d86_8018 - 0x90_0000, E820Type::RAM),
+            (0x7d86_8018, 0x3_d040, E820Type::RESERVED_KERN),
+            (0x7f7f_e000, 0x7fef_4000 - 0x7f7f_e000, E820Type::RAM),
+        ]);
+        assert_eq!(
+            ram_buffer_lines(&t),
+            vec![
+                "e820: reserve RAM buffer [mem 0x00806000-0x008fffff]",
+                "e820: reserve RAM buffer [mem 0x7d868018-0x7fffffff]",
+                "e820: reserve RAM buffer [mem 0x7fef4000-0x7fffffff]",
+            ]
+        );
+    }
+
+    /// 6.1 marks each setup_data node in the kexec table too, and prints
+    /// its update twice; 6.12 once.
+    #[test]
+    fn setup_data_nodes_print_once_or_twice() {
+        let map = [MemoryDesc::new(
+            ty::CONVENTIONAL_MEMORY,
+            0x10_0000,
+            0x100,
+            attr::WB,
+        )];
+        let node = [(0x10_2018, 0x9c40)];
+        let want = "e820: update [mem 0x00102018-0x0010bc57] usable ==> usable";
+        for (era, n) in [(Era::V6_1_Y, 2), (Era::V6_12_Y, 1)] {
+            let b = e820_boot(era, &map, None, &node, "", &[]);
+            assert_eq!(b.early.iter().filter(|l| *l == want).count(), n, "{era}");
+            assert_eq!(b.early[2], want);
+        }
     }
 }
