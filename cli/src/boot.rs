@@ -88,7 +88,7 @@ pub fn replay(log: &Path, second: Option<&Path>, out: Option<&Path>) -> Result<(
         first.era(),
         first.cmdline
     );
-    let c = boot_log::compare(&first, &outcome);
+    let c = boot_log::compare(&first, &sc.input, &outcome);
     let mut lines: usize = c.compared.iter().map(|(_, n)| n).sum();
     let mut divergences = show(log, &c);
     let stem = |p: &Path| {

@@ -132,7 +132,7 @@ fn a_model_without_the_memattr_reservation_is_caught() {
     assert_eq!(sc.input.memblock, vec![(0x7d97_9518, 16 + 22 * 48)]);
     sc.input.memblock.clear();
     let o = run(l.era(), &sc.input).unwrap();
-    let c = boot_log::compare(&l, &o);
+    let c = boot_log::compare(&l, &sc.input, &o);
     let [d] = &c.divergences[..] else {
         panic!("{:?}", c.divergences);
     };

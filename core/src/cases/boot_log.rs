@@ -18,17 +18,31 @@
 //! `__efi_enter_virtual_mode` prints under `efi=debug`: which regions are
 //! mapped, in which order (last to first), merged, with which attributes.
 //!
-//! Not read yet: `efi_mem_reserve` calls of ACPI's BGRT image (its
-//! address and size are not printed), ESRT and MOKvar, which split a Boot
-//! Services Data descriptor; where one falls outside the region holding
-//! the memory attributes table, the comparison shows it.
+//! With `ignore_loglevel`, the e820 lines are held against the model's
+//! too: the `BIOS-e820:` table the EFI stub made of the map, each
+//! setup_data node's update (the nodes' addresses are taken from these
+//! lines: nothing else prints them), the `reserve setup_data:` table,
+//! `efi_remove_e820_mmio`'s lines (6.12), `trim_bios_range`'s, the EFI
+//! code's own updates and `e820__reserve_resources_late`'s RAM buffers.
+//!
+//! The project's init (`kernel/boot/init.c`, in the initramfs `efimap boot
+//! --kernel` builds) prints what the console does not, as
+//! `efimap-init: PATH: VALUE` lines: the ACPI BGRT table and its image's
+//! size, whose `efi_mem_reserve` (`efi_bgrt_init`) is an input of the
+//! prediction; `/sys/firmware/efi/runtime-map/` (the final `efi.memmap`,
+//! virtual addresses included) and `/sys/firmware/memmap` (the firmware's
+//! e820 table), which are held against the model's.
+//!
+//! Not read: ESRT and MOKvar (OVMF publishes neither).
 
 use crate::cases::dmesg::{import_map, ImportError};
 use crate::cases::scenario::Scenario;
 use crate::engine::tree::paired_era;
 use crate::model::boot::{BootInput, LaterStep, Outcome};
 use crate::model::desc::MemoryDesc;
+use crate::model::e820::E820Type;
 use crate::model::era::Era;
+use crate::model::kexec::E820_BEFORE_TRIM;
 use crate::model::mem::Fill;
 
 /// The stride OVMF's GetMemoryMap gives, which the log does not print.
@@ -65,6 +79,88 @@ pub struct BootLog {
     /// `efi: Freeing EFI boot services memory: NK`, if printed (a boot
     /// without `efi=debug`).
     pub freed: Option<Printed>,
+    /// The e820 lines (see [`is_e820_line`]), if KERN_DEBUG reached the
+    /// console (`ignore_loglevel`); else none.
+    pub e820_lines: Vec<Printed>,
+    /// The setup_data nodes, `(start, size)` in the order the list is
+    /// walked, from their `e820: update` lines.
+    pub setup_data: Vec<(u64, u64)>,
+    /// What the project's init printed.
+    pub init: Vec<InitLine>,
+}
+
+/// One `efimap-init: PATH: VALUE` line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct InitLine {
+    pub line: usize,
+    pub path: String,
+    pub value: String,
+}
+
+/// The init's lines of `text`, in order.
+fn init_lines(text: &str) -> Vec<InitLine> {
+    const AT: &str = "efimap-init: ";
+    text.lines()
+        .enumerate()
+        .filter_map(|(i, l)| {
+            let rest = &l[l.find(AT)? + AT.len()..];
+            let (path, value) = rest.trim_end_matches('\r').split_once(": ")?;
+            Some(InitLine {
+                line: i + 1,
+                path: path.to_string(),
+                value: value.to_string(),
+            })
+        })
+        .collect()
+}
+
+/// Whether a message (timestamp stripped) is one the e820 section holds:
+/// e820.c's tables and `e820:` lines, and `efi_remove_e820_mmio`'s.
+pub fn is_e820_line(m: &str) -> bool {
+    [
+        "BIOS-provided physical RAM map:",
+        "BIOS-e820: ",
+        "extended physical RAM map:",
+        "reserve setup_data: ",
+        "e820: ",
+        "efi: Remove mem",
+        "efi: Not removing mem",
+    ]
+    .iter()
+    .any(|p| m.starts_with(p))
+}
+
+/// The log's e820 lines, if it printed any `e820: ` line (KERN_DEBUG
+/// reached the console); else none, the tables alone being a part.
+fn e820_lines(text: &str) -> Vec<Printed> {
+    let lines: Vec<Printed> = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| (i, message(l)))
+        .filter(|(_, m)| is_e820_line(m))
+        .map(|(i, m)| Printed {
+            line: i + 1,
+            text: m.to_string(),
+        })
+        .collect();
+    if lines.iter().any(|p| p.text.starts_with("e820: ")) {
+        lines
+    } else {
+        Vec::new()
+    }
+}
+
+/// An ACPI BGRT table's fields from its bytes: (version, status,
+/// image_type, image_address), at offsets 36, 38, 39 and 40 after the
+/// 36-byte table header.
+fn bgrt_fields(hex: &str) -> Option<(u16, u8, u8, u64)> {
+    let bytes: Vec<u8> = (0..hex.len() / 2)
+        .map(|i| u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok())
+        .collect::<Option<_>>()?;
+    let b = bytes.get(36..48)?;
+    let version = u16::from_le_bytes([b[0], b[1]]);
+    let address = u64::from_le_bytes(b[4..12].try_into().ok()?);
+    Some((version, b[2], b[3], address))
 }
 
 /// The line that holds `needle`, from `efi: ` on.
@@ -164,6 +260,7 @@ impl BootLog {
             }
             None => None,
         };
+        let setup_data = crate::cases::dmesg::import_e820(text)?.setup_data;
         Ok(BootLog {
             release,
             version,
@@ -173,7 +270,70 @@ impl BootLog {
             runtime_lines,
             memattr,
             freed: freed_line(text),
+            e820_lines: e820_lines(text),
+            setup_data,
+            init: init_lines(text),
         })
+    }
+
+    /// The init's lines for `path`.
+    pub fn init_values<'a>(&'a self, path: &'a str) -> impl Iterator<Item = &'a InitLine> + 'a {
+        self.init.iter().filter(move |l| l.path == path)
+    }
+
+    /// The BGRT image `efi_bgrt_init` reserved, `(image_address, size)`:
+    /// the table's address field, and the size of
+    /// `/sys/firmware/acpi/bgrt/image`, which ACPI's bgrt driver publishes
+    /// only when `efi_bgrt_init` took the image (`bgrt_image_size`, the
+    /// size in its BMP header). A table `efi_bgrt_init` ignores gives none.
+    pub fn bgrt(&self) -> Option<(u64, u64)> {
+        let table = self.init_values("/sys/firmware/acpi/tables/BGRT").next()?;
+        let (_, _, _, address) = bgrt_fields(table.value.strip_prefix("hex ")?)?;
+        let image = self.init_values("/sys/firmware/acpi/bgrt/image").next()?;
+        let size = image.value.strip_prefix("size ")?.parse().ok()?;
+        Some((address, size))
+    }
+
+    /// `/sys/firmware/efi/runtime-map/N/*` as one line per entry, in N's
+    /// order: `N: type=.. phys_addr=.. virt_addr=.. num_pages=..
+    /// attribute=..` with the values as sysfs shows them; the line of
+    /// each is that of its `type` file.
+    pub fn runtime_sysfs(&self) -> Vec<Printed> {
+        self.sysfs_entries(
+            "/sys/firmware/efi/runtime-map/",
+            &["type", "phys_addr", "virt_addr", "num_pages", "attribute"],
+        )
+    }
+
+    /// `/sys/firmware/memmap/N/*` as `N: start=.. end=.. type=..`.
+    pub fn memmap_sysfs(&self) -> Vec<Printed> {
+        self.sysfs_entries("/sys/firmware/memmap/", &["start", "end", "type"])
+    }
+
+    fn sysfs_entries(&self, dir: &str, fields: &[&str]) -> Vec<Printed> {
+        let mut entries: std::collections::BTreeMap<u64, (usize, Vec<String>)> =
+            std::collections::BTreeMap::new();
+        for l in &self.init {
+            let Some((n, field)) = l.path.strip_prefix(dir).and_then(|r| r.split_once('/')) else {
+                continue;
+            };
+            let (Ok(n), Some(k)) = (n.parse::<u64>(), fields.iter().position(|f| *f == field))
+            else {
+                continue;
+            };
+            let e = entries
+                .entry(n)
+                .or_insert_with(|| (l.line, vec![String::new(); fields.len()]));
+            e.0 = e.0.min(l.line);
+            e.1[k] = l.value.clone();
+        }
+        entries
+            .into_iter()
+            .map(|(n, (line, values))| Printed {
+                line,
+                text: sysfs_text(n, fields, &values),
+            })
+            .collect()
     }
 
     /// The freeing line of a second boot of the same machine, without
@@ -222,10 +382,21 @@ impl BootLog {
                 cmdline: self.cmdline.clone(),
                 later: vec![LaterStep::VirtualMode],
                 memblock,
+                setup_data: self.setup_data.clone(),
+                bgrt: self.bgrt(),
                 ..BootInput::default()
             },
         }
     }
+}
+
+/// One sysfs entry as a line: `N: field=value ...`.
+fn sysfs_text(n: u64, fields: &[&str], values: &[String]) -> String {
+    let mut t = format!("{n}:");
+    for (f, v) in fields.iter().zip(values) {
+        t.push_str(&format!(" {f}={v}"));
+    }
+    t
 }
 
 /// `6.12.118+deb12-amd64` as (6, 12, 118).
@@ -247,6 +418,12 @@ pub enum Section {
     Runtime,
     /// `efi_free_boot_services`' figure, in a boot without `efi=debug`.
     Freeing,
+    /// e820.c's prints and `efi_remove_e820_mmio`'s.
+    E820,
+    /// `/sys/firmware/efi/runtime-map/`, as the init printed it.
+    RuntimeSysfs,
+    /// `/sys/firmware/memmap/`, as the init printed it.
+    MemmapSysfs,
 }
 
 impl Section {
@@ -255,6 +432,9 @@ impl Section {
             Section::Firmware => "firmware map",
             Section::Runtime => "runtime map",
             Section::Freeing => "boot services freed",
+            Section::E820 => "e820",
+            Section::RuntimeSysfs => "runtime-map sysfs",
+            Section::MemmapSysfs => "firmware memmap sysfs",
         }
     }
 }
@@ -364,10 +544,78 @@ fn unnumbered(text: &str) -> &str {
         .unwrap_or(text)
 }
 
-/// Holds the model's boot of `log.scenario()` (`outcome`) against the log,
-/// line by line in each section: the firmware map and the runtime map as
-/// printed, and the freeing line (none under `efi=debug`).
-pub fn compare(log: &BootLog, outcome: &Outcome) -> Comparison {
+/// The e820 lines the model predicts for `input`'s boot `o`, in the
+/// kernel's order: e820.c's before `efi_init`, the EFI code's before
+/// `trim_bios_range` ([`E820_BEFORE_TRIM`]), `trim_bios_range`'s, the
+/// EFI code's later ones (`efi_arch_mem_reserve`), and the RAM buffers of
+/// `e820__reserve_resources_late`.
+pub fn predicted_e820(input: &BootInput, o: &Outcome) -> Vec<String> {
+    let e = input.e820_after(o);
+    let efi = |before: bool| {
+        o.events
+            .iter()
+            .filter(move |ev| E820_BEFORE_TRIM.contains(&ev.func) == before)
+            .filter(|ev| is_e820_line(&ev.text))
+            .map(|ev| ev.text.clone())
+    };
+    e.early
+        .iter()
+        .cloned()
+        .chain(efi(true))
+        .chain(e.trim.iter().cloned())
+        .chain(efi(false))
+        .chain(e.late.iter().cloned())
+        .collect()
+}
+
+/// The final `efi.memmap` as `/sys/firmware/efi/runtime-map/` shows it
+/// (`efi_runtime_map_init`: one entry per descriptor, `0x%x` and `0x%llx`).
+pub fn predicted_runtime_sysfs(o: &Outcome) -> Vec<String> {
+    let fields = ["type", "phys_addr", "virt_addr", "num_pages", "attribute"];
+    o.map
+        .iter()
+        .enumerate()
+        .map(|(n, d)| {
+            let values = [
+                format!("{:#x}", d.ty),
+                format!("{:#x}", d.phys_addr),
+                format!("{:#x}", d.virt_addr),
+                format!("{:#x}", d.num_pages),
+                format!("{:#x}", d.attribute),
+            ];
+            sysfs_text(n as u64, &fields, &values)
+        })
+        .collect()
+}
+
+/// The firmware's e820 table (`e820_table_firmware`, the table
+/// `e820__memory_setup` made) as `/sys/firmware/memmap/` shows it:
+/// `firmware_map_add_early` of each entry, its last byte as `end`.
+pub fn predicted_memmap_sysfs(input: &BootInput, o: &Outcome) -> Vec<String> {
+    let fields = ["start", "end", "type"];
+    input
+        .e820_after(o)
+        .bios
+        .entries
+        .iter()
+        .enumerate()
+        .map(|(n, e)| {
+            let values = [
+                format!("{:#x}", e.addr),
+                format!("{:#x}", e.end().wrapping_sub(1)),
+                E820Type::resource_name(e.ty).to_string(),
+            ];
+            sysfs_text(n as u64, &fields, &values)
+        })
+        .collect()
+}
+
+/// Holds the model's boot of `input` (`log.scenario()`'s; `outcome`)
+/// against the log, line by line in each section: the firmware map and
+/// the runtime map as printed, the freeing line (none under `efi=debug`),
+/// the e820 lines (when KERN_DEBUG was on the console), and what the init
+/// printed of sysfs (when it ran).
+pub fn compare(log: &BootLog, input: &BootInput, outcome: &Outcome) -> Comparison {
     let (firmware, runtime, freed) = predicted(outcome);
     let mut c = Comparison {
         era: outcome.era,
@@ -378,6 +626,20 @@ pub fn compare(log: &BootLog, outcome: &Outcome) -> Comparison {
     compare_section(Section::Runtime, &log.runtime_lines, &runtime, &mut c);
     let printed: Vec<Printed> = log.freed.iter().cloned().collect();
     compare_section(Section::Freeing, &printed, &freed, &mut c);
+    if !log.e820_lines.is_empty() {
+        let e820 = predicted_e820(input, outcome);
+        compare_section(Section::E820, &log.e820_lines, &e820, &mut c);
+    }
+    let runtime = log.runtime_sysfs();
+    if !runtime.is_empty() {
+        let model = predicted_runtime_sysfs(outcome);
+        compare_section(Section::RuntimeSysfs, &runtime, &model, &mut c);
+    }
+    let memmap = log.memmap_sysfs();
+    if !memmap.is_empty() {
+        let model = predicted_memmap_sysfs(input, outcome);
+        compare_section(Section::MemmapSysfs, &memmap, &model, &mut c);
+    }
     c
 }
 
@@ -401,7 +663,7 @@ pub fn predict(text: &str) -> Result<(BootLog, Comparison), ImportError> {
     let sc = log.scenario();
     let outcome = crate::model::boot::run(log.era(), &sc.input)
         .map_err(|e| error(0, &format!("a map the model takes ({e})")))?;
-    let c = compare(&log, &outcome);
+    let c = compare(&log, &sc.input, &outcome);
     Ok((log, c))
 }
 
@@ -417,5 +679,70 @@ mod tests {
         assert_eq!(parse_version("6.12.118+deb12-amd64"), Some((6, 12, 118)));
         assert_eq!(parse_version("6.1.0-57-amd64"), Some((6, 1, 0)));
         assert_eq!(parse_version("linux"), None);
+    }
+
+    /// A BGRT table as ACPI lays it out: the 36-byte header, version 1,
+    /// status 1, image type 0, the image's address; the init's lines of
+    /// it, of the image's size, and of two runtime-map entries.
+    #[test]
+    fn the_init_gives_the_bgrt_image_and_the_sysfs_entries() {
+        let mut table = b"BGRT".to_vec();
+        table.extend_from_slice(&56u32.to_le_bytes());
+        table.resize(36, 0);
+        table.extend_from_slice(&[1, 0, 1, 0]);
+        table.extend_from_slice(&0x7d97_0000u64.to_le_bytes());
+        table.extend_from_slice(&[0; 8]);
+        let hex: String = table.iter().map(|b| format!("{b:02x}")).collect();
+        let text = format!(
+            "[    2.5] efimap-init: begin\n\
+             efimap-init: /sys/firmware/acpi/bgrt/image: size 36918\n\
+             efimap-init: /sys/firmware/acpi/tables/BGRT: hex {hex}\n\
+             efimap-init: /sys/firmware/efi/runtime-map/1/type: 0xb\n\
+             efimap-init: /sys/firmware/efi/runtime-map/10/type: 0x5\n\
+             efimap-init: /sys/firmware/efi/runtime-map/1/phys_addr: 0xffc00000\r\n\
+             efimap-init: end\n"
+        );
+        let init = init_lines(&text);
+        assert_eq!(init.len(), 5);
+        assert_eq!(
+            init[0],
+            InitLine {
+                line: 2,
+                path: "/sys/firmware/acpi/bgrt/image".into(),
+                value: "size 36918".into()
+            }
+        );
+        assert_eq!(bgrt_fields(&hex), Some((1, 1, 0, 0x7d97_0000)));
+        let log = BootLog {
+            release: String::new(),
+            version: (6, 12, 0),
+            cmdline: String::new(),
+            firmware: Vec::new(),
+            firmware_lines: Vec::new(),
+            runtime_lines: Vec::new(),
+            memattr: None,
+            freed: None,
+            e820_lines: Vec::new(),
+            setup_data: Vec::new(),
+            init,
+        };
+        assert_eq!(log.bgrt(), Some((0x7d97_0000, 36918)));
+        let entries = log.runtime_sysfs();
+        assert_eq!(
+            entries
+                .iter()
+                .map(|p| (p.line, p.text.as_str()))
+                .collect::<Vec<_>>(),
+            [
+                (
+                    4,
+                    "1: type=0xb phys_addr=0xffc00000 virt_addr= num_pages= attribute="
+                ),
+                (
+                    5,
+                    "10: type=0x5 phys_addr= virt_addr= num_pages= attribute="
+                )
+            ]
+        );
     }
 }
