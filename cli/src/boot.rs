@@ -74,6 +74,28 @@ fn write_case(out: &Path, name: &str, sc: &Scenario) -> Result<PathBuf, Failure>
     Ok(path)
 }
 
+/// Prints the KASAN reports of a log (a kernel built with KASAN) as
+/// findings; returns their count.
+fn kasan_findings(path: &Path, text: &str) -> usize {
+    let reports = efimap_core::cases::kasan::reports(text);
+    for r in &reports {
+        let name = r
+            .signature
+            .map_or_else(|| "(no signature)".to_string(), |s| s.to_string());
+        let access = r.access.map_or_else(String::new, |(how, size, addr)| {
+            format!(", {how:?} of size {size} at {addr:#x}")
+        });
+        println!(
+            "  finding {name}: KASAN {} in {} at {}:{}{access}",
+            r.kind,
+            r.function,
+            path.display(),
+            r.line
+        );
+    }
+    reports.len()
+}
+
 /// Compares `log` (a boot with `efi=debug`) and, if given, `second` (a
 /// boot of the same machine without it) with the model.
 pub fn replay(log: &Path, second: Option<&Path>, out: Option<&Path>) -> Result<(), Failure> {
@@ -116,8 +138,9 @@ pub fn replay(log: &Path, second: Option<&Path>, out: Option<&Path>) -> Result<(
             println!("  scenario: {}", path.display());
         }
     }
-    println!("{lines} lines compared, {divergences} divergences");
-    if divergences == 0 {
+    let kasan = kasan_findings(log, &text);
+    println!("{lines} lines compared, {divergences} divergences, {kasan} KASAN reports");
+    if divergences == 0 && kasan == 0 {
         Ok(())
     } else {
         Err(Failure::Findings)

@@ -8,6 +8,7 @@ pub mod codec;
 pub mod corpus;
 pub mod dmesg;
 pub mod export;
+pub mod kasan;
 pub mod report;
 pub mod scenario;
 pub mod svg;
