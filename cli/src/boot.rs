@@ -113,6 +113,16 @@ pub fn replay(log: &Path, second: Option<&Path>, out: Option<&Path>) -> Result<(
     let c = boot_log::compare(&first, &sc.input, &outcome);
     let mut lines: usize = c.compared.iter().map(|(_, n)| n).sum();
     let mut divergences = show(log, &c);
+    for t in boot_log::runtime_tags(&sc.input, &outcome) {
+        println!(
+            "  RUNTIME on {} [{:#x}-{:#x}] set by {}: {}",
+            efimap_core::model::print::SHORT_NAMES[t.ty as usize],
+            t.start,
+            t.last,
+            t.set_by,
+            t.because
+        );
+    }
     let stem = |p: &Path| {
         p.file_stem()
             .map_or_else(|| "boot".to_string(), |s| s.to_string_lossy().into_owned())

@@ -610,6 +610,104 @@ pub fn predicted_memmap_sysfs(input: &BootInput, o: &Outcome) -> Vec<String> {
         .collect()
 }
 
+/// A RUNTIME tag of the runtime map on a boot-services region: the
+/// kernel, not the firmware, set it, and which function did, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuntimeTag {
+    /// The descriptor of the final map, `[start, last]`.
+    pub start: u64,
+    pub last: u64,
+    pub ty: u32,
+    /// `efi_reserve_boot_services` (the region was found reserved, and
+    /// kept whole) or `efi_arch_mem_reserve` (a piece split out for an
+    /// `efi_mem_reserve`).
+    pub set_by: &'static str,
+    pub because: String,
+}
+
+/// Whether `[a, a + n)` and `[b, b + m)` meet.
+fn meets((a, n): (u64, u64), (b, m): (u64, u64)) -> bool {
+    u128::from(a) < u128::from(b) + u128::from(m) && u128::from(b) < u128::from(a) + u128::from(n)
+}
+
+/// Which function set each RUNTIME tag of a boot-services descriptor in
+/// the final map of `o` (the boot of `input`): a region
+/// `efi_reserve_boot_services` kept because something held part of it
+/// (the first 64 KiB, a memblock region of the input), or a piece
+/// `efi_arch_mem_reserve` split out for the BGRT image or another
+/// reservation.
+pub fn runtime_tags(input: &BootInput, o: &Outcome) -> Vec<RuntimeTag> {
+    use crate::model::desc::{attr, ty, EFI_PAGE_SHIFT};
+    use crate::model::kernel::LOW_RESERVED;
+    let mut held: Vec<((u64, u64), String)> = vec![(
+        (0, LOW_RESERVED),
+        "the first 64 KiB, reserved before the EFI code".into(),
+    )];
+    held.extend(input.memblock.iter().map(|&r| {
+        (
+            r,
+            format!(
+                "memblock held [{:#x}-{:#x}]",
+                r.0,
+                r.0.wrapping_add(r.1).wrapping_sub(1)
+            ),
+        )
+    }));
+    let mut reserved: Vec<((u64, u64), String)> = input
+        .reservations
+        .iter()
+        .map(|&r| (r, format!("efi_mem_reserve({:#x}, {:#x})", r.0, r.1)))
+        .collect();
+    if let Some(r) = input.bgrt {
+        reserved.push((
+            r,
+            format!(
+                "efi_bgrt_init reserved the BGRT image at {:#x}, {} bytes",
+                r.0, r.1
+            ),
+        ));
+    }
+    o.map
+        .iter()
+        .filter(|d| matches!(d.ty, ty::BOOT_SERVICES_CODE | ty::BOOT_SERVICES_DATA))
+        .filter(|d| d.attribute & attr::RUNTIME != 0)
+        .filter_map(|d| {
+            let range = (d.phys_addr, d.num_pages.wrapping_shl(EFI_PAGE_SHIFT));
+            // A piece inside a reservation's pages was split out for it.
+            let within = |r: &&((u64, u64), String)| {
+                let (a, n) = r.0;
+                let first = a & !0xfff;
+                let end = u128::from(a) + u128::from(n);
+                u128::from(first) <= u128::from(range.0)
+                    && u128::from(range.0) + u128::from(range.1) <= (end + 0xfff) & !0xfff
+            };
+            let (set_by, because) = match reserved.iter().find(within) {
+                Some(why) => ("efi_arch_mem_reserve", why.1.clone()),
+                None => {
+                    if !o.kept.iter().any(|&k| meets(k, range)) {
+                        return None;
+                    }
+                    let why = held
+                        .iter()
+                        .chain(&reserved)
+                        .find(|(r, _)| meets(*r, range))?;
+                    (
+                        "efi_reserve_boot_services",
+                        format!("found reserved: {}", why.1),
+                    )
+                }
+            };
+            Some(RuntimeTag {
+                start: range.0,
+                last: range.0.wrapping_add(range.1).wrapping_sub(1),
+                ty: d.ty,
+                set_by,
+                because,
+            })
+        })
+        .collect()
+}
+
 /// Holds the model's boot of `input` (`log.scenario()`'s; `outcome`)
 /// against the log, line by line in each section: the firmware map and
 /// the runtime map as printed, the freeing line (none under `efi=debug`),
