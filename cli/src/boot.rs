@@ -133,9 +133,10 @@ pub fn replay(log: &Path, second: Option<&Path>, out: Option<&Path>) -> Result<(
     }
     if let Some(second) = second {
         let text = read(second)?;
-        let (sc2, line) = first.second(&text).map_err(at(second))?;
+        let log2 = first.second(&text).map_err(at(second))?;
+        let sc2 = log2.scenario();
         let o2 = run(first.era(), &sc2.input).map_err(|e| Failure::Input(e.to_string()))?;
-        let c2 = boot_log::compare_second(line.as_ref(), &o2);
+        let c2 = boot_log::compare(&log2, &sc2.input, &o2);
         println!(
             "{}: a second boot, the first one's map; command line: {}",
             second.display(),

@@ -336,22 +336,28 @@ impl BootLog {
             .collect()
     }
 
-    /// The freeing line of a second boot of the same machine, without
-    /// `efi=debug`: the log of that boot prints no map, so the first
-    /// boot's map stands for it. Returns the scenario of the second boot
-    /// and its printed line.
-    pub fn second(&self, text: &str) -> Result<(Scenario, Option<Printed>), ImportError> {
+    /// A second boot of the same machine, without `efi=debug`: its log
+    /// prints no map, so the first boot's map (and memory attributes
+    /// table) stands for it; its command line, setup_data nodes (if it
+    /// printed them), init lines and freeing line are its own.
+    pub fn second(&self, text: &str) -> Result<BootLog, ImportError> {
         let cmdline = command_line(text)
             .ok_or_else(|| error(0, "a `Command line:` line: a kernel's boot log"))?;
-        let mut sc = self.scenario();
-        sc.input.cmdline = cmdline.to_string();
-        sc.header = vec![format!(
-            "predicts a second boot of Linux {} (era {}) on the same machine: {}",
-            self.release,
-            self.era(),
-            cmdline
-        )];
-        Ok((sc, freed_line(text)))
+        let setup_data = crate::cases::dmesg::import_e820(text)?.setup_data;
+        Ok(BootLog {
+            cmdline: cmdline.to_string(),
+            firmware_lines: Vec::new(),
+            runtime_lines: Vec::new(),
+            freed: freed_line(text),
+            e820_lines: e820_lines(text),
+            setup_data: if setup_data.is_empty() {
+                self.setup_data.clone()
+            } else {
+                setup_data
+            },
+            init: init_lines(text),
+            ..self.clone()
+        })
     }
 
     /// The era the kernel is paired with.
@@ -738,20 +744,6 @@ pub fn compare(log: &BootLog, input: &BootInput, outcome: &Outcome) -> Compariso
         let model = predicted_memmap_sysfs(input, outcome);
         compare_section(Section::MemmapSysfs, &memmap, &model, &mut c);
     }
-    c
-}
-
-/// Holds the model's boot of a second boot's scenario (`outcome`, from
-/// [`BootLog::second`]) against that boot's freeing line.
-pub fn compare_second(line: Option<&Printed>, outcome: &Outcome) -> Comparison {
-    let (_, _, freed) = predicted(outcome);
-    let mut c = Comparison {
-        era: outcome.era,
-        compared: Vec::new(),
-        divergences: Vec::new(),
-    };
-    let printed: Vec<Printed> = line.into_iter().cloned().collect();
-    compare_section(Section::Freeing, &printed, &freed, &mut c);
     c
 }
 
