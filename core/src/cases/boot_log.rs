@@ -87,6 +87,25 @@ pub struct BootLog {
     pub setup_data: Vec<(u64, u64)>,
     /// What the project's init printed.
     pub init: Vec<InitLine>,
+    /// The words of the `Unknown kernel command line parameters "..."`
+    /// notice, if printed.
+    pub unknown_params: Vec<String>,
+}
+
+/// The words the kernel's unknown-parameters notice names.
+fn unknown_params(text: &str) -> Vec<String> {
+    const AT: &str = "Unknown kernel command line parameters \"";
+    text.lines()
+        .find_map(|l| {
+            let rest = &l[l.find(AT)? + AT.len()..];
+            Some(
+                rest[..rest.rfind('"')?]
+                    .split_whitespace()
+                    .map(str::to_string)
+                    .collect(),
+            )
+        })
+        .unwrap_or_default()
 }
 
 /// One `efimap-init: PATH: VALUE` line.
@@ -239,11 +258,21 @@ impl BootLog {
         })?;
         let cmdline = command_line(text).unwrap_or_default().to_string();
         let firmware = import_map(text, 1)?;
-        let runtime_at = find("EFI runtime memory map:").map(|(n, _)| n);
-        let runtime_lines = match (runtime_at, firmware.maps) {
-            (Some(_), maps) if maps >= 2 => printed(text, import_map(text, 2)?.lines),
-            _ => Vec::new(),
-        };
+        // Every map printed before the runtime map's heading (the
+        // firmware's, and one more per reprint, e.g. after efi_fake_mem)
+        // is the firmware section; the first after it, the runtime map.
+        let runtime_at = find("EFI runtime memory map:").map_or(usize::MAX, |(n, _)| n);
+        let mut firmware_lines = printed(text, firmware.lines);
+        let mut runtime_lines = Vec::new();
+        for which in 2..=firmware.maps {
+            let lines = import_map(text, which)?.lines;
+            if lines.0 < runtime_at {
+                firmware_lines.extend(printed(text, lines));
+            } else {
+                runtime_lines = printed(text, lines);
+                break;
+            }
+        }
         let memattr = match find("MEMATTR=") {
             Some((n, rest)) => {
                 let hex = rest.trim_start_matches("0x");
@@ -265,7 +294,7 @@ impl BootLog {
             release,
             version,
             cmdline,
-            firmware_lines: printed(text, firmware.lines),
+            firmware_lines,
             firmware: firmware.descs,
             runtime_lines,
             memattr,
@@ -273,6 +302,7 @@ impl BootLog {
             e820_lines: e820_lines(text),
             setup_data,
             init: init_lines(text),
+            unknown_params: unknown_params(text),
         })
     }
 
@@ -356,8 +386,22 @@ impl BootLog {
                 setup_data
             },
             init: init_lines(text),
+            unknown_params: unknown_params(text),
             ..self.clone()
         })
+    }
+
+    /// The kernel's command line as the model takes it: without the
+    /// `efi_fake_mem=` words the kernel itself did not know (its
+    /// `Unknown kernel command line parameters` notice names them: it was
+    /// built without `CONFIG_EFI_FAKE_MEMMAP`, as Debian's are).
+    pub fn model_cmdline(&self) -> String {
+        let unknown = &self.unknown_params;
+        self.cmdline
+            .split_whitespace()
+            .filter(|w| !(w.starts_with("efi_fake_mem=") && unknown.iter().any(|u| u == w)))
+            .collect::<Vec<_>>()
+            .join(" ")
     }
 
     /// The era the kernel is paired with.
@@ -385,7 +429,7 @@ impl BootLog {
                 desc_size: OVMF_DESC_SIZE,
                 map: self.firmware.clone(),
                 fill: Fill::Zero,
-                cmdline: self.cmdline.clone(),
+                cmdline: self.model_cmdline(),
                 later: vec![LaterStep::VirtualMode],
                 memblock,
                 setup_data: self.setup_data.clone(),
@@ -815,8 +859,18 @@ mod tests {
             e820_lines: Vec::new(),
             setup_data: Vec::new(),
             init,
+            unknown_params: Vec::new(),
         };
         assert_eq!(log.bgrt(), Some((0x7d97_0000, 36918)));
+        // A kernel without CONFIG_EFI_FAKE_MEMMAP names efi_fake_mem= as
+        // unknown: the model does not take it; one with it does.
+        let notice = "[    0.1] Unknown kernel command line parameters \"efi_fake_mem=1G@4G:0x40000 x=1\", will be passed to user space.";
+        let mut log = log;
+        log.cmdline = "console=ttyS0 efi_fake_mem=1G@4G:0x40000 efi=debug".into();
+        assert_eq!(log.model_cmdline(), log.cmdline);
+        log.unknown_params = unknown_params(notice);
+        assert_eq!(log.unknown_params, ["efi_fake_mem=1G@4G:0x40000", "x=1"]);
+        assert_eq!(log.model_cmdline(), "console=ttyS0 efi=debug");
         let entries = log.runtime_sysfs();
         assert_eq!(
             entries
