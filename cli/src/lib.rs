@@ -58,7 +58,10 @@ pub enum Command {
     /// efi=debug) against the model's prediction of it: the firmware map
     /// printed back and the EFI runtime memory map, line by line; with
     /// --second, the boot-services freeing of a boot of the same machine
-    /// without efi=debug. Exit 1 on any divergence.
+    /// without efi=debug. With --kernel, boot the image under QEMU and
+    /// OVMF first, with an init of efimap's own that prints the runtime
+    /// map, the firmware memmap and the BGRT, and hold its log. Exit 1 on
+    /// any divergence.
     Boot(BootArgs),
     /// Print a scenario as an efi_fake_mem= line, as dmesg maps before and
     /// after per era, as a KUnit test case, or as a mailing-list report.
