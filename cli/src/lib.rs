@@ -58,7 +58,10 @@ pub enum Command {
     /// efi=debug) against the model's prediction of it: the firmware map
     /// printed back and the EFI runtime memory map, line by line; with
     /// --second, the boot-services freeing of a boot of the same machine
-    /// without efi=debug. Exit 1 on any divergence.
+    /// without efi=debug. With --kernel, boot the image under QEMU and
+    /// OVMF first, with an init of efimap's own that prints the runtime
+    /// map, the firmware memmap and the BGRT, and hold its log. Exit 1 on
+    /// any divergence.
     Boot(BootArgs),
     /// Print a scenario as an efi_fake_mem= line, as dmesg maps before and
     /// after per era, as a KUnit test case, or as a mailing-list report.
@@ -165,16 +168,97 @@ impl BoundArgs {
 }
 
 #[derive(clap::Args)]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["log", "kernel"])))]
 pub struct BootArgs {
     /// The serial console log of a boot with efi=debug.
     #[arg(long)]
-    pub log: PathBuf,
+    pub log: Option<PathBuf>,
     /// The log of a second boot of the same machine without efi=debug.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "kernel")]
     pub second: Option<PathBuf>,
-    /// Write the scenario of each boot that diverges into this folder.
+    /// Boot this kernel image (bzImage) under QEMU and OVMF with an init
+    /// of efimap's own, then hold the log against the model.
+    #[arg(long)]
+    pub kernel: Option<PathBuf>,
+    /// With --kernel: the machine's memory, in MiB or with M or G (512M,
+    /// 2G, 6144).
+    #[arg(long, conflicts_with = "log", default_value = "2G", value_parser = parse_mebibytes)]
+    pub memory: u64,
+    /// With --kernel: the QEMU machine type.
+    #[arg(long, conflicts_with = "log", value_enum, default_value_t = Machine::Q35)]
+    pub machine: Machine,
+    /// With --kernel: the number of CPUs.
+    #[arg(long, conflicts_with = "log", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=255))]
+    pub smp: u32,
+    /// With --kernel: more kernel parameters, after efimap's own
+    /// (console=ttyS0 efi=debug ignore_loglevel panic=-1 nokaslr; nokaslr
+    /// left out when these name kaslr).
+    #[arg(
+        long,
+        conflicts_with = "log",
+        default_value = "",
+        allow_hyphen_values = true
+    )]
+    pub append: String,
+    /// With --kernel: the QEMU program (a path, or a name looked up on PATH).
+    #[arg(long, conflicts_with = "log", default_value = "qemu-system-x86_64")]
+    pub qemu: PathBuf,
+    /// With --kernel: the OVMF firmware, a CODE file (its VARS file beside
+    /// it) or a whole OVMF.fd (default: the first of
+    /// /usr/share/OVMF/OVMF_CODE_4M.fd, /usr/share/OVMF/OVMF_CODE.fd,
+    /// /usr/share/ovmf/OVMF.fd).
+    #[arg(long, conflicts_with = "log")]
+    pub firmware: Option<PathBuf>,
+    /// With --kernel: seconds a boot may take before QEMU is stopped.
+    #[arg(long, conflicts_with = "log", default_value_t = 180, value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout: u64,
+    /// With --kernel: boot again without efi=debug and hold that log
+    /// against the model too (as --second).
+    #[arg(long, conflicts_with = "log")]
+    pub twice: bool,
+    /// Write the scenario of each boot that diverges into this folder;
+    /// with --kernel also the logs (boot.log, boot-nodebug.log) and the
+    /// initramfs (default: efimap-boot, created if missing).
     #[arg(short, long)]
     pub out: Option<PathBuf>,
+}
+
+/// A QEMU x86_64 machine type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Machine {
+    /// Q35 chipset, PCIe.
+    Q35,
+    /// i440FX chipset, PCI.
+    Pc,
+}
+
+impl Machine {
+    /// The name QEMU's -machine takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Machine::Q35 => "q35",
+            Machine::Pc => "pc",
+        }
+    }
+}
+
+/// A memory size in MiB: a number of MiB, or a number with M, MiB, G or
+/// GiB after it (either case).
+pub fn parse_mebibytes(s: &str) -> Result<u64, String> {
+    let t = s.trim();
+    let lower = t.to_ascii_lowercase();
+    let (digits, scale) = [("gib", 1024), ("g", 1024), ("mib", 1), ("m", 1)]
+        .iter()
+        .find_map(|(suffix, scale)| lower.strip_suffix(suffix).map(|d| (d, *scale)))
+        .unwrap_or((lower.as_str(), 1));
+    digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(scale))
+        .filter(|&n| n > 0 && n <= 1 << 22)
+        .ok_or_else(|| {
+            format!("expected a memory size in MiB or with M or G (512M, 2G, 6144), from 1 MiB to 4 TiB, found `{s}`")
+        })
 }
 
 #[derive(clap::Args)]

@@ -136,7 +136,13 @@ fn main() -> ExitCode {
         Command::Seeds { corpus, output } => seeds(&corpus, &output),
         Command::Fuzz(a) => fuzz::run(&a),
         Command::ImportDmesg(a) => import_dmesg(a),
-        Command::Boot(a) => boot::replay(&a.log, a.second.as_deref(), a.out.as_deref()),
+        Command::Boot(a) => match (&a.log, &a.kernel) {
+            (Some(log), _) => boot::replay(log, a.second.as_deref(), a.out.as_deref()),
+            (None, Some(kernel)) => boot::boot_kernel(&a, kernel),
+            (None, None) => Err(Failure::Input(
+                "boot: expected --log LOG or --kernel IMAGE".into(),
+            )),
+        },
         Command::Export {
             file,
             form,
