@@ -47,7 +47,7 @@ for pattern in '^linux-image-6\.1\.[0-9]+-[0-9]+-amd64-unsigned$' \
     dir="$dest/pkg/$pkg"
     if ! ls "$dir"/boot/vmlinuz-* >/dev/null 2>&1; then
         mkdir -p "$dir"
-        (cd "$dest/pkg" && apt-get download -qq "$pkg" >/dev/null)
+        (cd "$dest/pkg" && apt-get download -qq -o APT::Sandbox::User=root "$pkg" >/dev/null)
         dpkg-deb -x "$dest/pkg/${pkg}"_*.deb "$dir"
     fi
     image=$(ls "$dir"/boot/vmlinuz-* | head -n 1)

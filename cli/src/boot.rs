@@ -339,6 +339,8 @@ fn qemu_value(p: &Path) -> String {
 /// One boot of `b.kernel`.
 struct Boot<'a> {
     args: &'a efimap_cli::BootArgs,
+    /// `--append`'s words and the scenario's `efi_fake_mem=` ones.
+    append: String,
     kernel: &'a Path,
     qemu: &'a Path,
     firmware: &'a Firmware,
@@ -397,7 +399,7 @@ impl Boot<'_> {
                 "-initrd",
                 "initramfs.cpio",
                 "-append",
-                &cmdline(debug, &a.append),
+                &cmdline(debug, &self.append),
             ])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -555,6 +557,17 @@ pub fn boot_kernel(a: &efimap_cli::BootArgs, kernel: &Path) -> Result<(), Failur
         ))
     })?;
     let firmware = Firmware::find(a.firmware.as_deref())?;
+    let mut append = a.append.clone();
+    if let Some(path) = &a.scenario {
+        let sc =
+            efimap_core::cases::corpus::load(path).map_err(|e| Failure::Input(e.to_string()))?;
+        for w in sc.input.cmdline.split_whitespace() {
+            if w.starts_with("efi_fake_mem=") {
+                append.push(' ');
+                append.push_str(w);
+            }
+        }
+    }
     let out = a
         .out
         .clone()
@@ -567,6 +580,7 @@ pub fn boot_kernel(a: &efimap_cli::BootArgs, kernel: &Path) -> Result<(), Failur
         .map_err(|e| Failure::Input(format!("{}: cannot write: {e}", cpio.display())))?;
     let boot = Boot {
         args: a,
+        append,
         kernel: &kernel,
         qemu: &qemu,
         firmware: &firmware,

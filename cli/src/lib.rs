@@ -200,6 +200,11 @@ pub struct BootArgs {
         allow_hyphen_values = true
     )]
     pub append: String,
+    /// With --kernel: pass this scenario's `efi_fake_mem=` words too (for
+    /// a kernel built with CONFIG_EFI_FAKE_MEMMAP); the model predicts
+    /// them from the log's command line as any other.
+    #[arg(long, conflicts_with = "log")]
+    pub scenario: Option<PathBuf>,
     /// With --kernel: the QEMU program (a path, or a name looked up on PATH).
     #[arg(long, conflicts_with = "log", default_value = "qemu-system-x86_64")]
     pub qemu: PathBuf,

@@ -586,12 +586,15 @@ fn compare_section(
     c.compared.push((section, lines));
 }
 
-/// A map line without its `efi: memNN: ` start.
+/// A line without its index: a map line's `efi: memNN: ` start, a sysfs
+/// entry's `N: `.
 fn unnumbered(text: &str) -> &str {
-    text.strip_prefix("efi: mem")
-        .map(|t| t.trim_start_matches(|c: char| c.is_ascii_digit()))
-        .and_then(|t| t.strip_prefix(": "))
-        .unwrap_or(text)
+    let rest = text.strip_prefix("efi: mem").unwrap_or(text);
+    let after = rest.trim_start_matches(|c: char| c.is_ascii_digit());
+    match after.strip_prefix(": ") {
+        Some(t) if after.len() < rest.len() => t,
+        _ => text,
+    }
 }
 
 /// The e820 lines the model predicts for `input`'s boot `o`, in the

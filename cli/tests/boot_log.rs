@@ -1,0 +1,68 @@
+//! `efimap boot --log`: a corpus boot replayed through the command, and
+//! the same log with a KASAN report in it (as a kernel built with KASAN
+//! prints one, mm/kasan/report.c), which is a finding: exit 1.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn corpus_log(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../corpus/boots")
+        .join(name)
+}
+
+fn efimap(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_efimap"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn a_corpus_boot_replays_with_no_divergence() {
+    let log = corpus_log("6.12-pc-2048.log");
+    let o = efimap(&["boot", "--log", log.to_str().unwrap()]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(out.contains("  RUNTIME on Boot Data [0x7d8b4000-0x7d8bcfff] set by efi_arch_mem_reserve: efi_bgrt_init reserved the BGRT image at 0x7d8b4018, 33694 bytes\n"), "{out}");
+    assert!(
+        out.ends_with("414 lines compared, 0 divergences, 0 KASAN reports\n"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_kasan_report_in_the_log_is_a_finding() {
+    let text = std::fs::read_to_string(corpus_log("6.12-pc-2048.log")).unwrap();
+    let report = "\
+[    1.500000] ==================================================================
+[    1.500001] BUG: KASAN: slab-out-of-bounds in efi_free_boot_services+0x2c1/0x3a0
+[    1.500002] Write of size 16 at addr ffff888004b2a7f0 by task swapper/0/1
+[    1.500003] Call Trace:
+[    1.500004]  <TASK>
+[    1.500005]  dump_stack_lvl+0x5d/0x80
+[    1.500006]  efi_free_boot_services+0x2c1/0x3a0
+[    1.500007]  </TASK>
+[    1.500008] ==================================================================
+";
+    let dir = std::env::temp_dir().join(format!("efimap-kasan-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let log = dir.join("kasan.log");
+    std::fs::write(&log, format!("{text}{report}")).unwrap();
+    let o = efimap(&["boot", "--log", log.to_str().unwrap()]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    let line = text.lines().count() + 2;
+    assert!(
+        out.contains(&format!(
+            "  finding overrun/efi_free_boot_services: KASAN slab-out-of-bounds in efi_free_boot_services at {}:{line}, Write of size 16 at 0xffff888004b2a7f0\n",
+            log.display()
+        )),
+        "{out}"
+    );
+    assert!(
+        out.ends_with("414 lines compared, 0 divergences, 1 KASAN reports\n"),
+        "{out}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
