@@ -24,6 +24,13 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// Runs efimap, which must refuse with exit 2; returns what it said.
+fn refused(args: &[&str], env: &[(&str, &str)]) -> String {
+    let o = efimap(args, env);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    stderr(&o)
+}
+
 /// A file that stands for a kernel image: the checks before the boot only
 /// ask that it exists.
 fn fake_kernel(d: &std::path::Path) -> String {
@@ -36,19 +43,17 @@ fn fake_kernel(d: &std::path::Path) -> String {
 fn a_missing_kernel_image_exits_2_and_writes_nothing() {
     let d = scratch("nokernel");
     let out = d.join("out");
-    let o = efimap(
-        &[
-            "boot",
-            "--kernel",
-            "/nonexistent",
-            "-o",
-            out.to_str().unwrap(),
-        ],
-        &[],
-    );
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert_eq!(
-        stderr(&o),
+        refused(
+            &[
+                "boot",
+                "--kernel",
+                "/nonexistent",
+                "-o",
+                out.to_str().unwrap(),
+            ],
+            &[],
+        ),
         "efimap: --kernel /nonexistent: expected a kernel image (bzImage), no such file\n"
     );
     assert!(!out.exists());
@@ -59,7 +64,8 @@ fn a_missing_qemu_is_named_with_its_package() {
     let d = scratch("noqemu");
     let kernel = fake_kernel(&d);
     let out = d.join("out");
-    let o = efimap(
+    assert_eq!(
+        refused(
         &[
             "boot",
             "--kernel",
@@ -70,23 +76,18 @@ fn a_missing_qemu_is_named_with_its_package() {
             out.to_str().unwrap(),
         ],
         &[],
-    );
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert_eq!(
-        stderr(&o),
+    ),
         "efimap: --qemu /nonexistent/qemu: expected QEMU's x86_64 system emulator, not found; Debian's package is qemu-system-x86\n"
     );
     assert!(!out.exists());
     // A bare name is looked up on PATH.
     let empty = d.join("empty");
     std::fs::create_dir_all(&empty).unwrap();
-    let o = efimap(
+    assert_eq!(
+        refused(
         &["boot", "--kernel", &kernel, "-o", out.to_str().unwrap()],
         &[("PATH", empty.to_str().unwrap())],
-    );
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
-    assert_eq!(
-        stderr(&o),
+    ),
         "efimap: --qemu qemu-system-x86_64: expected QEMU's x86_64 system emulator, not found on PATH; Debian's package is qemu-system-x86\n"
     );
 }
@@ -101,10 +102,8 @@ fn missing_firmware_and_a_failing_compiler_exit_2() {
     let base = ["boot", "--kernel", &kernel, "--qemu", "/bin/sh", "-o", out];
     let mut args = base.to_vec();
     args.extend(["--firmware", "/nonexistent/OVMF_CODE.fd"]);
-    let o = efimap(&args, &[]);
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert_eq!(
-        stderr(&o),
+        refused(&args, &[]),
         "efimap: --firmware /nonexistent/OVMF_CODE.fd: expected an OVMF firmware file, no such file (Debian's package is ovmf)\n"
     );
     // A CODE file without its VARS file beside it.
@@ -112,10 +111,8 @@ fn missing_firmware_and_a_failing_compiler_exit_2() {
     std::fs::write(&code, b"").unwrap();
     let mut args = base.to_vec();
     args.extend(["--firmware", code.to_str().unwrap()]);
-    let o = efimap(&args, &[]);
-    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
     assert_eq!(
-        stderr(&o),
+        refused(&args, &[]),
         format!(
             "efimap: {}: expected its variable store {} beside it (Debian's package is ovmf)\n",
             code.display(),
