@@ -196,7 +196,7 @@ fn freed_line(text: &str) -> Option<Printed> {
 
 /// A line's text after its `[ seconds]` timestamp (and anything the
 /// console printed before it on the same line).
-fn message(line: &str) -> &str {
+pub(crate) fn message(line: &str) -> &str {
     let line = line.trim_end_matches('\r');
     match line.find("] ") {
         Some(at) if line[..at].contains('[') => &line[at + 2..],

@@ -13,6 +13,7 @@
 //! faults are). A report the model has no class or function for keeps
 //! its text and has no signature.
 
+use crate::cases::boot_log::message;
 use crate::judge::signature::{Class, Signature};
 use crate::model::kernel::function_named;
 
@@ -37,15 +38,6 @@ pub struct KasanReport {
     /// The call trace's functions, innermost first, offsets dropped.
     pub trace: Vec<String>,
     pub signature: Option<Signature>,
-}
-
-/// A message without its timestamp.
-fn message(line: &str) -> &str {
-    let line = line.trim_end_matches('\r');
-    match line.find("] ") {
-        Some(at) if line[..at].contains('[') => &line[at + 2..],
-        _ => line,
-    }
 }
 
 /// `efi_memmap_insert+0x1a2/0x3c0 [mod]` as `efi_memmap_insert`.
