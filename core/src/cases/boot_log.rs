@@ -144,9 +144,12 @@ pub fn is_e820_line(m: &str) -> bool {
         "e820: ",
         "efi: Remove mem",
         "efi: Not removing mem",
+        "Cannot find an available gap in the 32-bit address range",
+        "PCI devices with unassigned 32-bit BARs may not work!",
     ]
     .iter()
     .any(|p| m.starts_with(p))
+        || (m.starts_with("[mem ") && m.ends_with("] available for PCI devices"))
 }
 
 /// The log's e820 lines, if it printed any `e820: ` line (KERN_DEBUG
@@ -600,7 +603,8 @@ fn unnumbered(text: &str) -> &str {
 /// The e820 lines the model predicts for `input`'s boot `o`, in the
 /// kernel's order: e820.c's before `efi_init`, the EFI code's before
 /// `trim_bios_range` ([`E820_BEFORE_TRIM`]), `trim_bios_range`'s, the
-/// EFI code's later ones (`efi_arch_mem_reserve`), and the RAM buffers of
+/// EFI code's later ones (`efi_arch_mem_reserve`), the PCI gap
+/// (`e820__setup_pci_gap`), and the RAM buffers of
 /// `e820__reserve_resources_late`.
 pub fn predicted_e820(input: &BootInput, o: &Outcome) -> Vec<String> {
     let e = input.e820_after(o);
@@ -617,6 +621,7 @@ pub fn predicted_e820(input: &BootInput, o: &Outcome) -> Vec<String> {
         .chain(efi(true))
         .chain(e.trim.iter().cloned())
         .chain(efi(false))
+        .chain(e.pci_gap.iter().cloned())
         .chain(e.late.iter().cloned())
         .collect()
 }

@@ -119,7 +119,7 @@ pub fn render_e820(input: &crate::model::boot::BootInput, o: &Outcome) -> String
     let e = input.e820_after(o);
     let mut s = String::new();
     let _ = writeln!(s, "e820 printed:");
-    for l in e.lines().chain(&e.late) {
+    for l in e.lines().chain(&e.pci_gap).chain(&e.late) {
         let _ = writeln!(s, "  {l}");
     }
     let _ = writeln!(s, "e820_table after setup_arch:");

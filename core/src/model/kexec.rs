@@ -36,6 +36,9 @@ pub struct E820Boot {
     /// `efi_fake_memmap_early` and `efi_remove_e820_mmio` come before
     /// these, the others after.
     pub trim: Vec<String>,
+    /// `e820__setup_pci_gap`'s line (after `acpi_boot_init`): the largest
+    /// gap below 4 GiB, or its two complaints.
+    pub pci_gap: Vec<String>,
     /// `e820__reserve_resources_late`'s `e820: reserve RAM buffer` lines
     /// (KERN_DEBUG, an fs_initcall).
     pub late: Vec<String>,
@@ -64,6 +67,56 @@ fn ram_alignment(pos: u64) -> u64 {
         1..=15 => 1 << 20,
         _ => 64 << 20,
     }
+}
+
+/// `MAX_ARCH_PFN` with 4-level paging (46 physical address bits).
+const MAX_ARCH_PFN: u64 = 1 << (46 - 12);
+
+/// `e820__end_of_ram_pfn()` of `t`: the end of the highest RAM entry (not
+/// RESERVED_KERN), in pages, capped at [`MAX_ARCH_PFN`].
+fn end_of_ram_pfn(t: &E820Table) -> u64 {
+    let mut last = 0;
+    for e in t.entries.iter().filter(|e| e.ty == E820Type::RAM) {
+        let (start, end) = (e.addr >> 12, e.addr.wrapping_add(e.size) >> 12);
+        if start >= MAX_ARCH_PFN {
+            continue;
+        }
+        if end > MAX_ARCH_PFN {
+            return MAX_ARCH_PFN;
+        }
+        last = last.max(end);
+    }
+    last
+}
+
+/// `e820__setup_pci_gap()` on `t`, `max_pfn` as `setup_arch` computed it:
+/// `e820_search_gap` walks the entries last to first for the largest gap
+/// (at least 4 MiB) below 4 GiB; without one, the gap starts 1 MiB above
+/// the end of RAM, with two complaints.
+pub fn pci_gap_lines(t: &E820Table, max_pfn: u64) -> Vec<String> {
+    const MAX_GAP_END: u64 = 1 << 32;
+    let (mut gapstart, mut gapsize, mut found) = (0u64, 0x40_0000u64, false);
+    let mut last = MAX_GAP_END;
+    for e in t.entries.iter().rev() {
+        let end = e.addr.wrapping_add(e.size);
+        if last > end && last - end >= gapsize {
+            gapsize = last - end;
+            gapstart = end;
+            found = true;
+        }
+        last = last.min(e.addr);
+    }
+    let mut lines = Vec::new();
+    if !found {
+        gapstart = (max_pfn << 12).wrapping_add(1 << 20);
+        lines.push("Cannot find an available gap in the 32-bit address range".into());
+        lines.push("PCI devices with unassigned 32-bit BARs may not work!".into());
+    }
+    lines.push(format!(
+        "[mem {gapstart:#010x}-{:#010x}] available for PCI devices",
+        gapstart.wrapping_add(gapsize).wrapping_sub(1)
+    ));
+    lines
 }
 
 /// `e820__reserve_resources_late`'s lines for `t`: after each RAM entry
@@ -215,6 +268,7 @@ pub fn e820_boot(
         None,
     ));
     t.update_table(f.e820_nomerge);
+    let max_pfn = end_of_ram_pfn(&t);
 
     for u in requests
         .iter()
@@ -227,6 +281,7 @@ pub fn e820_boot(
         bios,
         early,
         trim,
+        pci_gap: pci_gap_lines(&t, max_pfn),
         late: ram_buffer_lines(&t),
         table: t,
     }
@@ -460,6 +515,32 @@ mod tests {
                 "e820: reserve RAM buffer [mem 0x00806000-0x008fffff]",
                 "e820: reserve RAM buffer [mem 0x7d868018-0x7fffffff]",
                 "e820: reserve RAM buffer [mem 0x7fef4000-0x7fffffff]",
+            ]
+        );
+    }
+
+    /// The gap 6.12 printed on q35 (its 4 MiB flash removed from e820):
+    /// from the end of the 256 MiB ECAM window to 4 GiB. A table with no
+    /// gap of 4 MiB below 4 GiB: the complaints, and 4 MiB from 1 MiB
+    /// above the end of RAM.
+    #[test]
+    fn the_pci_gap_is_the_largest_below_4g() {
+        let t = table(&[
+            (0x10_0000, 0x7ff0_0000, E820Type::RAM),
+            (0xb000_0000, 0x1000_0000, E820Type::RESERVED),
+        ]);
+        assert_eq!(
+            pci_gap_lines(&t, end_of_ram_pfn(&t)),
+            ["[mem 0xc0000000-0xffffffff] available for PCI devices"]
+        );
+        let full = table(&[(0, 1 << 32, E820Type::RAM)]);
+        assert_eq!(end_of_ram_pfn(&full), 1 << 20);
+        assert_eq!(
+            pci_gap_lines(&full, end_of_ram_pfn(&full)),
+            [
+                "Cannot find an available gap in the 32-bit address range",
+                "PCI devices with unassigned 32-bit BARs may not work!",
+                "[mem 0x100100000-0x1004fffff] available for PCI devices",
             ]
         );
     }
