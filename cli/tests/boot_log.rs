@@ -26,7 +26,7 @@ fn a_corpus_boot_replays_with_no_divergence() {
     assert_eq!(o.status.code(), Some(0), "{out}");
     assert!(out.contains("  RUNTIME on Boot Data [0x7d8b4000-0x7d8bcfff] set by efi_arch_mem_reserve: efi_bgrt_init reserved the BGRT image at 0x7d8b4018, 33694 bytes\n"), "{out}");
     assert!(
-        out.ends_with("415 lines compared, 0 divergences, 0 KASAN reports\n"),
+        out.ends_with("432 lines compared, 0 divergences, 0 KASAN reports\n"),
         "{out}"
     );
 }
@@ -61,7 +61,7 @@ fn a_kasan_report_in_the_log_is_a_finding() {
         "{out}"
     );
     assert!(
-        out.ends_with("415 lines compared, 0 divergences, 1 KASAN reports\n"),
+        out.ends_with("432 lines compared, 0 divergences, 1 KASAN reports\n"),
         "{out}"
     );
     std::fs::remove_dir_all(&dir).unwrap();

@@ -26,9 +26,25 @@ fn compare(l: &BootLog) -> Comparison {
     boot_log::compare(l, &sc.input, &o)
 }
 
+/// The top-level `/proc/iomem` lines of e820's busy types (System RAM,
+/// ACPI), and any e820 name below 1 MiB, as the init printed them.
+fn iomem_lines(text: &str) -> usize {
+    text.lines()
+        .filter_map(|l| l.split_once("efimap-init: /proc/iomem: ").map(|(_, v)| v))
+        .filter(|v| !v.starts_with(' '))
+        .filter(|v| {
+            let (range, name) = v.split_once(" : ").unwrap();
+            let low = u64::from_str_radix(range.split('-').next().unwrap(), 16).unwrap() < 1 << 20;
+            ["System RAM", "ACPI Tables", "ACPI Non-volatile Storage"].contains(&name)
+                || (low && name == "Reserved")
+        })
+        .count()
+}
+
 /// How many lines of each section the log printed: the maps' lines, the
 /// e820 lines, the init's runtime-map and memmap entries (a directory
-/// each). The comparison must have held every one of them.
+/// each), the e820 part of /proc/iomem. The comparison must have held
+/// every one of them.
 fn printed_counts(text: &str) -> Vec<(Section, usize)> {
     let message = |l: &str| l.split_once("] ").map_or(l, |(_, m)| m).to_string();
     let map_line = |l: &&str| {
@@ -64,6 +80,7 @@ fn printed_counts(text: &str) -> Vec<(Section, usize)> {
             Section::MemmapSysfs,
             entries("/sys/firmware/memmap/", "type"),
         ),
+        (Section::Iomem, iomem_lines(text)),
     ]
 }
 
@@ -207,6 +224,7 @@ fn printed_counts_nodebug(text: &str) -> Vec<(Section, usize)> {
             entries("/sys/firmware/efi/runtime-map/"),
         ),
         (Section::MemmapSysfs, entries("/sys/firmware/memmap/")),
+        (Section::Iomem, iomem_lines(text)),
     ]
 }
 
@@ -282,7 +300,8 @@ fn a_model_without_the_memattr_reservation_is_caught() {
 /// image lies in a Boot Data region of its own: the kernel split it into
 /// pieces the model does not have (runtime map, runtime-map sysfs), and
 /// marked the image's pages reserved in e820, so that e820 printed an
-/// update and one more RAM buffer.
+/// update and one more RAM buffer, and /proc/iomem showed System RAM
+/// cut around the image.
 #[test]
 fn a_model_without_the_bgrt_reservation_is_caught() {
     let l = BootLog::read(&log("6.12-pc-2048.log")).unwrap();
@@ -309,9 +328,30 @@ fn a_model_without_the_bgrt_reservation_is_caught() {
     for s in [Section::Runtime, Section::RuntimeSysfs] {
         assert!(c.divergences.iter().any(|d| d.section == s), "{s:?}");
     }
+    let iomem: Vec<(Option<&str>, Option<&str>)> = c
+        .divergences
+        .iter()
+        .filter(|d| d.section == Section::Iomem)
+        .map(|d| {
+            (
+                d.predicted.as_deref(),
+                d.printed.as_ref().map(|l| l.text.as_str()),
+            )
+        })
+        .collect();
+    assert_eq!(
+        iomem,
+        [
+            (
+                Some("7d8afc58-7ea9ffff : System RAM"),
+                Some("7d8afc58-7d8b3fff : System RAM")
+            ),
+            (None, Some("7d8bd000-7ea9ffff : System RAM")),
+        ]
+    );
     assert!(c.divergences.iter().all(|d| matches!(
         d.section,
-        Section::E820 | Section::Runtime | Section::RuntimeSysfs
+        Section::E820 | Section::Runtime | Section::RuntimeSysfs | Section::Iomem
     )));
 }
 

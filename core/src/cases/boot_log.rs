@@ -338,6 +338,30 @@ impl BootLog {
         )
     }
 
+    /// The top-level lines of `/proc/iomem` that `e820__reserve_resources`
+    /// inserted at once (see [`iomem_busy`]): System RAM, ACPI Tables,
+    /// ACPI Non-volatile Storage, Unusable memory, and any e820 name below
+    /// 1 MiB.
+    pub fn iomem_e820(&self) -> Vec<Printed> {
+        self.init_values("/proc/iomem")
+            .filter(|l| !l.value.starts_with(' '))
+            .filter(|l| {
+                let Some((range, name)) = l.value.split_once(" : ") else {
+                    return false;
+                };
+                let start = range
+                    .split('-')
+                    .next()
+                    .and_then(|a| u64::from_str_radix(a, 16).ok());
+                iomem_busy_name(name) || (start < Some(1 << 20) && is_e820_name(name))
+            })
+            .map(|l| Printed {
+                line: l.line,
+                text: l.value.clone(),
+            })
+            .collect()
+    }
+
     /// `/sys/firmware/memmap/N/*` as `N: start=.. end=.. type=..`.
     pub fn memmap_sysfs(&self) -> Vec<Printed> {
         self.sysfs_entries("/sys/firmware/memmap/", &["start", "end", "type"])
@@ -443,6 +467,63 @@ impl BootLog {
     }
 }
 
+/// The e820 types `do_mark_busy` makes busy wherever they lie, so that
+/// `e820__reserve_resources` inserts them at once, at the top of
+/// `/proc/iomem` (reserved, soft reserved and persistent memory above 1
+/// MiB wait for `e820__reserve_resources_late`, and may be nested or
+/// grown there).
+fn iomem_busy(ty: E820Type) -> bool {
+    !matches!(
+        ty,
+        E820Type::RESERVED | E820Type::SOFT_RESERVED | E820Type::PRAM | E820Type::PMEM
+    )
+}
+
+/// Whether `name` is what [`iomem_busy`] types are named.
+fn iomem_busy_name(name: &str) -> bool {
+    [
+        "System RAM",
+        "ACPI Tables",
+        "ACPI Non-volatile Storage",
+        "Unusable memory",
+        "Unknown E820 type",
+    ]
+    .contains(&name)
+}
+
+/// Whether `name` is one `e820_type_to_string` gives.
+fn is_e820_name(name: &str) -> bool {
+    iomem_busy_name(name)
+        || [
+            "Reserved",
+            "Soft Reserved",
+            "Persistent Memory",
+            "Persistent Memory (legacy)",
+        ]
+        .contains(&name)
+}
+
+/// The top level of `/proc/iomem` that `e820__reserve_resources` gives
+/// `e820_table` at once: each entry [`iomem_busy`] or below 1 MiB, as
+/// `%08llx-%08llx : NAME`.
+pub fn predicted_iomem(input: &BootInput, o: &Outcome) -> Vec<String> {
+    input
+        .e820_after(o)
+        .table
+        .entries
+        .iter()
+        .filter(|e| iomem_busy(e.ty) || e.addr < 1 << 20)
+        .map(|e| {
+            format!(
+                "{:08x}-{:08x} : {}",
+                e.addr,
+                e.end().wrapping_sub(1),
+                e.ty.resource_name()
+            )
+        })
+        .collect()
+}
+
 /// One sysfs entry as a line: `N: field=value ...`.
 fn sysfs_text(n: u64, fields: &[&str], values: &[String]) -> String {
     let mut t = format!("{n}:");
@@ -477,6 +558,8 @@ pub enum Section {
     RuntimeSysfs,
     /// `/sys/firmware/memmap/`, as the init printed it.
     MemmapSysfs,
+    /// The top level of `/proc/iomem` that e820 made busy.
+    Iomem,
 }
 
 impl Section {
@@ -488,6 +571,7 @@ impl Section {
             Section::E820 => "e820",
             Section::RuntimeSysfs => "runtime-map sysfs",
             Section::MemmapSysfs => "firmware memmap sysfs",
+            Section::Iomem => "iomem (e820's)",
         }
     }
 }
@@ -795,6 +879,11 @@ pub fn compare(log: &BootLog, input: &BootInput, outcome: &Outcome) -> Compariso
     if !memmap.is_empty() {
         let model = predicted_memmap_sysfs(input, outcome);
         compare_section(Section::MemmapSysfs, &memmap, &model, &mut c);
+    }
+    let iomem = log.iomem_e820();
+    if !iomem.is_empty() {
+        let model = predicted_iomem(input, outcome);
+        compare_section(Section::Iomem, &iomem, &model, &mut c);
     }
     c
 }
