@@ -4,12 +4,14 @@
 //! and any two can be compared (see [`crate::judge::verdict`]).
 //!
 //! One file per engine: [`model`], the Rust model of an era; [`tree`], a
-//! kernel tree's own code built in userspace.
+//! kernel tree's own code built in userspace ([`coverage`]: the lines a
+//! gcov build of it ran).
 
 use crate::model::boot::{BootInput, InputError, Outcome};
 use crate::model::era::Era;
 use std::fmt;
 
+pub mod coverage;
 pub mod model;
 pub mod tree;
 

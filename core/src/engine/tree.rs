@@ -42,6 +42,25 @@ pub const TREE_FILES: &[&[&str]] = &[
     &["include/linux/efi.h"],
 ];
 
+/// Files the build also reads where a tree has them.
+const OPTIONAL_FILES: &[&str] = &[
+    "drivers/firmware/efi/fake_mem.c",
+    "drivers/firmware/efi/x86_fake_mem.c",
+    "drivers/firmware/efi/fake_mem.h",
+    "arch/x86/platform/efi/efi_64.c",
+    "arch/x86/include/asm/efi.h",
+];
+
+/// Every file of a tree that `kernel/build.sh` may read, in the order the
+/// build key hashes them: [`TREE_FILES`], then the optional ones.
+pub fn engine_files() -> Vec<&'static str> {
+    TREE_FILES
+        .iter()
+        .flat_map(|g| g.iter().copied())
+        .chain(OPTIONAL_FILES.iter().copied())
+        .collect()
+}
+
 /// What is wrong with a tree or its build.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TreeError {
@@ -123,27 +142,11 @@ impl Tree {
     /// A key for the build cache: the tree's files the build reads and the
     /// shims, hashed.
     pub fn build_key(&self, shims: &Path) -> std::io::Result<String> {
-        let mut files: Vec<PathBuf> = Vec::new();
-        for group in TREE_FILES {
-            files.extend(
-                group
-                    .iter()
-                    .map(|f| self.dir.join(f))
-                    .filter(|p| p.is_file()),
-            );
-        }
-        for extra in [
-            "drivers/firmware/efi/fake_mem.c",
-            "drivers/firmware/efi/x86_fake_mem.c",
-            "drivers/firmware/efi/fake_mem.h",
-            "arch/x86/platform/efi/efi_64.c",
-            "arch/x86/include/asm/efi.h",
-        ] {
-            let p = self.dir.join(extra);
-            if p.is_file() {
-                files.push(p);
-            }
-        }
+        let mut files: Vec<PathBuf> = engine_files()
+            .into_iter()
+            .map(|f| self.dir.join(f))
+            .filter(|p| p.is_file())
+            .collect();
         let mut shim_files: Vec<PathBuf> = walk(shims)?;
         shim_files.sort();
         files.extend(shim_files);
@@ -194,11 +197,22 @@ impl Fnv {
 /// Builds `tree` with the shims in `shims` (`kernel/`), into `cache`,
 /// unless a build with the same key is there. Returns the driver's path.
 pub fn build(tree: &Tree, shims: &Path, cache: &Path) -> Result<PathBuf, TreeError> {
+    build_as(tree, shims, cache, false)
+}
+
+/// [`build`] with the kernel files compiled for gcov (`build.sh --gcov`):
+/// started with [`TreeEngine::start_counting`], the driver writes its
+/// line counts when it ends ([`crate::engine::coverage`] reads them).
+pub fn build_gcov(tree: &Tree, shims: &Path, cache: &Path) -> Result<PathBuf, TreeError> {
+    build_as(tree, shims, cache, true)
+}
+
+fn build_as(tree: &Tree, shims: &Path, cache: &Path, gcov: bool) -> Result<PathBuf, TreeError> {
     let key = tree.build_key(shims).map_err(|e| TreeError::Build {
         dir: tree.dir.clone(),
         message: format!("cannot read the sources: {e}"),
     })?;
-    let out = cache.join(key);
+    let out = cache.join(if gcov { format!("{key}-gcov") } else { key });
     let driver = out.join("efimap-kernel-driver");
     if driver.is_file() {
         return Ok(driver);
@@ -216,6 +230,7 @@ pub fn build(tree: &Tree, shims: &Path, cache: &Path) -> Result<PathBuf, TreeErr
         .arg(shims.join("build.sh"))
         .arg(&tree.dir)
         .arg(&tmp)
+        .args(gcov.then_some("--gcov"))
         .output()
         .map_err(|e| TreeError::Build {
             dir: tree.dir.clone(),
@@ -259,7 +274,16 @@ pub struct TreeEngine {
 impl TreeEngine {
     /// Starts `driver`, whose outcomes are labelled `era`.
     pub fn start(driver: &Path, tree: &Tree, era: Era) -> Result<TreeEngine, TreeError> {
-        let mut child = Command::new(driver)
+        Self::spawn(&mut Command::new(driver), driver, tree, era)
+    }
+
+    fn spawn(
+        command: &mut Command,
+        driver: &Path,
+        tree: &Tree,
+        era: Era,
+    ) -> Result<TreeEngine, TreeError> {
+        let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -274,6 +298,45 @@ impl TreeEngine {
             stdin,
             stdout,
         })
+    }
+}
+
+impl TreeEngine {
+    /// Starts the driver of a gcov build ([`build_gcov`]) so that it
+    /// writes its counts into `counts`, not beside the build's objects:
+    /// each run, and each of two runs at once, has its own. (gcov's
+    /// `GCOV_PREFIX`, with `GCOV_PREFIX_STRIP` taking off the folders of
+    /// the objects' path: the build folder's depth is the one they were
+    /// compiled at.)
+    pub fn start_counting(
+        driver: &Path,
+        tree: &Tree,
+        era: Era,
+        counts: &Path,
+    ) -> Result<TreeEngine, TreeError> {
+        let obj = driver
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join("obj")
+            .canonicalize()
+            .map_err(|e| TreeError::Spawn(format!("{}: no gcov build: {e}", driver.display())))?;
+        let strip = obj
+            .components()
+            .filter(|c| matches!(c, std::path::Component::Normal(_)))
+            .count();
+        std::fs::create_dir_all(counts)
+            .map_err(|e| TreeError::Spawn(format!("{}: {e}", counts.display())))?;
+        let counts = counts
+            .canonicalize()
+            .map_err(|e| TreeError::Spawn(format!("{}: {e}", counts.display())))?;
+        Self::spawn(
+            Command::new(driver)
+                .env("GCOV_PREFIX", counts)
+                .env("GCOV_PREFIX_STRIP", strip.to_string()),
+            driver,
+            tree,
+            era,
+        )
     }
 }
 
