@@ -1,7 +1,8 @@
 //! The searches: the exhaustive explorer ([`explore`]), the hunt that runs
 //! it and a random phase ([`hunt`]), the signature-preserving minimizer
-//! ([`minimize`]), what the fuzz targets check ([`fuzzing`]), and the
-//! model-versus-kernel differential ([`diff`]); [`parallel`] splits the
+//! ([`minimize`]), what the fuzz targets check ([`fuzzing`]), the
+//! model-versus-kernel differential ([`diff`]), and the review of a
+//! patch on a tree before and after it ([`review`]); [`parallel`] splits the
 //! page explorer and the random phase across threads.
 
 pub mod diff;
@@ -11,4 +12,5 @@ pub mod hunt;
 pub mod minimize;
 pub mod order;
 pub mod parallel;
+pub mod review;
 pub mod triage;

@@ -1,0 +1,425 @@
+//! Reviewing a patch by running it: the same scenarios through a tree's
+//! code before the patch and after it, every finding that appears,
+//! disappears or changes how often it shows, and every change of
+//! behaviour (the first field where the two outcomes differ, as
+//! [`kernel_divergence`] finds it), each kind's first case minimized on
+//! the tree where it shows.
+//!
+//! The engines are any two ([`Engine`]); `efimap review` gives it a
+//! tree's build before and after the patch ([`prepare`] makes both
+//! trees), and adds which of the changed lines the scenarios reached
+//! ([`crate::engine::coverage`], [`touched`]); [`report`] writes it for
+//! a terminal or as a reply to the patch.
+
+use crate::cases::codec::decode;
+use crate::cases::scenario::Scenario;
+use crate::engine::{Engine, EngineError};
+use crate::judge::findings::{classify, Classification};
+use crate::judge::signature::Signature;
+use crate::judge::verdict::{kernel_divergence, KernelDivergence};
+use crate::model::boot::Outcome;
+use crate::search::explore::{for_each_scenario, Bound};
+use crate::search::minimize::minimize_until;
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+pub mod prepare;
+pub mod report;
+
+pub use prepare::{prepare, PrepareError, Prepared};
+pub use report::{touched, Review, Touched};
+
+/// What to run on both trees.
+#[derive(Clone, Debug)]
+pub struct ReviewConfig {
+    /// Scenarios run first, in order (the corpus).
+    pub corpus: Vec<Scenario>,
+    pub bound: Bound,
+    /// At least this many random scenarios, then more while the budget
+    /// lasts.
+    pub random: u64,
+    pub budget: Duration,
+    pub seed: u64,
+    /// Time for minimizing each kind of change.
+    pub minimize: Duration,
+}
+
+/// Which tree a case shows on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Side {
+    Before,
+    After,
+}
+
+impl Side {
+    pub fn name(self) -> &'static str {
+        match self {
+            Side::Before => "before",
+            Side::After => "after",
+        }
+    }
+}
+
+/// One finding's signature on both trees.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SignatureChange {
+    pub signature: Signature,
+    /// Scenarios on which each tree shows it.
+    pub before: u64,
+    pub after: u64,
+    /// Scenarios on which only the tree after the patch shows it, and the
+    /// first of them minimized (on that tree: it shows there and not
+    /// before); the same for the tree before.
+    pub gained: u64,
+    pub gained_case: Option<Case>,
+    pub lost: u64,
+    pub lost_case: Option<Case>,
+}
+
+impl SignatureChange {
+    /// New: shown on scenarios that did not show it before the patch and
+    /// gone from none; fixed: the other way; changed: both.
+    pub fn kind(&self) -> ChangeKind {
+        match (self.gained, self.lost) {
+            (_, 0) => ChangeKind::New,
+            (0, _) => ChangeKind::Fixed,
+            _ => ChangeKind::Changed,
+        }
+    }
+}
+
+/// How a signature's set of scenarios changed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum ChangeKind {
+    New,
+    Changed,
+    Fixed,
+}
+
+/// A minimized case: the scenario, the tree it shows on, and whether the
+/// minimizer reached its fixpoint before its deadline.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Case {
+    pub scenario: Scenario,
+    pub side: Side,
+    pub minimal: bool,
+    /// The finding's explanation on that tree, or the first difference
+    /// for a behaviour change.
+    pub what: String,
+}
+
+/// One kind of behaviour change on well-formed input
+/// ([`Classification::domain`]) with no finding on either tree: outcomes
+/// that first differ in the same function. (Where a finding differs, the
+/// finding says more.)
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BehaviourChange {
+    /// `kernel-divergence/FUNCTION`.
+    pub signature: Signature,
+    /// Scenarios that changed so.
+    pub count: u64,
+    /// The first of them minimized; its divergence with `model` the tree
+    /// before and `tree` the tree after.
+    pub case: Case,
+    pub divergence: KernelDivergence,
+}
+
+/// What the two trees did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReviewRun {
+    pub corpus: u64,
+    pub exhaustive: u64,
+    pub random: u64,
+    /// Scenarios whose outcomes differed at all, and of them those on
+    /// well-formed input with no finding on either tree.
+    pub changed: u64,
+    pub changed_clean: u64,
+    pub signatures: BTreeMap<Signature, SignatureChange>,
+    pub behaviour: BTreeMap<Signature, BehaviourChange>,
+}
+
+impl ReviewRun {
+    pub fn checked(&self) -> u64 {
+        self.corpus + self.exhaustive + self.random
+    }
+
+    /// The signatures whose set of scenarios changed (those shown on the
+    /// same scenarios before and after are left out): memory safety
+    /// first, then new before changed before fixed.
+    pub fn changes(&self) -> Vec<&SignatureChange> {
+        let mut v: Vec<&SignatureChange> = self
+            .signatures
+            .values()
+            .filter(|s| s.gained + s.lost > 0)
+            .collect();
+        v.sort_by_key(|s| (!s.signature.class.is_memory_safety(), s.kind(), s.signature));
+        v
+    }
+}
+
+/// One boot on a tree: its outcome and findings, `None` for an input no
+/// engine runs.
+fn boot(
+    e: &mut dyn Engine,
+    sc: &Scenario,
+) -> Result<Option<(Outcome, Classification)>, EngineError> {
+    match e.boot(&sc.input, true) {
+        Ok(o) => {
+            let c = classify(&sc.input, &o);
+            Ok(Some((o, c)))
+        }
+        Err(EngineError::Input(_)) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Runs both engines on the corpus, the exhaustive bound and random
+/// scenarios, and compares every outcome.
+pub fn review(
+    before: &mut dyn Engine,
+    after: &mut dyn Engine,
+    cfg: &ReviewConfig,
+) -> Result<ReviewRun, EngineError> {
+    let before = RefCell::new(before);
+    let after = RefCell::new(after);
+    let both = |sc: &Scenario| -> Result<Option<[(Outcome, Classification); 2]>, EngineError> {
+        let Some(b) = boot(&mut **before.borrow_mut(), sc)? else {
+            return Ok(None);
+        };
+        let Some(a) = boot(&mut **after.borrow_mut(), sc)? else {
+            return Ok(None);
+        };
+        Ok(Some([b, a]))
+    };
+    let shows = |sc: &Scenario, sig: Signature, on: Side| -> bool {
+        matches!(both(sc), Ok(Some([(_, b), (_, a)])) if {
+            let (sb, sa) = (b.signatures(), a.signatures());
+            let (yes, no) = if on == Side::After { (&sa, &sb) } else { (&sb, &sa) };
+            yes.contains(&sig) && !no.contains(&sig) && compared(sig, &sb, &sa)
+        })
+    };
+    let diverges = |sc: &Scenario, sig: Signature| -> bool {
+        matches!(both(sc), Ok(Some([(ob, cb), (oa, ca)])) if {
+            is_clean(&cb, &ca) && kernel_divergence(&ob, &oa).is_some_and(|d| d.signature() == sig)
+        })
+    };
+    let explain = |sc: &Scenario, sig: Signature, on: Side| -> String {
+        match both(sc) {
+            Ok(Some([(_, b), (_, a)])) => {
+                let c = if on == Side::After { a } else { b };
+                c.findings
+                    .iter()
+                    .find(|f| f.signature() == sig)
+                    .map_or_else(String::new, |f| f.explanation.clone())
+            }
+            _ => String::new(),
+        }
+    };
+    let minimize = |sc: &Scenario, keep: &dyn Fn(&Scenario) -> bool| {
+        let m = minimize_until(sc, keep, Instant::now() + cfg.minimize);
+        (m.scenario, m.converged)
+    };
+    let mut run = ReviewRun::default();
+    let note = |sc: &Scenario, run: &mut ReviewRun| -> Result<(), EngineError> {
+        let Some([(ob, cb), (oa, ca)]) = both(sc)? else {
+            return Ok(());
+        };
+        let (sb, sa) = (cb.signatures(), ca.signatures());
+        for &sig in sb.union(&sa) {
+            let entry = run.signatures.entry(sig).or_insert(SignatureChange {
+                signature: sig,
+                before: 0,
+                after: 0,
+                gained: 0,
+                gained_case: None,
+                lost: 0,
+                lost_case: None,
+            });
+            entry.before += u64::from(sb.contains(&sig));
+            entry.after += u64::from(sa.contains(&sig));
+            if !compared(sig, &sb, &sa) {
+                continue;
+            }
+            for (on, has, lacks) in [(Side::After, &sa, &sb), (Side::Before, &sb, &sa)] {
+                if !has.contains(&sig) || lacks.contains(&sig) {
+                    continue;
+                }
+                let (count, case) = match on {
+                    Side::After => (&mut entry.gained, &mut entry.gained_case),
+                    Side::Before => (&mut entry.lost, &mut entry.lost_case),
+                };
+                *count += 1;
+                if case.is_none() {
+                    let (scenario, minimal) = minimize(sc, &|s| shows(s, sig, on));
+                    let what = explain(&scenario, sig, on);
+                    *case = Some(Case {
+                        scenario,
+                        side: on,
+                        minimal,
+                        what,
+                    });
+                }
+            }
+        }
+        let Some(d) = kernel_divergence(&ob, &oa) else {
+            return Ok(());
+        };
+        run.changed += 1;
+        if !is_clean(&cb, &ca) {
+            return Ok(());
+        }
+        run.changed_clean += 1;
+        let sig = d.signature();
+        if let Some(b) = run.behaviour.get_mut(&sig) {
+            b.count += 1;
+            return Ok(());
+        }
+        let (scenario, minimal) = minimize(sc, &|s| diverges(s, sig));
+        let divergence = match both(&scenario)? {
+            Some([(ob, _), (oa, _)]) => kernel_divergence(&ob, &oa).unwrap_or(d),
+            None => d,
+        };
+        let what = format!(
+            "{}: before {}, after {}",
+            divergence.field, divergence.model, divergence.tree
+        );
+        run.behaviour.insert(
+            sig,
+            BehaviourChange {
+                signature: sig,
+                count: 1,
+                case: Case {
+                    scenario,
+                    side: Side::After,
+                    minimal,
+                    what,
+                },
+                divergence,
+            },
+        );
+        Ok(())
+    };
+    for sc in &cfg.corpus {
+        run.corpus += 1;
+        note(sc, &mut run)?;
+    }
+    let mut failure = None;
+    for_each_scenario(&cfg.bound, |sc, _| {
+        run.exhaustive += 1;
+        match note(&sc, &mut run) {
+            Ok(()) => true,
+            Err(e) => {
+                failure = Some(e);
+                false
+            }
+        }
+    });
+    if let Some(e) = failure {
+        return Err(e);
+    }
+    let era = before.borrow().era();
+    let end = Instant::now() + cfg.budget;
+    let mut rng = StdRng::seed_from_u64(cfg.seed);
+    let mut bytes = Vec::new();
+    while run.random < cfg.random || Instant::now() < end {
+        bytes.clear();
+        let len = rng.gen_range(0..160);
+        bytes.extend((0..len).map(|_| rng.gen::<u8>()));
+        let mut sc = decode(&bytes);
+        sc.eras = vec![era];
+        run.random += 1;
+        note(&sc, &mut run)?;
+    }
+    Ok(run)
+}
+
+/// Whether `sig` is compared between trees on a scenario with these
+/// signatures: a memory-safety finding always; any other only where
+/// neither tree corrupted memory, since after a write past a buffer
+/// everything else the boot did is its consequence.
+fn compared(sig: Signature, before: &BTreeSet<Signature>, after: &BTreeSet<Signature>) -> bool {
+    sig.class.is_memory_safety()
+        || !before
+            .iter()
+            .chain(after)
+            .any(|s| s.class.is_memory_safety())
+}
+
+/// Well-formed input with no finding on either tree.
+fn is_clean(b: &Classification, a: &Classification) -> bool {
+    b.domain.is_ok() && a.domain.is_ok() && b.findings.is_empty() && a.findings.is_empty()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::ModelEngine;
+    use crate::judge::signature::Class;
+    use crate::model::era::Era;
+
+    fn cfg(random: u64) -> ReviewConfig {
+        ReviewConfig {
+            corpus: vec![],
+            bound: Bound::HUNT,
+            random,
+            budget: Duration::ZERO,
+            seed: 1,
+            minimize: Duration::from_secs(10),
+        }
+    }
+
+    /// An era against itself: nothing changes.
+    #[test]
+    fn the_same_code_changes_nothing() {
+        let r = review(
+            &mut ModelEngine(Era::V6_12_Y),
+            &mut ModelEngine(Era::V6_12_Y),
+            &cfg(300),
+        )
+        .unwrap();
+        assert_eq!(r.changed, 0);
+        assert!(r.changes().is_empty());
+        assert!(r.behaviour.is_empty());
+        assert_eq!(r.random, 300);
+    }
+
+    /// v5.6 carries the fix of efi_fake_memmap's overrun that v5.5 has
+    /// (the spec's bug history): v5.6 to v5.5, reviewed as a patch (the
+    /// fix reverted), adds the overrun of efi_arch_mem_reserve, and its
+    /// case, minimized on v5.5, shows it there and not on v5.6.
+    #[test]
+    fn a_reverted_fix_is_a_new_finding_and_the_fix_fixes_it() {
+        let r = review(
+            &mut ModelEngine(Era::V5_6),
+            &mut ModelEngine(Era::V5_5),
+            &cfg(0),
+        )
+        .unwrap();
+        let sig = Signature::new(Class::Overrun, "efi_arch_mem_reserve");
+        let s = &r.signatures[&sig];
+        assert_eq!(s.kind(), ChangeKind::New);
+        let case = s.gained_case.as_ref().unwrap();
+        assert_eq!(case.side, Side::After);
+        let on = |era| {
+            classify(
+                &case.scenario.input,
+                &crate::model::boot::run(era, &case.scenario.input).unwrap(),
+            )
+            .signatures()
+            .contains(&sig)
+        };
+        assert!(on(Era::V5_5) && !on(Era::V5_6));
+        // And the fix itself fixes it, on the same scenarios.
+        let back = review(
+            &mut ModelEngine(Era::V5_5),
+            &mut ModelEngine(Era::V5_6),
+            &cfg(0),
+        )
+        .unwrap();
+        assert_eq!(back.signatures[&sig].kind(), ChangeKind::Fixed);
+        assert_eq!(back.signatures[&sig].lost, s.gained);
+    }
+}
