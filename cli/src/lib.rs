@@ -107,6 +107,12 @@ pub enum Command {
     /// random scenarios through a kernel tree's own code and the model era
     /// it should equal; each divergence minimized and written as a scenario.
     Diff(DiffArgs),
+    /// Review a kernel patch by running it: the series applied to a copy
+    /// of a tree's EFI memory-map files, the engine built before and after
+    /// it, the corpus, the exhaustive bound and random scenarios through
+    /// both; every finding it adds, fixes or changes and every change of
+    /// behaviour, minimized, with the lines it changed and whether they ran.
+    Review(ReviewArgs),
     /// Fuzz one target with libFuzzer in fork mode, N workers, for a
     /// budget; merge the new inputs into the corpus; group the crash
     /// artifacts by signature and write the smallest of each as a scenario.
@@ -416,6 +422,50 @@ pub struct DiffArgs {
     pub corpus: PathBuf,
     /// Where the divergent scenarios go.
     #[arg(short, long, default_value = "diverged")]
+    pub out: PathBuf,
+}
+
+/// How `efimap review` writes its report.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReviewForm {
+    /// For a terminal.
+    Text,
+    /// A reply to the patch's mail: threading headers, the hunk quoted.
+    Mail,
+}
+
+#[derive(clap::Args)]
+pub struct ReviewArgs {
+    /// The patch: a unified diff, a `git format-patch` file, or an mbox of
+    /// a series (applied in order).
+    pub patch: PathBuf,
+    /// The kernel tree to apply it to (default: the current directory, at
+    /// the patch's base-commit when it is a git tree that has it).
+    #[arg(long)]
+    pub tree: Option<PathBuf>,
+    /// Seconds for the random phase after the minimum number of scenarios.
+    #[arg(long, default_value_t = 0)]
+    pub budget: u64,
+    /// Random scenarios to run at least.
+    #[arg(long, default_value_t = 20_000)]
+    pub random: u64,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// The corpus to run first.
+    #[arg(long, default_value = "corpus")]
+    pub corpus: PathBuf,
+    /// Seconds for minimizing each kind of change.
+    #[arg(long, default_value_t = 10)]
+    pub minimize: u64,
+    /// The report's form.
+    #[arg(long = "as", value_enum, default_value_t = ReviewForm::Text)]
+    pub form: ReviewForm,
+    /// Build without gcov: faster, but no line counts.
+    #[arg(long)]
+    pub no_coverage: bool,
+    /// Where the scratch trees (before/, after/), the scenarios and the
+    /// report go.
+    #[arg(short, long, default_value = "efimap-review")]
     pub out: PathBuf,
 }
 

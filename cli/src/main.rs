@@ -6,6 +6,7 @@ mod bench;
 mod boot;
 mod fuzz;
 mod hunt;
+mod review;
 
 use clap::Parser;
 use efimap_cli::{Cli, Command, DiffArgs, ExploreArgs, Form, ImportArgs, MinimizeArgs, RunArgs};
@@ -127,6 +128,7 @@ fn main() -> ExitCode {
         ),
         Command::Minimize(a) => minimize(&a),
         Command::Diff(a) => diff(&a),
+        Command::Review(a) => review::run(&a),
         Command::Run(a) => run(&a),
         Command::Show { artifact, output } => show(&artifact, output.as_deref()),
         Command::Replay { dir, tree } => match tree.tree {

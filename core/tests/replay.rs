@@ -64,6 +64,7 @@ fn every_corpus_file_matches_its_snapshot() {
 }
 
 /// No snapshot outlives its corpus file (insta's `--unreferenced=reject`).
+/// Subfolders hold other tests' snapshots (`review/`: efimap review's).
 #[test]
 fn every_snapshot_has_its_corpus_file() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../snapshots");
@@ -72,7 +73,11 @@ fn every_snapshot_has_its_corpus_file() {
         .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
         .collect();
     for e in std::fs::read_dir(dir).unwrap() {
-        let snap = e.unwrap().file_name().to_string_lossy().into_owned();
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_dir() {
+            continue;
+        }
+        let snap = e.file_name().to_string_lossy().into_owned();
         let Some(rest) = snap.strip_prefix("every_corpus_file_matches_its_snapshot@") else {
             panic!("snapshots/{snap} belongs to no test");
         };

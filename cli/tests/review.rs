@@ -1,0 +1,294 @@
+//! `efimap review` on Debian's 6.12 tree, with three patches made at test
+//! time: a file of the tree copied, edited as each test says, and turned
+//! into a patch with `diff -u` (no kernel text is kept in the project).
+//!
+//! - a size patch: in `efi_arch_mem_reserve` (arch/x86/platform/efi/
+//!   quirks.c), the line that adds `efi.memmap.nr_map` to `num_entries`
+//!   deleted, so the new map is allocated for the split count alone;
+//! - its revert, applied to the tree the size patch made;
+//! - a comment: one comment line put before the line that assigns
+//!   `num_entries` the split count in the same function.
+//!
+//! Each report is a snapshot (the output folder written as OUT, the
+//! tree's sublevel as 6.12.N); the assertions pin what each must show.
+//! The trees are the files `.ci/trees.sh DIR` extracts; set
+//! `EFIMAP_TREES=DIR` to run these (CI does; without it they say so and
+//! pass only outside CI).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const QUIRKS: &str = "arch/x86/platform/efi/quirks.c";
+
+fn tree() -> Option<PathBuf> {
+    let Some(dir) = std::env::var_os("EFIMAP_TREES") else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must set EFIMAP_TREES (see .ci/trees.sh)"
+        );
+        eprintln!("EFIMAP_TREES is not set: the review tests do not run");
+        return None;
+    };
+    Some(PathBuf::from(dir).join("6.12"))
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("efimap-review-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+/// `diff -u a/FILE b/FILE` of `old` and `new`, written in `dir`.
+fn make_patch(dir: &Path, file: &str, old: &str, new: &str) -> PathBuf {
+    for (side, text) in [("a", old), ("b", new)] {
+        let p = dir.join(side).join(file);
+        std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+        std::fs::write(&p, text).unwrap();
+    }
+    let out = Command::new("diff")
+        .arg("-u")
+        .arg(format!("a/{file}"))
+        .arg(format!("b/{file}"))
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "diff -u found no difference");
+    // diff's timestamps would make every patch different.
+    let text: String = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| match l.split_once('\t') {
+            Some((head, _)) if l.starts_with("--- ") || l.starts_with("+++ ") => head.to_string(),
+            _ => l.to_string(),
+        })
+        .map(|l| l + "\n")
+        .collect();
+    let p = dir.join("test.patch");
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+/// The body of `efi_arch_mem_reserve` in `text`, as line indexes.
+fn in_mem_reserve(lines: &[&str]) -> std::ops::Range<usize> {
+    let start = lines
+        .iter()
+        .position(|l| l.contains("efi_arch_mem_reserve(") && !l.ends_with(';'))
+        .expect("efi_arch_mem_reserve is defined");
+    let end = start
+        + lines[start..]
+            .iter()
+            .position(|l| *l == "}")
+            .expect("its closing brace");
+    start..end
+}
+
+/// `text` without the first line of efi_arch_mem_reserve that adds to
+/// num_entries the map's length.
+fn size_edit(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let body = in_mem_reserve(&lines);
+    let at = body
+        .clone()
+        .find(|&i| {
+            let l = lines[i];
+            l.contains("num_entries") && l.contains("+=") && l.contains("nr_map")
+        })
+        .expect("efi_arch_mem_reserve adds nr_map to num_entries");
+    let mut out: Vec<&str> = lines.clone();
+    out.remove(at);
+    out.iter().map(|l| format!("{l}\n")).collect()
+}
+
+/// `text` with a comment line before efi_arch_mem_reserve's assignment
+/// of the split count to num_entries.
+fn comment_edit(text: &str) -> String {
+    let lines: Vec<&str> = text.lines().collect();
+    let body = in_mem_reserve(&lines);
+    let at = body
+        .clone()
+        .find(|&i| {
+            let l = lines[i].trim_start();
+            l.starts_with("num_entries =") && l.contains("split_count")
+        })
+        .expect("efi_arch_mem_reserve counts the splits");
+    let mut out: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    out.insert(
+        at,
+        "\t/* The new map holds the old one and its splits. */".into(),
+    );
+    out.iter().map(|l| format!("{l}\n")).collect()
+}
+
+/// Reviews `patch` from its own folder, so that the report names it as
+/// `test.patch`.
+fn review(patch: &Path, tree: &Path, out: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_efimap"))
+        .current_dir(patch.parent().unwrap())
+        .arg("review")
+        .arg(patch.file_name().unwrap())
+        .arg("--tree")
+        .arg(tree)
+        .args(["--random", "2000", "--corpus"])
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../corpus"))
+        .arg("-o")
+        .arg(out)
+        .output()
+        .unwrap()
+}
+
+/// The report with the output folder as OUT and the sublevel as N.
+fn report(o: &Output, out: &Path) -> String {
+    let text = String::from_utf8_lossy(&o.stdout).replace(&out.display().to_string(), "OUT");
+    let mut r = String::new();
+    for l in text.lines() {
+        match l.strip_prefix("tree 6.12.") {
+            Some(rest) => {
+                let (_, tail) = rest.split_once(',').unwrap();
+                r.push_str(&format!("tree 6.12.N,{tail}\n"));
+            }
+            None => {
+                r.push_str(l);
+                r.push('\n');
+            }
+        }
+    }
+    r
+}
+
+fn snapshot(name: &str, text: &str) {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("../../snapshots/review");
+    settings.set_prepend_module_to_snapshot(false);
+    settings.bind(|| insta::assert_snapshot!(name, text));
+}
+
+/// The size patch adds the overrun of efi_arch_mem_reserve, minimized to
+/// one two-page descriptor and a one-page reservation; its revert, on the
+/// tree the patch made, fixes it on exactly as many scenarios.
+#[test]
+fn a_broken_size_is_a_new_overrun_and_its_revert_fixes_it() {
+    let Some(tree) = tree() else { return };
+    let dir = scratch("size");
+    let old = std::fs::read_to_string(tree.join(QUIRKS)).unwrap();
+    let new = size_edit(&old);
+    let patch = make_patch(&dir, QUIRKS, &old, &new);
+    let out = dir.join("out");
+    let o = review(&patch, &tree, &out);
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let text = report(&o, &out);
+    snapshot("review_size_patch", &text);
+    assert!(text.contains("NEW FINDING overrun/efi_arch_mem_reserve (memory safety)"));
+    assert!(text.lines().last().unwrap().starts_with(
+        "verdict: the patch adds findings, memory safety first: overrun/efi_arch_mem_reserve"
+    ));
+    // The case is written, and shows the overrun on the tree after.
+    let case = out.join("new-overrun-efi_arch_mem_reserve.scn");
+    let shown = Command::new(env!("CARGO_BIN_EXE_efimap"))
+        .arg("run")
+        .arg(&case)
+        .arg("--tree")
+        .arg(out.join("after"))
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&shown.stdout).contains("overrun/efi_arch_mem_reserve: "));
+    // The size patch's scenarios went through the removed line.
+    assert!(text.contains("efi_arch_mem_reserve: 1 of 1 lines with code ran"));
+
+    // The revert, on a copy of the tree the patch made.
+    let broken = dir.join("broken-tree");
+    copy_tree(&out.join("after"), &broken);
+    let rdir = scratch("revert");
+    let revert = make_patch(&rdir, QUIRKS, &new, &old);
+    let rout = rdir.join("out");
+    let r = review(&revert, &broken, &rout);
+    assert_eq!(
+        r.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&r.stderr)
+    );
+    let rtext = report(&r, &rout);
+    snapshot("review_size_revert", &rtext);
+    assert!(rtext.contains("FIXED overrun/efi_arch_mem_reserve (memory safety)"));
+    let gained = |t: &str, what: &str| -> String {
+        let l = t
+            .lines()
+            .find(|l| l.contains("overrun/efi_arch_mem_reserve (memory safety)"))
+            .unwrap();
+        let at = l.find(what).unwrap() + what.len();
+        l[at..].split_whitespace().next().unwrap().to_string()
+    };
+    assert_eq!(gained(&text, "shows on "), gained(&rtext, "gone from "));
+    assert!(rtext.lines().last().unwrap().starts_with(
+        "verdict: the patch fixes findings, memory safety first: overrun/efi_arch_mem_reserve"
+    ));
+}
+
+/// A comment changes nothing, and gcov knows it is no code.
+#[test]
+fn a_comment_changes_nothing() {
+    let Some(tree) = tree() else { return };
+    let dir = scratch("comment");
+    let old = std::fs::read_to_string(tree.join(QUIRKS)).unwrap();
+    let patch = make_patch(&dir, QUIRKS, &old, &comment_edit(&old));
+    let out = dir.join("out");
+    let o = review(&patch, &tree, &out);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let text = report(&o, &out);
+    snapshot("review_comment_patch", &text);
+    assert!(text.contains("outcomes changed on 0 scenarios"));
+    assert!(text.contains("efi_arch_mem_reserve: no line with code"));
+    assert!(text
+        .lines()
+        .last()
+        .unwrap()
+        .starts_with("verdict: no change: the patch changes no line with code"));
+}
+
+/// A hunk that does not apply: exit 2, the patch's line named, nothing
+/// left in the output folder.
+#[test]
+fn a_patch_that_does_not_apply_is_refused() {
+    let Some(tree) = tree() else { return };
+    let dir = scratch("reject");
+    let old = std::fs::read_to_string(tree.join(QUIRKS)).unwrap();
+    let new = size_edit(&old);
+    // Made against the edited file, applied to the original: the context
+    // it expects is not there.
+    let patch = make_patch(&dir, QUIRKS, &new, &comment_edit(&new));
+    let out = dir.join("out");
+    let o = review(&patch, &tree, &out);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("test.patch:3:1: hunk #1 @@"), "{err}");
+    assert!(
+        err.contains(&format!("of {QUIRKS} does not apply: at line ")),
+        "{err}"
+    );
+    assert!(!out.exists());
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let t = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            std::fs::create_dir_all(&t).unwrap();
+            copy_tree(&e.path(), &t);
+        } else {
+            std::fs::create_dir_all(to).unwrap();
+            std::fs::copy(e.path(), &t).unwrap();
+        }
+    }
+}
