@@ -292,3 +292,98 @@ fn copy_tree(from: &Path, to: &Path) {
         }
     }
 }
+
+/// Without --tree, in a git tree: the files are read at the patch's
+/// base-commit, not from the working tree (here edited so that the
+/// patch would not apply to it).
+#[test]
+fn without_tree_the_base_commit_of_a_git_tree_is_used() {
+    let Some(tree) = tree() else { return };
+    let dir = scratch("base");
+    let repo = dir.join("linux");
+    copy_tree(&tree, &repo);
+    let git = |args: &[&str]| {
+        let o = Command::new("git")
+            .args([
+                "-c",
+                "user.name=efimap",
+                "-c",
+                "user.email=efimap@localhost",
+            ])
+            .args(args)
+            .current_dir(&repo)
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8_lossy(&o.stdout).trim().to_string()
+    };
+    git(&["init", "-q"]);
+    git(&["add", "-A"]);
+    git(&["commit", "-q", "-m", "base"]);
+    let base = git(&["rev-parse", "HEAD"]);
+    let old = std::fs::read_to_string(repo.join(QUIRKS)).unwrap();
+    std::fs::write(repo.join(QUIRKS), size_edit(&old)).unwrap();
+    let patch = make_patch(&dir, QUIRKS, &old, &comment_edit(&old));
+    let mut text = std::fs::read_to_string(&patch).unwrap();
+    text.push_str(&format!("\nbase-commit: {base}\n"));
+    std::fs::write(&patch, text).unwrap();
+    let out = dir.join("out");
+    let o = Command::new(env!("CARGO_BIN_EXE_efimap"))
+        .current_dir(&repo)
+        .arg("review")
+        .arg(&patch)
+        .args(["--random", "0", "--no-coverage", "--corpus", "none", "-o"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(String::from_utf8_lossy(&o.stdout).contains("outcomes changed on 0 scenarios"));
+    assert_eq!(
+        std::fs::read_to_string(out.join("before").join(QUIRKS)).unwrap(),
+        old
+    );
+}
+
+/// Outside a kernel tree and without --tree: exit 2, saying what is
+/// expected; a malformed patch: exit 2 at its line and column. Neither
+/// needs a tree, and neither writes anything.
+#[test]
+fn no_tree_and_bad_patches_are_refused() {
+    let dir = scratch("refused");
+    let patch = dir.join("p.patch");
+    std::fs::write(&patch, "--- a/f.c\n+++ b/f.c\n@@ -1,1 +1,1 @@\n-x\n+y\n").unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_efimap"))
+            .current_dir(&dir)
+            .arg("review")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let o = run(&["p.patch"]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("review: expected --tree DIR: the current directory ("),
+        "{err}"
+    );
+    assert!(err.contains(") is not a kernel tree"), "{err}");
+    std::fs::write(&patch, "--- a/f.c\n+++ b/f.c\n@@ -1,2 +1,2 @@\n x\n*y\n").unwrap();
+    let o = run(&["p.patch", "--tree", "."]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("p.patch:5:1: hunk @@ -1,2 +1,2 @@ (line 3): expected a line starting with ' ', '-' or '+', found `*y`"),
+        "{err}"
+    );
+    assert!(!dir.join("efimap-review").exists());
+}
