@@ -54,6 +54,18 @@ pub trait Engine {
     /// One boot of `input`. With `quiet`, the KERN_INFO and KERN_DEBUG text
     /// may be left out: no finding depends on it.
     fn boot(&mut self, input: &BootInput, quiet: bool) -> Result<Outcome, EngineError>;
+    /// [`Engine::boot`] in two halves, so that engines in processes of
+    /// their own boot at once: `begin` starts the boot and gives its
+    /// outcome if it is already done (the default: it boots), or `None`,
+    /// and then [`Engine::finish`] waits for it.
+    fn begin(&mut self, input: &BootInput, quiet: bool) -> Result<Option<Outcome>, EngineError> {
+        self.boot(input, quiet).map(Some)
+    }
+    /// The outcome of the boot [`Engine::begin`] left running.
+    fn finish(&mut self, input: &BootInput) -> Result<Outcome, EngineError> {
+        let _ = input;
+        Err(EngineError::Failed("no boot was begun".into()))
+    }
     /// A second engine with the same behaviour that another thread can
     /// run, if this one can be copied so (the models can; a kernel tree's
     /// driver process cannot). The searches split their work across

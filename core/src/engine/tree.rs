@@ -357,13 +357,23 @@ impl Engine for TreeEngine {
     }
 
     fn boot(&mut self, input: &BootInput, quiet: bool) -> Result<Outcome, EngineError> {
+        self.begin(input, quiet)?;
+        self.finish(input)
+    }
+
+    /// Writes the request; the driver works on it while the caller does
+    /// something else (another driver's boot).
+    fn begin(&mut self, input: &BootInput, quiet: bool) -> Result<Option<Outcome>, EngineError> {
         crate::model::boot::check_input(input)?;
         let request = request(input, quiet);
-        let died = |e: String| EngineError::Failed(format!("the kernel driver: {e}"));
         self.stdin
             .write_all(request.as_bytes())
             .and_then(|()| self.stdin.flush())
             .map_err(|e| died(format!("cannot write to it: {e}")))?;
+        Ok(None)
+    }
+
+    fn finish(&mut self, input: &BootInput) -> Result<Outcome, EngineError> {
         let mut lines = Vec::new();
         loop {
             let mut line = String::new();
@@ -382,6 +392,10 @@ impl Engine for TreeEngine {
         }
         parse_outcome(self.era, input, &lines).map_err(|e| died(format!("bad reply: {e}")))
     }
+}
+
+fn died(e: String) -> EngineError {
+    EngineError::Failed(format!("the kernel driver: {e}"))
 }
 
 /// The model era whose code a kernel of `version` (major, minor, sublevel)

@@ -160,20 +160,33 @@ impl ReviewRun {
     }
 }
 
-/// One boot on a tree: its outcome and findings, `None` for an input no
-/// engine runs.
-fn boot(
-    e: &mut dyn Engine,
+/// One boot of `sc` on both engines at once ([`Engine::begin`]), with
+/// each outcome's findings; `None` for an input no engine runs.
+fn boot_both(
+    before: &mut dyn Engine,
+    after: &mut dyn Engine,
     sc: &Scenario,
-) -> Result<Option<(Outcome, Classification)>, EngineError> {
-    match e.boot(&sc.input, true) {
-        Ok(o) => {
-            let c = classify(&sc.input, &o);
-            Ok(Some((o, c)))
-        }
-        Err(EngineError::Input(_)) => Ok(None),
-        Err(e) => Err(e),
-    }
+) -> Result<Option<[(Outcome, Classification); 2]>, EngineError> {
+    let input = &sc.input;
+    let b = match before.begin(input, true) {
+        Ok(b) => b,
+        Err(EngineError::Input(_)) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let a = after.begin(input, true);
+    // The boot begun on `before` is finished whatever `after` did.
+    let ob = match b {
+        Some(o) => o,
+        None => before.finish(input)?,
+    };
+    let oa = match a {
+        Ok(Some(o)) => o,
+        Ok(None) => after.finish(input)?,
+        Err(EngineError::Input(_)) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    let (cb, ca) = (classify(input, &ob), classify(input, &oa));
+    Ok(Some([(ob, cb), (oa, ca)]))
 }
 
 /// Runs both engines on the corpus, the exhaustive bound and random
@@ -185,15 +198,7 @@ pub fn review(
 ) -> Result<ReviewRun, EngineError> {
     let before = RefCell::new(before);
     let after = RefCell::new(after);
-    let both = |sc: &Scenario| -> Result<Option<[(Outcome, Classification); 2]>, EngineError> {
-        let Some(b) = boot(&mut **before.borrow_mut(), sc)? else {
-            return Ok(None);
-        };
-        let Some(a) = boot(&mut **after.borrow_mut(), sc)? else {
-            return Ok(None);
-        };
-        Ok(Some([b, a]))
-    };
+    let both = |sc: &Scenario| boot_both(&mut **before.borrow_mut(), &mut **after.borrow_mut(), sc);
     let shows = |sc: &Scenario, sig: Signature, on: Side| -> bool {
         matches!(both(sc), Ok(Some([(_, b), (_, a)])) if {
             let (sb, sa) = (b.signatures(), a.signatures());
