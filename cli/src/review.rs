@@ -110,18 +110,23 @@ pub fn run(a: &ReviewArgs) -> Result<(), Failure> {
     };
     let bad = |e: tree::TreeError| Failure::Input(e.to_string());
     let gcov = !a.no_coverage;
-    let build = |t: &Tree| -> Result<(PathBuf, Duration), Failure> {
+    let build = |t: &Tree| -> Result<(PathBuf, Duration), tree::TreeError> {
         let start = Instant::now();
         let d = if gcov {
             tree::build_gcov(t, &shim_dir(), &cache_dir())
         } else {
             tree::build(t, &shim_dir(), &cache_dir())
-        }
-        .map_err(bad)?;
+        }?;
         Ok((d, start.elapsed()))
     };
-    let (before_driver, before_build) = build(&prepared.before)?;
-    let (after_driver, after_build) = build(&prepared.after)?;
+    // The two builds at once, one per core.
+    let (before_built, after_built) = std::thread::scope(|s| {
+        let after = s.spawn(|| build(&prepared.after));
+        let before = build(&prepared.before);
+        (before, after.join().expect("the build thread"))
+    });
+    let (before_driver, before_build) = before_built.map_err(bad)?;
+    let (after_driver, after_build) = after_built.map_err(bad)?;
     let dir_of = |d: &Path| d.parent().map(Path::to_path_buf).unwrap_or_default();
     // Each tree's counts go to a folder of this review's own.
     let counts = [a.out.join(".gcov-before"), a.out.join(".gcov-after")];
