@@ -15,7 +15,7 @@ use efimap_core::cases::corpus::{self, InputFileError};
 use efimap_core::cases::report::scenario_run_maps;
 use efimap_core::cases::scenario::Scenario;
 use efimap_core::engine::tree::{self, TreeEngine};
-use efimap_core::search::diff::DiffConfig;
+use efimap_core::search::diff::{DiffConfig, Phases};
 use efimap_core::search::explore::{self as explorer, Bound};
 use efimap_core::search::minimize::{self as minimizer, Goal};
 use efimap_core::BootInput;
@@ -289,11 +289,13 @@ fn diff(a: &DiffArgs) -> Result<(), Failure> {
     }
     let cfg = DiffConfig {
         era,
-        corpus: corpus_files,
-        bound: Bound::HUNT,
-        random: a.random,
-        budget: std::time::Duration::from_secs(a.budget),
-        seed: a.seed,
+        phases: Phases {
+            corpus: corpus_files,
+            bound: Bound::HUNT,
+            random: a.random,
+            budget: std::time::Duration::from_secs(a.budget),
+            seed: a.seed,
+        },
         minimize: std::time::Duration::from_secs(10),
         except: a.except,
     };
@@ -915,11 +917,13 @@ fn verify_fix(
     }
     let cfg = DiffConfig {
         era: base,
-        corpus: corpus_files,
-        bound: Bound::HUNT,
-        random,
-        budget: std::time::Duration::ZERO,
-        seed: 1,
+        phases: Phases {
+            corpus: corpus_files,
+            bound: Bound::HUNT,
+            random,
+            budget: std::time::Duration::ZERO,
+            seed: 1,
+        },
         minimize: std::time::Duration::from_secs(1),
         except,
     };

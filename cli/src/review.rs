@@ -9,6 +9,7 @@ use efimap_core::cases::corpus::{self, write_atomic, InputFileError};
 use efimap_core::cases::patch::Series;
 use efimap_core::engine::coverage::{self, LineCounts};
 use efimap_core::engine::tree::{self, Tree, TreeEngine};
+use efimap_core::search::diff::Phases;
 use efimap_core::search::explore::Bound;
 use efimap_core::search::review::{self, PrepareError, Review, ReviewConfig};
 use std::path::{Path, PathBuf};
@@ -144,11 +145,13 @@ pub fn run(a: &ReviewArgs) -> Result<(), Failure> {
         }
     }
     let cfg = ReviewConfig {
-        corpus: corpus_files,
-        bound: Bound::HUNT,
-        random: a.random,
-        budget: Duration::from_secs(a.budget),
-        seed: a.seed,
+        phases: Phases {
+            corpus: corpus_files,
+            bound: Bound::HUNT,
+            random: a.random,
+            budget: Duration::from_secs(a.budget),
+            seed: a.seed,
+        },
         minimize: Duration::from_secs(a.minimize),
     };
     let search = Instant::now();

@@ -6,6 +6,7 @@
 
 use efimap_core::cases::patch::Series;
 use efimap_core::engine::ModelEngine;
+use efimap_core::search::diff::Phases;
 use efimap_core::search::explore::Bound;
 use efimap_core::search::review::{review, Review, ReviewConfig};
 use efimap_core::Era;
@@ -46,11 +47,13 @@ fn a_reply_to_the_patch() {
         .resolve(|p| p == "arch/x86/platform/efi/quirks.c")
         .unwrap();
     let cfg = ReviewConfig {
-        corpus: vec![],
-        bound: Bound::HUNT,
-        random: 0,
-        budget: Duration::ZERO,
-        seed: 1,
+        phases: Phases {
+            corpus: vec![],
+            bound: Bound::HUNT,
+            random: 0,
+            budget: Duration::ZERO,
+            seed: 1,
+        },
         minimize: Duration::from_secs(10),
     };
     let run = review(

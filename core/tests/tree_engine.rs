@@ -13,7 +13,7 @@ use efimap_core::engine::tree::{build, Tree, TreeEngine};
 use efimap_core::engine::{Engine, ModelEngine};
 use efimap_core::judge::findings::classify;
 use efimap_core::model::era::EraDef;
-use efimap_core::search::diff::{diff, DiffConfig};
+use efimap_core::search::diff::{diff, DiffConfig, Phases};
 use efimap_core::search::explore::Bound;
 use efimap_core::Era;
 use std::path::{Path, PathBuf};
@@ -150,16 +150,18 @@ fn an_altered_model_is_caught_as_a_divergence() {
     // Quiet runs leave the printed maps out: the differential then agrees.
     let cfg = DiffConfig {
         era: altered,
-        corpus: vec![sc],
-        bound: Bound {
-            descs: 0,
-            ranges: 0,
-            pages: 1,
-            reserve: false,
+        phases: Phases {
+            corpus: vec![sc],
+            bound: Bound {
+                descs: 0,
+                ranges: 0,
+                pages: 1,
+                reserve: false,
+            },
+            random: 0,
+            budget: Duration::ZERO,
+            seed: 1,
         },
-        random: 0,
-        budget: Duration::ZERO,
-        seed: 1,
         minimize: Duration::from_secs(5),
         except: None,
     };
@@ -211,11 +213,13 @@ fn a_broken_size_in_the_real_code_is_found_and_minimized() {
     .to_vec();
     let cfg = DiffConfig {
         era: Era::V6_12_Y,
-        corpus,
-        bound: Bound::HUNT,
-        random: 2000,
-        budget: Duration::ZERO,
-        seed: 1,
+        phases: Phases {
+            corpus,
+            bound: Bound::HUNT,
+            random: 2000,
+            budget: Duration::ZERO,
+            seed: 1,
+        },
         minimize: Duration::from_secs(20),
         except: None,
     };

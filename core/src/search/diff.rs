@@ -23,19 +23,75 @@ use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
+/// The scenarios a differential runs, in order: the corpus, every
+/// scenario of an exhaustive bound, then random ones from the fuzz
+/// decoder, at least `random` of them and more while `budget` lasts.
+#[derive(Clone, Debug)]
+pub struct Phases {
+    pub corpus: Vec<Scenario>,
+    pub bound: Bound,
+    pub random: u64,
+    pub budget: Duration,
+    pub seed: u64,
+}
+
+/// How many scenarios of each phase ran.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PhaseCounts {
+    pub corpus: u64,
+    pub exhaustive: u64,
+    pub random: u64,
+}
+
+impl Phases {
+    /// Calls `note` on each scenario (the random ones for `era`) until it
+    /// fails, counting them in `counts`.
+    pub fn run<E>(
+        &self,
+        era: Era,
+        counts: &mut PhaseCounts,
+        mut note: impl FnMut(&Scenario) -> Result<(), E>,
+    ) -> Result<(), E> {
+        let end = Instant::now() + self.budget;
+        for sc in &self.corpus {
+            counts.corpus += 1;
+            note(sc)?;
+        }
+        let mut failure = None;
+        for_each_scenario(&self.bound, |sc, _| {
+            counts.exhaustive += 1;
+            match note(&sc) {
+                Ok(()) => true,
+                Err(e) => {
+                    failure = Some(e);
+                    false
+                }
+            }
+        });
+        if let Some(e) = failure {
+            return Err(e);
+        }
+        let mut rng = StdRng::seed_from_u64(self.seed);
+        let mut bytes = Vec::new();
+        while counts.random < self.random || Instant::now() < end {
+            bytes.clear();
+            let len = rng.gen_range(0..160);
+            bytes.extend((0..len).map(|_| rng.gen::<u8>()));
+            let mut sc = decode(&bytes);
+            sc.eras = vec![era];
+            counts.random += 1;
+            note(&sc)?;
+        }
+        Ok(())
+    }
+}
+
 /// What to run.
 #[derive(Clone, Debug)]
 pub struct DiffConfig {
     /// The model era the engine should equal.
     pub era: Era,
-    /// Scenarios run first, in order (the corpus).
-    pub corpus: Vec<Scenario>,
-    /// The exhaustive phase's bound.
-    pub bound: Bound,
-    /// At least this many random scenarios, then more while time is left.
-    pub random: u64,
-    pub budget: Duration,
-    pub seed: u64,
+    pub phases: Phases,
     /// Time for minimizing each new divergence.
     pub minimize: Duration,
     /// A finding the engine is meant not to have (a fix of it): scenarios
@@ -74,7 +130,6 @@ pub fn diff(engine: &mut dyn Engine, cfg: &DiffConfig) -> Result<DiffReport, Eng
     let engine = RefCell::new(engine);
     let model = RefCell::new(ModelEngine(cfg.era));
     let mut report = DiffReport::default();
-    let end = Instant::now() + cfg.budget;
     // The divergence on `sc`, if any. Inputs no engine runs are skipped.
     let compare = |sc: &Scenario| -> Result<Option<KernelDivergence>, EngineError> {
         let m = match model.borrow_mut().boot(&sc.input, true) {
@@ -109,63 +164,30 @@ pub fn diff(engine: &mut dyn Engine, cfg: &DiffConfig) -> Result<DiffReport, Eng
         }
         Ok(true)
     };
-    let mut failure: Option<EngineError> = None;
-    let mut note = |sc: &Scenario, report: &mut DiffReport| -> bool {
-        match excepted(sc, report) {
-            Ok(true) => return true,
-            Ok(false) => {}
-            Err(e) => {
-                failure = Some(e);
-                return false;
+    let note = |sc: &Scenario, report: &mut DiffReport| -> Result<(), EngineError> {
+        if excepted(sc, report)? {
+            return Ok(());
+        }
+        if let Some(d) = compare(sc)? {
+            report.diverged += 1;
+            let sig = d.signature();
+            if let std::collections::btree_map::Entry::Vacant(slot) = report.found.entry(sig) {
+                let keep = |s: &Scenario| matches!(compare(s), Ok(Some(e)) if e.signature() == sig);
+                let min = minimize_while(sc, &keep, Instant::now() + cfg.minimize);
+                let d = compare(&min).ok().flatten().unwrap_or(d);
+                slot.insert((d, min));
             }
         }
-        match compare(sc) {
-            Ok(None) => true,
-            Ok(Some(d)) => {
-                report.diverged += 1;
-                let sig = d.signature();
-                if let std::collections::btree_map::Entry::Vacant(slot) = report.found.entry(sig) {
-                    let keep =
-                        |s: &Scenario| matches!(compare(s), Ok(Some(e)) if e.signature() == sig);
-                    let min = minimize_while(sc, &keep, Instant::now() + cfg.minimize);
-                    let d = compare(&min).ok().flatten().unwrap_or(d);
-                    slot.insert((d, min));
-                }
-                true
-            }
-            Err(e) => {
-                failure = Some(e);
-                false
-            }
-        }
+        Ok(())
     };
-    for sc in &cfg.corpus {
-        report.corpus += 1;
-        if !note(sc, &mut report) {
-            break;
-        }
-    }
-    let mut ok = true;
-    for_each_scenario(&cfg.bound, |sc, _| {
-        report.exhaustive += 1;
-        ok = note(&sc, &mut report);
-        ok
-    });
-    let mut rng = StdRng::seed_from_u64(cfg.seed);
-    let mut bytes = Vec::new();
-    while ok && (report.random < cfg.random || Instant::now() < end) {
-        bytes.clear();
-        let len = rng.gen_range(0..160);
-        bytes.extend((0..len).map(|_| rng.gen::<u8>()));
-        let mut sc = decode(&bytes);
-        sc.eras = vec![cfg.era];
-        report.random += 1;
-        ok = note(&sc, &mut report);
-    }
-    match failure {
-        Some(e) => Err(e),
-        None => Ok(report),
-    }
+    let mut counts = PhaseCounts::default();
+    let ran = cfg
+        .phases
+        .run(cfg.era, &mut counts, |sc| note(sc, &mut report));
+    report.corpus = counts.corpus;
+    report.exhaustive = counts.exhaustive;
+    report.random = counts.random;
+    ran.map(|()| report)
 }
 
 #[cfg(test)]
@@ -177,11 +199,13 @@ mod tests {
     fn an_engine_equal_to_the_model_never_diverges() {
         let cfg = DiffConfig {
             era: Era::V6_12_Y,
-            corpus: vec![],
-            bound: Bound::HUNT,
-            random: 500,
-            budget: Duration::ZERO,
-            seed: 1,
+            phases: Phases {
+                corpus: vec![],
+                bound: Bound::HUNT,
+                random: 500,
+                budget: Duration::ZERO,
+                seed: 1,
+            },
             minimize: Duration::from_secs(1),
             except: None,
         };
@@ -205,16 +229,18 @@ mod tests {
         .unwrap();
         let cfg = DiffConfig {
             era: Era::V6_12_Y,
-            corpus: vec![sc],
-            bound: Bound {
-                descs: 0,
-                ranges: 0,
-                pages: 1,
-                reserve: false,
+            phases: Phases {
+                corpus: vec![sc],
+                bound: Bound {
+                    descs: 0,
+                    ranges: 0,
+                    pages: 1,
+                    reserve: false,
+                },
+                random: 0,
+                budget: Duration::ZERO,
+                seed: 1,
             },
-            random: 0,
-            budget: Duration::ZERO,
-            seed: 1,
             minimize: Duration::from_secs(5),
             except: None,
         };
@@ -252,11 +278,13 @@ mod tests {
         .collect();
         let cfg = DiffConfig {
             era: Era::V7_0_RC,
-            corpus,
-            bound: Bound::HUNT,
-            random: 0,
-            budget: Duration::ZERO,
-            seed: 1,
+            phases: Phases {
+                corpus,
+                bound: Bound::HUNT,
+                random: 0,
+                budget: Duration::ZERO,
+                seed: 1,
+            },
             minimize: Duration::from_secs(1),
             except: Some(Signature::new(
                 crate::judge::signature::Class::Overrun,

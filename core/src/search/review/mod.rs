@@ -11,17 +11,14 @@
 //! ([`crate::engine::coverage`], [`touched`]); [`report`] writes it for
 //! a terminal or as a reply to the patch.
 
-use crate::cases::codec::decode;
 use crate::cases::scenario::Scenario;
 use crate::engine::{Engine, EngineError};
 use crate::judge::findings::{classify, Classification};
 use crate::judge::signature::Signature;
 use crate::judge::verdict::{kernel_divergence, KernelDivergence};
 use crate::model::boot::Outcome;
-use crate::search::explore::{for_each_scenario, Bound};
+use crate::search::diff::{PhaseCounts, Phases};
 use crate::search::minimize::minimize_until;
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
@@ -35,14 +32,7 @@ pub use report::{touched, Review, Touched};
 /// What to run on both trees.
 #[derive(Clone, Debug)]
 pub struct ReviewConfig {
-    /// Scenarios run first, in order (the corpus).
-    pub corpus: Vec<Scenario>,
-    pub bound: Bound,
-    /// At least this many random scenarios, then more while the budget
-    /// lasts.
-    pub random: u64,
-    pub budget: Duration,
-    pub seed: u64,
+    pub phases: Phases,
     /// Time for minimizing each kind of change.
     pub minimize: Duration,
 }
@@ -307,37 +297,13 @@ pub fn review(
         );
         Ok(())
     };
-    for sc in &cfg.corpus {
-        run.corpus += 1;
-        note(sc, &mut run)?;
-    }
-    let mut failure = None;
-    for_each_scenario(&cfg.bound, |sc, _| {
-        run.exhaustive += 1;
-        match note(&sc, &mut run) {
-            Ok(()) => true,
-            Err(e) => {
-                failure = Some(e);
-                false
-            }
-        }
-    });
-    if let Some(e) = failure {
-        return Err(e);
-    }
     let era = before.borrow().era();
-    let end = Instant::now() + cfg.budget;
-    let mut rng = StdRng::seed_from_u64(cfg.seed);
-    let mut bytes = Vec::new();
-    while run.random < cfg.random || Instant::now() < end {
-        bytes.clear();
-        let len = rng.gen_range(0..160);
-        bytes.extend((0..len).map(|_| rng.gen::<u8>()));
-        let mut sc = decode(&bytes);
-        sc.eras = vec![era];
-        run.random += 1;
-        note(&sc, &mut run)?;
-    }
+    let mut counts = PhaseCounts::default();
+    let ran = cfg.phases.run(era, &mut counts, |sc| note(sc, &mut run));
+    run.corpus = counts.corpus;
+    run.exhaustive = counts.exhaustive;
+    run.random = counts.random;
+    ran?;
     Ok(run)
 }
 
@@ -367,11 +333,13 @@ mod tests {
 
     fn cfg(random: u64) -> ReviewConfig {
         ReviewConfig {
-            corpus: vec![],
-            bound: Bound::HUNT,
-            random,
-            budget: Duration::ZERO,
-            seed: 1,
+            phases: Phases {
+                corpus: vec![],
+                bound: crate::search::explore::Bound::HUNT,
+                random,
+                budget: Duration::ZERO,
+                seed: 1,
+            },
             minimize: Duration::from_secs(10),
         }
     }
