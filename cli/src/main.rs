@@ -227,6 +227,18 @@ fn cache_dir() -> PathBuf {
         })
 }
 
+/// Every scenario file of the corpus folder `dir`, loaded; none when
+/// there is no such folder.
+fn load_corpus(dir: &Path) -> Result<Vec<Scenario>, Failure> {
+    let mut out = Vec::new();
+    if dir.is_dir() {
+        for path in corpus::scenario_files(dir)? {
+            out.push(corpus::load(&path)?);
+        }
+    }
+    Ok(out)
+}
+
 /// Opens, builds (or finds cached) and starts the engine of the tree `dir`.
 fn tree_engine(dir: &Path, era: Option<Era>) -> Result<TreeEngine, Failure> {
     let bad = |e: tree::TreeError| Failure::Input(e.to_string());
@@ -281,12 +293,7 @@ fn diff(a: &DiffArgs) -> Result<(), Failure> {
         }
         (None, None) => unreachable!("clap requires --tree or --model"),
     };
-    let mut corpus_files = Vec::new();
-    if a.corpus.is_dir() {
-        for path in corpus::scenario_files(&a.corpus)? {
-            corpus_files.push(corpus::load(&path)?);
-        }
-    }
+    let corpus_files = load_corpus(&a.corpus)?;
     let cfg = DiffConfig {
         era,
         phases: Phases {
@@ -908,13 +915,7 @@ fn verify_fix(
                 .find(|f| f.class.is_memory_safety())
                 .map(|f| f.signature())
         });
-    let mut corpus_files = Vec::new();
-    let dir = Path::new("corpus");
-    if dir.is_dir() {
-        for path in corpus::scenario_files(dir)? {
-            corpus_files.push(corpus::load(&path)?);
-        }
-    }
+    let corpus_files = load_corpus(Path::new("corpus"))?;
     let cfg = DiffConfig {
         era: base,
         phases: Phases {

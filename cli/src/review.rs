@@ -3,9 +3,9 @@
 //! scenarios and the report, and prints it. Exit 1 when the patch adds a
 //! finding.
 
-use crate::{cache_dir, shim_dir, Failure};
+use crate::{cache_dir, load_corpus, shim_dir, Failure};
 use efimap_cli::{ReviewArgs, ReviewForm};
-use efimap_core::cases::corpus::{self, write_atomic, InputFileError};
+use efimap_core::cases::corpus::{write_atomic, InputFileError};
 use efimap_core::cases::patch::Series;
 use efimap_core::engine::coverage::{self, LineCounts};
 use efimap_core::engine::tree::{self, Tree, TreeEngine};
@@ -138,12 +138,7 @@ pub fn run(a: &ReviewArgs) -> Result<(), Failure> {
         }
     }
     let era = prepared.after.paired_era();
-    let mut corpus_files = Vec::new();
-    if a.corpus.is_dir() {
-        for path in corpus::scenario_files(&a.corpus)? {
-            corpus_files.push(corpus::load(&path)?);
-        }
-    }
+    let corpus_files = load_corpus(&a.corpus)?;
     let cfg = ReviewConfig {
         phases: Phases {
             corpus: corpus_files,
