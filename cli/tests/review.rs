@@ -137,6 +137,18 @@ fn review(patch: &Path, tree: &Path, out: &Path) -> Output {
         .unwrap()
 }
 
+/// [`review`], its exit code checked, and its [`report`].
+fn reviewed(patch: &Path, tree: &Path, out: &Path, code: i32) -> String {
+    let o = review(patch, tree, out);
+    assert_eq!(
+        o.status.code(),
+        Some(code),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    report(&o, out)
+}
+
 /// The report with the output folder as OUT and the sublevel as N.
 fn report(o: &Output, out: &Path) -> String {
     let text = String::from_utf8_lossy(&o.stdout).replace(&out.display().to_string(), "OUT");
@@ -174,14 +186,7 @@ fn a_broken_size_is_a_new_overrun_and_its_revert_fixes_it() {
     let new = size_edit(&old);
     let patch = make_patch(&dir, QUIRKS, &old, &new);
     let out = dir.join("out");
-    let o = review(&patch, &tree, &out);
-    assert_eq!(
-        o.status.code(),
-        Some(1),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    let text = report(&o, &out);
+    let text = reviewed(&patch, &tree, &out, 1);
     snapshot("review_size_patch", &text);
     assert!(text.contains("NEW FINDING overrun/efi_arch_mem_reserve (memory safety)"));
     assert!(text.lines().last().unwrap().starts_with(
@@ -206,14 +211,7 @@ fn a_broken_size_is_a_new_overrun_and_its_revert_fixes_it() {
     let rdir = scratch("revert");
     let revert = make_patch(&rdir, QUIRKS, &new, &old);
     let rout = rdir.join("out");
-    let r = review(&revert, &broken, &rout);
-    assert_eq!(
-        r.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&r.stderr)
-    );
-    let rtext = report(&r, &rout);
+    let rtext = reviewed(&revert, &broken, &rout, 0);
     snapshot("review_size_revert", &rtext);
     assert!(rtext.contains("FIXED overrun/efi_arch_mem_reserve (memory safety)"));
     let gained = |t: &str, what: &str| -> String {
@@ -238,14 +236,7 @@ fn a_comment_changes_nothing() {
     let old = std::fs::read_to_string(tree.join(QUIRKS)).unwrap();
     let patch = make_patch(&dir, QUIRKS, &old, &comment_edit(&old));
     let out = dir.join("out");
-    let o = review(&patch, &tree, &out);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
-    let text = report(&o, &out);
+    let text = reviewed(&patch, &tree, &out, 0);
     snapshot("review_comment_patch", &text);
     assert!(text.contains("outcomes changed on 0 scenarios"));
     assert!(text.contains("efi_arch_mem_reserve: no line with code"));

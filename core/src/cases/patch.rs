@@ -75,22 +75,15 @@ impl Hunk {
         )
     }
 
-    fn old_lines(&self) -> Vec<&str> {
+    /// The lines of one side: context and removed (`after` false) or
+    /// context and added.
+    fn side(&self, after: bool) -> Vec<&str> {
         self.lines
             .iter()
             .filter_map(|l| match l {
-                HunkLine::Context(t) | HunkLine::Removed(t) => Some(t.as_str()),
-                HunkLine::Added(_) => None,
-            })
-            .collect()
-    }
-
-    fn new_lines(&self) -> Vec<&str> {
-        self.lines
-            .iter()
-            .filter_map(|l| match l {
-                HunkLine::Context(t) | HunkLine::Added(t) => Some(t.as_str()),
-                HunkLine::Removed(_) => None,
+                HunkLine::Context(t) => Some(t.as_str()),
+                HunkLine::Removed(t) => (!after).then_some(t.as_str()),
+                HunkLine::Added(t) => after.then_some(t.as_str()),
             })
             .collect()
     }
@@ -497,7 +490,7 @@ pub fn apply(fp: &FilePatch, text: Option<&str>) -> Result<Option<String>, Rejec
     // How far earlier hunks moved the lines below them.
     let mut shift: isize = 0;
     for (k, h) in fp.hunks.iter().enumerate() {
-        let old = h.old_lines();
+        let old = h.side(false);
         // `@@ -0,0` and `@@ -N,0` name the line after which to insert.
         let named = if h.old_len == 0 {
             h.old_start
@@ -529,7 +522,7 @@ pub fn apply(fp: &FilePatch, text: Option<&str>) -> Result<Option<String>, Rejec
                 found: lines.get(want + j).cloned(),
             });
         };
-        let new: Vec<String> = h.new_lines().into_iter().map(str::to_string).collect();
+        let new: Vec<String> = h.side(true).into_iter().map(str::to_string).collect();
         shift += new.len() as isize - old.len() as isize + (at as isize - want as isize);
         lines.splice(at..at + old.len(), new);
     }
