@@ -187,6 +187,30 @@ static const struct sym *find_sym(uintptr_t addr)
 }
 
 /* ------------------------------------------------------------------ */
+/* Calls                                                               */
+
+/*
+ * How often each function was entered in this boot, by name: the model's
+ * spelling where it has one (its names are the pointers model_name
+ * returns, so a name is one pointer), the symbol's otherwise. Written as
+ * `calls NAME N` records, what the model counts as Outcome::calls.
+ */
+#define CALLS_MAX 512
+static struct { const char *name; uint32_t n; } calls[CALLS_MAX];
+static size_t n_calls;
+
+static void count_call(const char *name)
+{
+	for (size_t i = 0; i < n_calls; i++)
+		if (calls[i].name == name) {
+			calls[i].n++;
+			return;
+		}
+	if (n_calls < CALLS_MAX)
+		calls[n_calls++] = (typeof(calls[0])){ name, 1 };
+}
+
+/* ------------------------------------------------------------------ */
 /* The call stack                                                      */
 
 struct frame {
@@ -206,6 +230,9 @@ void efimap_phase(const char *name)
 
 void efimap_push(const char *name)
 {
+	const char *model = model_name(name);
+
+	count_call(model ? model : name);
 	if (depth < STACK_MAX) {
 		stack[depth].raw = name;
 		stack[depth].model = model_name(name);
@@ -650,6 +677,7 @@ void efimap_reset(enum efimap_fill fill, unsigned pattern, bool quiet)
 	last_event_dropped = false;
 	cur_insert = NULL;
 	depth = 0;
+	n_calls = 0;
 	/* The first 64 KiB, reserved before any EFI code runs. */
 	PUSH(reserved, ((struct range_rec){ 0, EFIMAP_LOW_RESERVED, NULL }));
 }
@@ -888,6 +916,7 @@ void *early_memremap(resource_size_t phys, unsigned long size)
 	uint64_t last = phys + size - 1;
 	long id;
 
+	count_call(model_name("__early_ioremap"));
 	if (size == 0 || last < phys ||
 	    (last >> 12) - (phys >> 12) + 1 > EFIMAP_NR_FIX_BTMAPS) {
 		warn_in("mm/early_ioremap.c", "__early_ioremap");
@@ -921,6 +950,7 @@ void *memremap(resource_size_t phys, size_t size, unsigned long flags)
 	long id;
 
 	(void)flags;
+	count_call("memremap");
 	if (size > EFIMAP_MAX_MAP_BYTES)
 		return NULL;
 	id = find_phys(phys);
@@ -1559,6 +1589,8 @@ void __cyg_profile_func_enter(void *fn, void *site)
 	const char *raw = s && s->addr == (uintptr_t)fn ? s->raw : "?";
 
 	(void)site;
+	if (s && s->addr == (uintptr_t)fn)
+		count_call(s->model ? s->model : s->raw);
 	if (depth < STACK_MAX) {
 		stack[depth].raw = raw;
 		stack[depth].model = s && s->addr == (uintptr_t)fn ? s->model : NULL;
@@ -1692,6 +1724,12 @@ void efimap_dump(FILE *out)
 	for (size_t i = 0; i < n_freeds; i++)
 		fprintf(out, "freed 0x%llx 0x%llx %s\n", (unsigned long long)freeds[i].start,
 			(unsigned long long)freeds[i].end, freeds[i].by);
+	for (size_t i = 0; i < n_calls; i++) {
+		/* Without a compiler suffix (.isra.0, .part.0, ...). */
+		int len = (int)strcspn(calls[i].name, ".");
+
+		fprintf(out, "calls %.*s %u\n", len, calls[i].name, calls[i].n);
+	}
 	for (size_t i = 0; i < n_kepts; i++)
 		fprintf(out, "kept 0x%llx 0x%llx\n", (unsigned long long)kepts[i].start,
 			(unsigned long long)kepts[i].end);

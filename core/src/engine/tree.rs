@@ -565,6 +565,7 @@ pub fn parse_outcome(era: Era, input: &BootInput, lines: &[String]) -> Result<Ou
         freed: Vec::new(),
         kept: Vec::new(),
         boot_map: None,
+        calls: Default::default(),
     };
     let mut mapped = false;
     for line in lines {
@@ -736,6 +737,15 @@ pub fn parse_outcome(era: Era, input: &BootInput, lines: &[String]) -> Result<Ou
                 });
             }
             "kept" => o.kept.push((num(w.next())?, num(w.next())?)),
+            "calls" => {
+                let name = w.next().unwrap_or("");
+                let n = num(w.next())?;
+                // Functions the model does not have are not counted.
+                if let Some(f) = crate::model::func::Func::named(name) {
+                    let c = &mut o.calls.0[f as usize];
+                    *c = c.saturating_add(u32::try_from(n).unwrap_or(u32::MAX));
+                }
+            }
             "memmap" => {
                 o.memmap = EfiMemoryMap {
                     phys_map: num(w.next())?,

@@ -25,6 +25,7 @@ use crate::model::desc::{
 };
 use crate::model::e820::E820Entry;
 use crate::model::era::{BootServices, Era, FakeMem};
+use crate::model::func::Func;
 use crate::model::kernel::{
     E820Update, EfiMemoryMap, Event, EventKind, InsertCall, Install, Kernel, Level, MemoryMapData,
 };
@@ -224,6 +225,9 @@ pub struct Outcome {
     /// The installed map as setup_arch left it (before the later step), if
     /// one was mapped.
     pub boot_map: Option<Vec<MemoryDesc>>,
+    /// How often the boot called each kernel function; all zero from an
+    /// engine that does not count.
+    pub calls: crate::model::func::Calls,
 }
 
 impl Outcome {
@@ -300,14 +304,14 @@ thread_local! {
 fn boot(k: &mut Kernel, input: &BootInput) -> Outcome {
     k.reserved.extend_from_slice(&input.memblock);
     // 1. parse_early_param
-    k.phase("parse_early_param");
+    k.phase(Func::ParseEarlyParam);
     let unknown = k.parse_early_param(&input.cmdline);
 
     // 2.
     k.efi_memblock_x86_reserve_range(&input.map, input.desc_size);
 
     // 3. efi_init: with the runtime disabled the map is unmapped, not cleaned.
-    k.phase("efi_init");
+    k.phase(Func::EfiInit);
     if k.runtime_disabled {
         k.efi_memmap_unmap();
     } else {
@@ -321,7 +325,7 @@ fn boot(k: &mut Kernel, input: &BootInput) -> Outcome {
     }
 
     // 4, 5. setup_arch, once the map is there
-    k.phase("setup_arch");
+    k.phase(Func::SetupArch);
     if k.memmap_enabled {
         k.efi_fake_memmap();
         k.stage.ranges = k.fake_mems.len() * usize::from(k.f.fake_mem != FakeMem::Removed);
@@ -335,10 +339,10 @@ fn boot(k: &mut Kernel, input: &BootInput) -> Outcome {
     }
     k.efi_reserve_boot_services();
     if let (Some((addr, size)), true) = (input.bgrt, k.memmap_enabled) {
-        k.phase("efi_bgrt_init");
+        k.phase(Func::EfiBgrtInit);
         k.efi_mem_reserve(addr, size);
     }
-    k.phase("start_kernel");
+    k.phase(Func::StartKernel);
     if let Some(text) = unknown {
         k.log(Level::Notice, text);
     }
@@ -357,13 +361,13 @@ fn boot(k: &mut Kernel, input: &BootInput) -> Outcome {
     }
 
     // 8. the initcalls
-    k.phase("do_initcalls");
+    k.phase(Func::DoInitcalls);
     if matches!(k.f.boot_services, BootServices::Deferred { .. }) {
         k.efi_free_boot_services();
     }
 
     // 9. efi_runtime_map_init
-    k.phase("efi_runtime_map_init");
+    k.phase(Func::EfiRuntimeMapInit);
     if let Some(map) = k.memmap.map {
         for o in k.for_each_desc() {
             k.read_desc(map, o);
@@ -407,6 +411,7 @@ impl Kernel {
                     argv.push(p.name.clone());
                 }
             } else if parameq(&p.name, "efi") {
+                self.count(Func::ParseEfiCmdline);
                 // x86's own efi= handler (efi=old_map) runs first until v5.6.
                 let handlers = 1 + usize::from(self.f.x86_efi_old_map_param);
                 for _ in 0..handlers {
@@ -429,6 +434,7 @@ impl Kernel {
                     }
                 }
             } else if parameq(&p.name, "noefi") {
+                self.count(Func::SetupNoefi);
                 self.runtime_disabled = true;
             }
         }
@@ -445,7 +451,7 @@ impl Kernel {
     /// with vendor bytes, at stride `desc_size`) becomes `efi.memmap` by
     /// `efi_memmap_init_early`; then `efi_fake_memmap_early`.
     pub fn efi_memblock_x86_reserve_range(&mut self, map: &[MemoryDesc], desc_size: u64) {
-        self.call("efi_memblock_x86_reserve_range", |k| {
+        self.call(Func::EfiMemblockX86ReserveRange, |k| {
             let bytes = firmware_bytes(map, desc_size);
             let fw = k.mem.place_firmware(&bytes);
             let data = MemoryMapData {
@@ -465,7 +471,7 @@ impl Kernel {
 /// The part of `kexec_enter_virtual_mode` that touches the map: unmap, then
 /// remap the same physical map late.
 fn kexec_enter_virtual_mode(k: &mut Kernel) {
-    k.call("kexec_enter_virtual_mode", |k| {
+    k.call(Func::KexecEnterVirtualMode, |k| {
         k.efi_memmap_unmap();
         let (phys, size) = (
             k.memmap.phys_map,
@@ -529,6 +535,7 @@ fn finish(k: &mut Kernel, boot_map: Option<Vec<MemoryDesc>>) -> Outcome {
         freed: take(&mut k.freed),
         kept: take(&mut k.kept),
         boot_map,
+        calls: k.calls,
     }
 }
 

@@ -17,6 +17,7 @@
 
 use crate::model::desc::{attr, off, ty, EFI_PAGE_SHIFT};
 use crate::model::era::{BootServices, RangesSize};
+use crate::model::func::Func;
 use crate::model::kernel::{Freed, Kernel, Level, MapPtr, MemoryMapData};
 use crate::model::mem::AllocKind;
 
@@ -50,10 +51,10 @@ impl Kernel {
     /// Code/Data region; one that was reserved already (any byte of it)
     /// gets `EFI_MEMORY_RUNTIME` in place, so that it is never freed.
     pub fn efi_reserve_boot_services(&mut self) {
-        if !self.memmap_enabled {
-            return;
-        }
-        self.call("efi_reserve_boot_services", |k| {
+        self.call(Func::EfiReserveBootServices, |k| {
+            if !k.memmap_enabled {
+                return;
+            }
             let Some(map) = k.memmap.map else { return };
             for o in k.for_each_desc() {
                 let t = k.rd32(map, o + off::TYPE);
@@ -130,7 +131,7 @@ impl Kernel {
     /// `efi_free_boot_services()`, in the era's shape: at once (until
     /// a4b0bf6a40f3), or the deferred initcall.
     pub fn efi_free_boot_services(&mut self) {
-        self.call("efi_free_boot_services", |k| match k.f.boot_services {
+        self.call(Func::EfiFreeBootServices, |k| match k.f.boot_services {
             BootServices::FreeAtOnce => k.efi_free_boot_services_at_once(),
             BootServices::Deferred { .. } => k.efi_free_boot_services_deferred(),
         })
@@ -161,7 +162,7 @@ impl Kernel {
     /// nothing; else a zeroed array of `{start, end}` records sized as the
     /// era has it, one record per freeable region, and the new map.
     pub fn efi_unmap_boot_services(&mut self) {
-        self.call("efi_unmap_boot_services", |k| {
+        self.call(Func::EfiUnmapBootServices, |k| {
             if k.efi_debug {
                 return;
             }

@@ -7,6 +7,7 @@
 
 use crate::model::desc::{ty, MemoryDesc, EFI_PAGES_MAX, EFI_PAGE_SHIFT};
 use crate::model::e820::{E820Op, E820Type};
+use crate::model::func::Func;
 use crate::model::kernel::{Errno, Kernel, Level, MemoryMapData};
 use crate::model::print::{efi_md_typeattr_format_with, memmap_line_with};
 
@@ -24,7 +25,7 @@ impl Kernel {
     /// No type filter. Empty descriptors never match. From ab03e91e60ce
     /// misaligned, empty and overflowing descriptors are skipped.
     pub fn efi_mem_desc_lookup(&mut self, addr: u64) -> Result<MemoryDesc, Errno> {
-        self.call("efi_mem_desc_lookup", |k| {
+        self.call(Func::EfiMemDescLookup, |k| {
             if !k.memmap_enabled {
                 k.log_once(
                     "lookup-disabled",
@@ -56,7 +57,7 @@ impl Kernel {
         if !self.memblock_is_region_reserved(addr, size) {
             self.reserved.push((addr, size)); // memblock_reserve
         }
-        self.call("efi_mem_reserve", |k| {
+        self.call(Func::EfiMemReserve, |k| {
             k.efi_arch_mem_reserve(addr, size);
         })
     }
@@ -64,6 +65,7 @@ impl Kernel {
     /// `efi_memmap_entry_valid(md, i)` (x86 efi.c): invalid when it has no
     /// pages or its last page index reaches 2^52; prints why.
     fn efi_memmap_entry_valid(&mut self, md: &MemoryDesc, i: u64) -> bool {
+        self.count(Func::EfiMemmapEntryValid);
         const OVERFLOW_ADDR_SHIFT: u32 = 64 - EFI_PAGE_SHIFT;
         const OVERFLOW_ADDR_MASK: u64 = u64::MAX << OVERFLOW_ADDR_SHIFT;
         const U64_HIGH_BIT: u64 = 1 << 63;
@@ -106,7 +108,7 @@ impl Kernel {
     /// place and reinstalls the same buffer with fewer entries. The walk
     /// runs `in < map_end`, i.e. over ceil(size / desc_size) descriptors.
     pub fn efi_clean_memmap(&mut self) {
-        self.call("efi_clean_memmap", |k| {
+        self.call(Func::EfiCleanMemmap, |k| {
             if let Some(map) = k.memmap.map {
                 let ds = k.memmap.desc_size;
                 let (mut inp, mut out, mut i, mut n_removal) = (0u64, 0u64, 0u64, 0u64);
@@ -149,7 +151,7 @@ impl Kernel {
     /// from e820 as a reserved range, a smaller one only named; the index
     /// printed counts every descriptor.
     pub fn efi_remove_e820_mmio(&mut self) {
-        self.call("efi_remove_e820_mmio", |k| {
+        self.call(Func::EfiRemoveE820Mmio, |k| {
             let Some(map) = k.memmap.map else { return };
             let offsets: Vec<u64> = k.for_each_desc().collect();
             for (i, o) in offsets.into_iter().enumerate() {
@@ -185,7 +187,7 @@ impl Kernel {
     }
 
     pub fn efi_print_memmap(&mut self) {
-        self.call("efi_print_memmap", |k| {
+        self.call(Func::EfiPrintMemmap, |k| {
             if let Some(map) = k.memmap.map {
                 for (i, o) in k.for_each_desc().enumerate() {
                     let md = k.read_desc(map, o);

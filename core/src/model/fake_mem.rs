@@ -8,8 +8,8 @@
 use crate::model::cmdline::{kernel_sort, memparse, simple_strtoull};
 use crate::model::desc::{attr, ty, MemRange};
 use crate::model::era::{FakeMem, SoftReserveE820};
+use crate::model::func::Func;
 use crate::model::kernel::{E820Op, E820Type, E820Update, Errno, Kernel, Level, MemoryMapData};
-use crate::model::memmap::efi_memmap_split_count;
 
 impl Kernel {
     /// `setup_fake_mem(p)`, the early_param handler: appends
@@ -17,7 +17,7 @@ impl Kernel {
     /// token stay), sorts all of them by start with lib/sort.c, prints each.
     /// `Err(EINVAL)` when the string was not consumed to its end.
     pub fn setup_fake_mem(&mut self, p: Option<&str>) -> Result<(), Errno> {
-        self.call("setup_fake_mem", |k| {
+        self.call(Func::SetupFakeMem, |k| {
             let Some(p) = p else {
                 return Err(Errno::EINVAL);
             };
@@ -46,6 +46,7 @@ impl Kernel {
                     i += 1;
                 }
             }
+            k.count(Func::Sort);
             kernel_sort(&mut k.fake_mems, k.f.sort, |a, b| a.start.cmp(&b.start));
             let printed = if k.quiet { 0 } else { k.fake_mems.len() };
             for n in 0..printed {
@@ -69,7 +70,7 @@ impl Kernel {
 
     /// `efi_fake_memmap()`, in the era's form. v6.11 has none: a no-op.
     pub fn efi_fake_memmap(&mut self) {
-        self.call("efi_fake_memmap", |k| {
+        self.call(Func::EfiFakeMemmap, |k| {
             if k.memmap_enabled && !k.fake_mems.is_empty() {
                 match k.f.fake_mem {
                     FakeMem::Buggy => k.fake_memmap_buggy(),
@@ -97,7 +98,7 @@ impl Kernel {
             let r = self.fake_mems[k];
             for o in self.for_each_desc() {
                 let md = self.read_desc(self.memmap.map.expect("mapped"), o);
-                new_nr_map += efi_memmap_split_count(&md, &r);
+                new_nr_map += self.split_count(&md, &r);
             }
         }
         let mut data = MemoryMapData::default();
@@ -120,11 +121,11 @@ impl Kernel {
     /// `efi_fake_range(efi_range)` (484a418d): count against the current
     /// map, allocate, insert, install (result ignored). Failures are silent.
     pub fn efi_fake_range(&mut self, r: &MemRange) {
-        self.call("efi_fake_range", |k| {
+        self.call(Func::EfiFakeRange, |k| {
             let mut new_nr_map = k.memmap.nr_map;
             for o in k.for_each_desc() {
                 let md = k.read_desc(k.memmap.map.expect("mapped"), o);
-                new_nr_map += efi_memmap_split_count(&md, r);
+                new_nr_map += k.split_count(&md, r);
             }
             let mut data = MemoryMapData::default();
             if k.efi_memmap_alloc(new_nr_map, &mut data).is_ok() {
@@ -145,14 +146,13 @@ impl Kernel {
     /// The EFI map itself is not changed.
     pub fn efi_fake_memmap_early(&mut self) {
         let how = self.f.soft_reserve_e820;
-        if how == SoftReserveE820::None
-            || !self.soft_reserve
-            || !self.memmap_enabled
-            || self.fake_mems.is_empty()
-        {
-            return;
+        if how == SoftReserveE820::None {
+            return; // no such function in this era
         }
-        self.call("efi_fake_memmap_early", |k| {
+        self.call(Func::EfiFakeMemmapEarly, |k| {
+            if !k.soft_reserve || !k.memmap_enabled || k.fake_mems.is_empty() {
+                return;
+            }
             for n in 0..k.fake_mems.len() {
                 let m = k.fake_mems[n];
                 if m.attribute & attr::SP == 0 {

@@ -125,51 +125,11 @@ pub enum EventKind {
     ReserveRefused { addr: u64 },
 }
 
-/// Every function the model names: the call stack's entries, the owners
-/// and freers of allocations, the functions findings are charged to. A
-/// [`crate::judge::signature::Signature`] names one of these.
-pub const FUNCTIONS: &[&str] = &[
-    "start_kernel",
-    "setup_arch",
-    "parse_early_param",
-    "setup_fake_mem",
-    "efi_memblock_x86_reserve_range",
-    "efi_init",
-    "efi_clean_memmap",
-    "efi_print_memmap",
-    "efi_fake_memmap",
-    "efi_fake_memmap_early",
-    "efi_fake_range",
-    "efi_mem_reserve",
-    "efi_arch_mem_reserve",
-    "efi_mem_desc_lookup",
-    "efi_memmap_split_count",
-    "efi_memmap_insert",
-    "efi_memmap_alloc",
-    "__efi_memmap_free",
-    "__efi_memmap_init",
-    "efi_memmap_install",
-    "efi_memmap_init_early",
-    "efi_memmap_init_late",
-    "efi_memmap_unmap",
-    "__early_ioremap",
-    "kexec_enter_virtual_mode",
-    "efi_enter_virtual_mode",
-    "efi_reserve_boot_services",
-    "efi_unmap_boot_services",
-    "efi_free_boot_services",
-    "efi_runtime_map_init",
-    "__efi_enter_virtual_mode",
-    "efi_map_regions",
-    "do_initcalls",
-    "e820__memory_setup",
-    "efi_remove_e820_mmio",
-    "efi_bgrt_init",
-];
+pub use crate::model::func::{Calls, Func, FUNCTIONS};
 
 /// The entry of [`FUNCTIONS`] spelled `name`.
 pub fn function_named(name: &str) -> Option<&'static str> {
-    FUNCTIONS.iter().copied().find(|f| *f == name)
+    Func::named(name).map(Func::name)
 }
 
 pub use crate::model::e820::{E820Op, E820Type, E820Update};
@@ -304,6 +264,8 @@ pub struct Kernel {
     /// How far the boot has got, for comparing installs with the oracle.
     pub stage: Stage,
     pub installs: Vec<Install>,
+    /// How often each kernel function was called.
+    pub calls: Calls,
     printed_once: Vec<&'static str>,
     scratch: Vec<u8>,
 }
@@ -342,6 +304,7 @@ impl Kernel {
             stack: Vec::new(),
             stage: Stage::default(),
             installs: Vec::new(),
+            calls: Calls::default(),
             printed_once: Vec::new(),
             scratch: Vec::new(),
         }
@@ -352,7 +315,7 @@ impl Kernel {
         // The first 64 KiB, reserved before any EFI code runs
         // (`early_reserve_memory`; `trim_low_memory_range` before v5.13).
         self.reserved.push((0, LOW_RESERVED));
-        self.stack.push("setup_arch");
+        self.stack.push(Func::SetupArch.name());
     }
 
     /// Makes this the state [`Kernel::new`] gives for `era` and `fill`,
@@ -382,8 +345,9 @@ impl Kernel {
 
     /// Runs `body` as the kernel function `func`: on the modelled call
     /// stack while it runs, off it when it returns, however it returns.
-    pub(crate) fn call<R>(&mut self, func: &'static str, body: impl FnOnce(&mut Self) -> R) -> R {
-        debug_assert!(function_named(func).is_some(), "{func} is not in FUNCTIONS");
+    pub(crate) fn call<R>(&mut self, func: Func, body: impl FnOnce(&mut Self) -> R) -> R {
+        self.calls.add(func);
+        let func = func.name();
         self.stack.push(func);
         let depth = self.stack.len();
         let r = body(self);
@@ -397,13 +361,17 @@ impl Kernel {
     }
 
     /// Starts a new phase of the boot: the stack holds only `phase`.
-    pub fn phase(&mut self, phase: &'static str) {
-        debug_assert!(
-            function_named(phase).is_some(),
-            "{phase} is not in FUNCTIONS"
-        );
+    pub fn phase(&mut self, phase: Func) {
+        self.calls.add(phase);
         self.stack.clear();
-        self.stack.push(phase);
+        self.stack.push(phase.name());
+    }
+
+    /// A call of the helper `f`, which runs inside its caller (it is not
+    /// on the modelled call stack): counted only.
+    #[inline]
+    pub(crate) fn count(&mut self, f: Func) {
+        self.calls.add(f);
     }
 
     /// The function running now.
@@ -547,6 +515,7 @@ impl Kernel {
     /// WARNs and fails for a size of 0, a range that wraps, or one that needs
     /// more than `NR_FIX_BTMAPS` (64 on x86) pages.
     pub fn early_memremap(&mut self, phys: u64, size: u64) -> Option<MapPtr> {
+        self.count(Func::EarlyIoremap);
         let last = phys.wrapping_add(size).wrapping_sub(1);
         if size == 0 || last < phys || (last >> 12) - (phys >> 12) + 1 > NR_FIX_BTMAPS {
             self.warn_in("mm/early_ioremap.c", "__early_ioremap");
@@ -561,6 +530,7 @@ impl Kernel {
     /// `memremap(phys, size, MEMREMAP_WB)`: RAM is in the direct map, so any
     /// size maps (up to what the model simulates).
     pub fn memremap(&mut self, phys: u64, size: u64) -> Option<MapPtr> {
+        self.count(Func::Memremap);
         if size > crate::model::mem::MAX_MAP_BYTES {
             return None;
         }

@@ -8,6 +8,7 @@
 
 use crate::model::desc::{off, MemRange, MemoryDesc, EFI_PAGE_SHIFT, EFI_PAGE_SIZE};
 use crate::model::era::{MemmapApi, OldMapFree};
+use crate::model::func::Func;
 use crate::model::kernel::{
     Copied, EfiMemoryMap, Errno, InsertCall, Install, InstallKind, Kernel, Level, MapPtr,
     MemoryMapData, EFI_MEMMAP_LATE, EFI_MEMMAP_MEMBLOCK, EFI_MEMMAP_SLAB,
@@ -68,13 +69,19 @@ pub fn insert_range_aligned(range: &MemRange) -> bool {
 }
 
 impl Kernel {
+    /// [`efi_memmap_split_count`], counted as a call.
+    pub(crate) fn split_count(&mut self, md: &MemoryDesc, range: &MemRange) -> u64 {
+        self.count(Func::EfiMemmapSplitCount);
+        efi_memmap_split_count(md, range)
+    }
+
     /// `efi_memmap_insert(old_memmap, buf, mem)`: copies every descriptor of
     /// `old` into `buf`, splitting the ones `mem` partly covers and OR-ing
     /// `mem.attribute` into the covered parts. Writes are unbounded: the
     /// caller must have sized `buf`. Returns the number of descriptors
     /// written (the kernel returns nothing; the model reports it).
     pub fn efi_memmap_insert(&mut self, old: &EfiMemoryMap, buf: MapPtr, mem: &MemRange) -> u64 {
-        self.call("efi_memmap_insert", |k| {
+        self.call(Func::EfiMemmapInsert, |k| {
             let (m_start, m_end, m_attr) = (mem.start, mem.end, mem.attribute);
             let ds = old.desc_size;
             let room = k
@@ -219,7 +226,7 @@ impl Kernel {
         num_entries: u64,
         data: &mut MemoryMapData,
     ) -> Result<(), Errno> {
-        self.call("efi_memmap_alloc", |k| match k.f.memmap_api {
+        self.call(Func::EfiMemmapAlloc, |k| match k.f.memmap_api {
             MemmapApi::Late => {
                 let phys = k.efi_memmap_alloc_late(num_entries);
                 *data = MemoryMapData {
@@ -290,7 +297,7 @@ impl Kernel {
     /// `__efi_memmap_free(phys, size, flags)` (f0ef6523): memblock or page
     /// free by the flags, nothing for a firmware map.
     pub fn __efi_memmap_free(&mut self, phys: u64, size: u64, flags: u32) {
-        self.call("__efi_memmap_free", |k| {
+        self.call(Func::EfiMemmapFree, |k| {
             if flags & (EFI_MEMMAP_MEMBLOCK | EFI_MEMMAP_SLAB) != 0 {
                 // memblock_free / memblock_free_late / free_pages(get_order(size))
                 let by = k.api_entry();
@@ -308,7 +315,7 @@ impl Kernel {
         data: &MemoryMapData,
         kind: InstallKind,
     ) -> Result<(), Errno> {
-        self.call("__efi_memmap_init", |k| {
+        self.call(Func::EfiMemmapInitInner, |k| {
             let map = if data.flags & EFI_MEMMAP_LATE != 0 {
                 k.memremap(data.phys_map, data.size)
             } else {
@@ -361,7 +368,7 @@ impl Kernel {
 
     /// `efi_memmap_init_early(data)`: WARNs if the map is already late.
     pub fn efi_memmap_init_early(&mut self, data: &MemoryMapData) -> Result<(), Errno> {
-        self.call("efi_memmap_init_early", |k| {
+        self.call(Func::EfiMemmapInitEarly, |k| {
             if k.memmap.flags & EFI_MEMMAP_LATE != 0 {
                 k.warn_on("drivers/firmware/efi/memmap.c");
             }
@@ -373,6 +380,7 @@ impl Kernel {
     /// `efi_memmap_unmap()`: returns if EFI_MEMMAP is clear; otherwise
     /// unmaps and clears it. `map_len`, `nr_map` and the rest stay stale.
     pub fn efi_memmap_unmap(&mut self) {
+        self.count(Func::EfiMemmapUnmap);
         if !self.memmap_enabled {
             return;
         }
@@ -384,7 +392,7 @@ impl Kernel {
     /// Both WARNs only warn. The new map's flags are LATE alone: a MEMBLOCK
     /// or SLAB origin is forgotten.
     pub fn efi_memmap_init_late(&mut self, addr: u64, size: u64) -> Result<(), Errno> {
-        self.call("efi_memmap_init_late", |k| {
+        self.call(Func::EfiMemmapInitLate, |k| {
             if k.memmap.map.is_some() {
                 k.warn_on("drivers/firmware/efi/memmap.c"); // forgot to unmap the early map?
             }
@@ -404,7 +412,7 @@ impl Kernel {
 
     /// `efi_memmap_install`, in the era's shape ([`MemmapApi`]).
     pub fn efi_memmap_install(&mut self, data: &MemoryMapData) -> Result<(), Errno> {
-        self.call("efi_memmap_install", |k| match k.f.memmap_api {
+        self.call(Func::EfiMemmapInstall, |k| match k.f.memmap_api {
             MemmapApi::Late => {
                 k.efi_memmap_install_late(data.phys_map, data.size / k.memmap.desc_size.max(1))
             }

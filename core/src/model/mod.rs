@@ -11,6 +11,7 @@
 //! - [`kexec`]: e820 through `setup_arch`, and `kexec_file_load`'s placement;
 //! - [`cmdline`]: `simple_strtoull`, `memparse` and lib/sort.c;
 //! - [`print`]: `efi_md_typeattr_format` and the `efi: memNN:` line;
+//! - [`func`]: every kernel function the model has, and its call counts;
 //! - [`era`]: the eras, each a short list of differences, in one table;
 //! - [`boot`]: the boot-flow runner and its [`boot::Outcome`].
 
@@ -22,6 +23,7 @@ pub mod e820;
 pub mod efi;
 pub mod era;
 pub mod fake_mem;
+pub mod func;
 pub mod kernel;
 pub mod kexec;
 pub mod mem;

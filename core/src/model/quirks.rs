@@ -11,8 +11,8 @@
 //! a new overrun for tests.
 
 use crate::model::desc::{attr, ty, MemRange, EFI_PAGE_SIZE};
+use crate::model::func::Func;
 use crate::model::kernel::{E820Op, E820Type, EventKind, Kernel, Level, MemoryMapData};
-use crate::model::memmap::efi_memmap_split_count;
 
 /// The page-rounded range `efi_arch_mem_reserve` inserts for `(addr,
 /// size)`: `addr` rounded down, `size + addr % 4096` rounded up, as
@@ -31,7 +31,7 @@ impl Kernel {
     /// page-rounded, RUNTIME in a new map so that efi_free_boot_services
     /// keeps it.
     pub fn efi_arch_mem_reserve(&mut self, addr: u64, size: u64) {
-        self.call("efi_arch_mem_reserve", |k| {
+        self.call(Func::EfiArchMemReserve, |k| {
             k.arch_mem_reserve(addr, size);
         })
     }
@@ -62,10 +62,13 @@ impl Kernel {
             let offsets: Vec<u64> = self.for_each_desc().collect();
             offsets
                 .into_iter()
-                .map(|o| efi_memmap_split_count(&self.read_desc(map, o), &mr))
+                .map(|o| {
+                    let md = self.read_desc(map, o);
+                    self.split_count(&md, &mr)
+                })
                 .fold(0u64, u64::wrapping_add)
         } else {
-            efi_memmap_split_count(&md, &mr)
+            self.split_count(&md, &mr)
         };
         let mut num_entries = splits.wrapping_add(self.memmap.nr_map);
         if self.f.reserve_one_short {

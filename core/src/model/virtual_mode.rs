@@ -10,6 +10,7 @@
 
 use crate::model::desc::{attr, off, ty, EFI_PAGE_SHIFT};
 use crate::model::era::BootServices;
+use crate::model::func::Func;
 use crate::model::kernel::{Kernel, Level, MapPtr};
 
 pub use crate::model::kernel::EFI_VA_START;
@@ -22,14 +23,14 @@ impl Kernel {
     /// `efi_enter_virtual_mode()`, not from kexec (that is
     /// [`crate::model::boot::LaterStep::KexecInitLate`]).
     pub fn efi_enter_virtual_mode(&mut self) {
-        self.call("efi_enter_virtual_mode", |k| k.__efi_enter_virtual_mode());
+        self.call(Func::EfiEnterVirtualMode, |k| k.__efi_enter_virtual_mode());
     }
 
     /// `__efi_enter_virtual_mode()`: merge, map into a new map, unmap the
     /// old one, `efi_memmap_init_late` of the new one, print it with
     /// `efi=debug`, then the era's boot-services step.
     pub fn __efi_enter_virtual_mode(&mut self) {
-        self.call("__efi_enter_virtual_mode", |k| {
+        self.call(Func::EfiEnterVirtualModeInner, |k| {
             k.efi_merge_regions();
             let Some((new, count)) = k.efi_map_regions() else {
                 k.log(
@@ -63,6 +64,7 @@ impl Kernel {
     /// with the same type and attributes is folded into it, and becomes a
     /// Reserved descriptor with no attributes (it keeps its pages).
     fn efi_merge_regions(&mut self) {
+        self.count(Func::EfiMergeRegions);
         let Some(map) = self.memmap.map else { return };
         let mut prev: Option<u64> = None;
         for o in self.for_each_desc() {
@@ -98,7 +100,8 @@ impl Kernel {
     }
 
     /// `should_map_region(md)` on 64-bit, not mixed mode.
-    fn should_map_region(&self, t: u32, a: u64) -> bool {
+    fn should_map_region(&mut self, t: u32, a: u64) -> bool {
+        self.count(Func::ShouldMapRegion);
         if a & attr::RUNTIME != 0 {
             return true;
         }
@@ -114,7 +117,7 @@ impl Kernel {
     /// address, into pages that `realloc_pages` doubles as they fill.
     /// Returns the new map's physical address and its count.
     fn efi_map_regions(&mut self) -> Option<(u64, u64)> {
-        self.call("efi_map_regions", |k| {
+        self.call(Func::EfiMapRegions, |k| {
             let map = k.memmap.map?;
             let ds = k.memmap.desc_size;
             let (mut count, mut pg_shift, mut left) = (0u64, 0u32, 0u64);
@@ -147,6 +150,7 @@ impl Kernel {
         old: Option<(MapPtr, u64)>,
         old_shift: u32,
     ) -> Option<(MapPtr, u64)> {
+        self.count(Func::ReallocPages);
         let by = "efi_map_regions";
         let size = crate::model::desc::EFI_PAGE_SIZE << (old_shift + 1);
         let got = self.mem.page_alloc(size, by);
@@ -165,6 +169,7 @@ impl Kernel {
     /// top-down from `EFI_VA_START` with the physical address's offset in
     /// its 2 MiB page kept, is written into the descriptor.
     fn efi_map_region(&mut self, map: MapPtr, o: u64) {
+        self.count(Func::EfiMapRegion);
         let pa = self.rd64(map, o + off::PHYS_ADDR);
         let size = self.rd64(map, o + off::NUM_PAGES) << EFI_PAGE_SHIFT;
         self.efi_va = self.efi_va.wrapping_sub(size);
