@@ -361,11 +361,19 @@ fn top_down(
             return None;
         }
         let te = ts.wrapping_add(memsz);
-        if placed.iter().any(|s| ts < s.end && s.start < te) {
-            ts = ts.wrapping_sub(EFI_PAGE_SIZE);
-            continue;
-        }
-        return Some(ts);
+        let lowest = placed
+            .iter()
+            .filter(|s| ts < s.end && s.start < te)
+            .map(|s| s.start)
+            .min();
+        let Some(lowest) = lowest else {
+            return Some(ts);
+        };
+        // The kernel steps down a page (an alignment unit, once aligned)
+        // at a time; every start above `lowest - memsz` still overlaps
+        // that segment, so go to the first that does not at once (a huge
+        // segment would otherwise take 2^52 steps). Below 0 nothing fits.
+        ts = lowest.checked_sub(memsz)?;
     }
 }
 
@@ -415,6 +423,29 @@ mod tests {
         E820Table {
             entries: e.iter().map(|&(a, s, t)| E820Entry::new(a, s, t)).collect(),
         }
+    }
+
+    /// A 2^62-byte initrd in one RAM range of 2^63 bytes: its first
+    /// candidate overlaps the three segments above it, and it goes just
+    /// below the lowest of them, the kernel, as page steps would take it.
+    #[test]
+    fn a_huge_segment_goes_below_those_it_overlaps() {
+        let t = table(&[(0x10_0000, (1 << 63) - 0x10_0000, E820Type::RAM)]);
+        let k = KexecFile {
+            initrd: 1 << 62,
+            ..KexecFile::default()
+        };
+        let placed = kexec_file_load(KexecWalk::Ascending, &t, &k).unwrap();
+        let starts: Vec<u64> = placed.iter().map(|s| s.start).collect();
+        assert_eq!(
+            starts,
+            [
+                0x7fff_ffff_ffff_b000,
+                0x7fff_ffff_ffff_a000,
+                0x7fff_ffff_fee0_0000,
+                0x3fff_ffff_fee0_0000
+            ]
+        );
     }
 
     /// Two RAM ranges: [1M, 512M) and [1G, 2G). Until v6.8 the walk is
