@@ -88,7 +88,7 @@ pub fn run(
     };
     let start = Instant::now();
     let mut last = Instant::now();
-    let hits = hunt_engines(&cfg, &mut engines, |p| {
+    let hunted = hunt_engines(&cfg, &mut engines, |p| {
         match &p {
             Progress::Found {
                 signature,
@@ -147,12 +147,13 @@ pub fn run(
     })
     .map_err(|e| Failure::Input(e.to_string()))?;
     spinner.finish_and_clear();
+    let hits = &hunted.hits;
     let mut written = Vec::new();
     if !hits.is_empty() {
         std::fs::create_dir_all(out)
             .map_err(|e| Failure::Input(format!("{}: cannot create: {e}", out.display())))?;
     }
-    for h in &hits {
+    for h in hits {
         let group = match h.group {
             Group::Buggy => "buggy",
             Group::Fixed => "fixed",
@@ -219,6 +220,8 @@ pub fn run(
             println!("  none");
         }
     }
+    println!();
+    print!("{}", hunted.reach.table());
     println!();
     println!("time: when first seen; scenarios: checked until then, in the exhaustive (x) or random (r) search;");
     println!("size: descriptors + ranges, then reservations, of the minimized reproducer.");

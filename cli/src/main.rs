@@ -343,6 +343,13 @@ fn diff(a: &DiffArgs) -> Result<(), Failure> {
         r.found.len(),
         written
     );
+    println!();
+    println!("The model of {era}:");
+    print!("{}", r.reach.table());
+    if r.engine_reach.boots > 0 {
+        println!("{}, the calls of its boots:", engine.name());
+        print!("{}", r.engine_reach.calls_table());
+    }
     let mut bad = r.diverged > 0;
     if let Some(sig) = a.except {
         println!(
@@ -591,6 +598,8 @@ fn explore_orders(a: &ExploreArgs) -> Result<(), Failure> {
         cert.order_types as f64 / secs,
         (cert.order_types * eras.len() as u64) as f64 / secs
     );
+    println!();
+    print!("{}", cert.reach.table());
     Ok(())
 }
 
@@ -661,6 +670,8 @@ fn explore(
             println!("    {line}");
         }
     }
+    println!();
+    print!("{}", found.reach.table());
     Ok(())
 }
 

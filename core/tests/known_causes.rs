@@ -188,7 +188,8 @@ fn an_injected_overrun_on_a_well_formed_map_is_a_crash_though_its_signature_is_k
             ..HuntConfig::default()
         },
         |_| true,
-    );
+    )
+    .hits;
     let hit = hits.iter().find(|h| h.signature == overrun).expect("found");
     assert!(!hit.known && hit.cause.is_none());
     assert!(hit.unexplained > 0 && hit.unexplained <= hit.seen);
@@ -207,7 +208,8 @@ fn the_fixed_eras_hunt_rows_are_known_by_cause() {
             ..HuntConfig::default()
         },
         |_| true,
-    );
+    )
+    .hits;
     assert!(!hits.is_empty());
     for h in &hits {
         assert_eq!(h.unexplained, 0, "{}", h.signature);

@@ -8,7 +8,7 @@
 //! everywhere else, and on the cases of the finding neither it nor any
 //! other new finding.
 
-use crate::cases::codec::decode;
+use crate::cases::codec::random_scenario;
 use crate::cases::scenario::Scenario;
 use crate::engine::{Engine, EngineError, ModelEngine};
 use crate::judge::findings::classify;
@@ -17,8 +17,9 @@ use crate::judge::verdict::{kernel_divergence, KernelDivergence};
 use crate::model::era::Era;
 use crate::search::explore::{for_each_scenario, Bound};
 use crate::search::minimize::minimize_while;
+use crate::search::reach::Reach;
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -74,10 +75,7 @@ impl Phases {
         let mut rng = StdRng::seed_from_u64(self.seed);
         let mut bytes = Vec::new();
         while counts.random < self.random || Instant::now() < end {
-            bytes.clear();
-            let len = rng.gen_range(0..160);
-            bytes.extend((0..len).map(|_| rng.gen::<u8>()));
-            let mut sc = decode(&bytes);
+            let mut sc = random_scenario(&mut rng, &mut bytes);
             sc.eras = vec![era];
             counts.random += 1;
             note(&sc)?;
@@ -116,6 +114,11 @@ pub struct DiffReport {
     pub fixed: u64,
     pub still: u64,
     pub new_findings: Option<(Signature, Scenario)>,
+    /// What the scenarios held and what the model's boots called.
+    pub reach: Reach,
+    /// What the engine's boots called, where it counts calls (a kernel
+    /// tree's driver does).
+    pub engine_reach: Reach,
 }
 
 impl DiffReport {
@@ -130,16 +133,27 @@ pub fn diff(engine: &mut dyn Engine, cfg: &DiffConfig) -> Result<DiffReport, Eng
     let engine = RefCell::new(engine);
     let model = RefCell::new(ModelEngine(cfg.era));
     let mut report = DiffReport::default();
+    let reach = RefCell::new((Reach::default(), Reach::default()));
     // The divergence on `sc`, if any. Inputs no engine runs are skipped.
-    let compare = |sc: &Scenario| -> Result<Option<KernelDivergence>, EngineError> {
+    // With `count`, the scenario and both boots go into the reach (the
+    // minimizer's boots do not).
+    let boot_both = |sc: &Scenario, count: bool| -> Result<Option<KernelDivergence>, EngineError> {
         let m = match model.borrow_mut().boot(&sc.input, true) {
             Ok(m) => m,
             Err(EngineError::Input(_)) => return Ok(None),
             Err(e) => return Err(e),
         };
         let t = engine.borrow_mut().boot(&sc.input, true)?;
+        if count {
+            let (model_reach, engine_reach) = &mut *reach.borrow_mut();
+            model_reach.scenario(&sc.input);
+            model_reach.boot(&m);
+            engine_reach.scenario(&sc.input);
+            engine_reach.boot(&t);
+        }
         Ok(kernel_divergence(&m, &t))
     };
+    let compare = |sc: &Scenario| boot_both(sc, false);
     // With an `except`: whether `sc` is a case of it (counted, checked).
     let excepted = |sc: &Scenario, report: &mut DiffReport| -> Result<bool, EngineError> {
         let Some(sig) = cfg.except else {
@@ -168,7 +182,7 @@ pub fn diff(engine: &mut dyn Engine, cfg: &DiffConfig) -> Result<DiffReport, Eng
         if excepted(sc, report)? {
             return Ok(());
         }
-        if let Some(d) = compare(sc)? {
+        if let Some(d) = boot_both(sc, true)? {
             report.diverged += 1;
             let sig = d.signature();
             if let std::collections::btree_map::Entry::Vacant(slot) = report.found.entry(sig) {
@@ -187,6 +201,7 @@ pub fn diff(engine: &mut dyn Engine, cfg: &DiffConfig) -> Result<DiffReport, Eng
     report.corpus = counts.corpus;
     report.exhaustive = counts.exhaustive;
     report.random = counts.random;
+    (report.reach, report.engine_reach) = reach.into_inner();
     ran.map(|()| report)
 }
 

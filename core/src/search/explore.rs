@@ -33,6 +33,7 @@ use crate::model::desc::{attr, ty, MemRange, MemoryDesc, EFI_PAGE_SIZE};
 use crate::model::era::Era;
 use crate::model::mem::Fill;
 use crate::search::parallel::{self, Shared};
+use crate::search::reach::Reach;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 
@@ -95,6 +96,8 @@ pub struct Example {
 pub struct Explored {
     pub checked: u64,
     pub minimum: BTreeMap<Signature, Example>,
+    /// What the scenarios held and the boots called.
+    pub reach: Reach,
 }
 
 /// Every page interval `[a, b)` with `from <= a < b <= pages`, in order.
@@ -380,6 +383,7 @@ pub fn explore_engines_jobs(
 struct Minima {
     checked: u64,
     minimum: BTreeMap<Signature, (Example, (usize, usize))>,
+    reach: Reach,
 }
 
 impl Minima {
@@ -408,6 +412,7 @@ impl Minima {
 
     fn merge(&mut self, other: Minima) {
         self.checked += other.checked;
+        self.reach.merge(&other.reach);
         for (sig, (e, sz)) in other.minimum {
             match self.minimum.get_mut(&sig) {
                 Some(mine) if (sz, e.after) < (mine.1, mine.0.after) => *mine = (e, sz),
@@ -423,6 +428,7 @@ impl Minima {
         Explored {
             checked: self.checked,
             minimum: self.minimum.into_iter().map(|(s, (e, _))| (s, e)).collect(),
+            reach: self.reach,
         }
     }
 }
@@ -474,10 +480,14 @@ fn explore_part(
                     let sz = (map.len() + rl.len(), usize::from(res.is_some()));
                     index += 1;
                     found.checked += 1;
+                    found.reach.scenario(&sc.input);
                     for engine in engines.iter_mut() {
                         let era = engine.era();
                         let c = match engine.boot(&sc.input, true) {
-                            Ok(o) => classify(&sc.input, &o),
+                            Ok(o) => {
+                                found.reach.boot(&o);
+                                classify(&sc.input, &o)
+                            }
                             Err(EngineError::Input(_)) => continue,
                             Err(e) => {
                                 failure = Some(e);

@@ -12,7 +12,7 @@
 //! findings count on any input and the others only on input the oracle can
 //! judge.
 
-use crate::cases::codec::decode;
+use crate::cases::codec::random_scenario;
 use crate::cases::scenario::Scenario;
 use crate::engine::{Engine, EngineError, ModelEngine};
 use crate::judge::findings::classify;
@@ -22,8 +22,9 @@ use crate::model::era::{Era, FakeMem};
 use crate::search::explore::{size, Bound};
 use crate::search::minimize::minimize_while;
 use crate::search::parallel::{self, Shared};
+use crate::search::reach::Reach;
 use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -146,13 +147,15 @@ pub enum Progress {
 
 /// The signatures that count in what `engine` does with `sc`, each with
 /// whether a known cause explains every counted instance of it: none for
-/// an input no engine runs.
+/// an input no engine runs. The boot's calls go into `reach`.
 fn counted(
     engine: &mut dyn Engine,
     sc: &Scenario,
+    reach: &mut Reach,
 ) -> Result<Vec<(Signature, Option<&'static KnownBug>)>, EngineError> {
     match engine.boot(&sc.input, true) {
         Ok(o) => {
+            reach.boot(&o);
             let c = classify(&sc.input, &o);
             let mut out: Vec<(Signature, Option<&'static KnownBug>)> = Vec::new();
             for f in c.counted_all() {
@@ -247,10 +250,7 @@ pub const RANDOM_BATCH: u64 = 256;
 fn random_batch(seed: u64, b: u64, bytes: &mut Vec<u8>, mut f: impl FnMut(u64, Scenario) -> bool) {
     let mut rng = StdRng::seed_from_u64(seed ^ b.wrapping_mul(0x9e37_79b9_7f4a_7c15));
     for j in 0..RANDOM_BATCH {
-        bytes.clear();
-        let len = rng.gen_range(0..160);
-        bytes.extend((0..len).map(|_| rng.gen::<u8>()));
-        if !f(b * RANDOM_BATCH + j + 1, decode(bytes)) {
+        if !f(b * RANDOM_BATCH + j + 1, random_scenario(&mut rng, bytes)) {
             return;
         }
     }
@@ -278,8 +278,9 @@ fn random_part(
     start: Instant,
     search_end: Instant,
     report: &mut dyn FnMut(Progress) -> bool,
-) -> Result<BTreeMap<(Signature, Group), First>, EngineError> {
+) -> Result<(BTreeMap<(Signature, Group), First>, Reach), EngineError> {
     let mut found: BTreeMap<(Signature, Group), First> = BTreeMap::new();
+    let mut reach = Reach::default();
     let mut bytes = Vec::new();
     let mut failure = None;
     while !shared.stopped() && Instant::now() < search_end {
@@ -288,10 +289,11 @@ fn random_part(
             break;
         }
         random_batch(cfg.seed, b, &mut bytes, |after, sc| {
+            reach.scenario(&sc.input);
             for (i, engine) in engines.iter_mut().enumerate() {
                 let era = engine.era();
                 let group = Group::of(era);
-                let sigs = match counted(&mut **engine, &sc) {
+                let sigs = match counted(&mut **engine, &sc, &mut reach) {
                     Ok(sigs) => sigs,
                     Err(e) => {
                         failure = Some(e);
@@ -320,12 +322,20 @@ fn random_part(
             shared.stop.store(true, Ordering::Relaxed);
         }
     }
-    Ok(found)
+    Ok((found, reach))
+}
+
+/// What a hunt found, and what it reached.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Hunted {
+    pub hits: Vec<Hit>,
+    /// Both phases' scenarios and boots (the minimizing not counted).
+    pub reach: Reach,
 }
 
 /// Runs the hunt on the models of `cfg.eras`. `progress` is told what
 /// happens; it returns false to stop.
-pub fn hunt(cfg: &HuntConfig, progress: impl FnMut(Progress) -> bool) -> Vec<Hit> {
+pub fn hunt(cfg: &HuntConfig, progress: impl FnMut(Progress) -> bool) -> Hunted {
     let mut models: Vec<ModelEngine> = cfg.eras.iter().map(|&e| ModelEngine(e)).collect();
     let mut engines: Vec<&mut dyn Engine> =
         models.iter_mut().map(|m| m as &mut dyn Engine).collect();
@@ -339,20 +349,23 @@ pub fn hunt_engines(
     cfg: &HuntConfig,
     engines: &mut [&mut dyn Engine],
     mut progress: impl FnMut(Progress) -> bool,
-) -> Result<Vec<Hit>, EngineError> {
+) -> Result<Hunted, EngineError> {
     let start = Instant::now();
+    let mut reach = Reach::default();
     let search_end = start + cfg.budget.mul_f64(0.8);
     let mut first: BTreeMap<(Signature, Group), First> = BTreeMap::new();
     let mut note = |first: &mut BTreeMap<(Signature, Group), First>,
                     progress: &mut dyn FnMut(Progress) -> bool,
                     sc: &Scenario,
                     phase: Phase,
-                    after: u64|
+                    after: u64,
+                    reach: &mut Reach|
      -> Result<(), EngineError> {
+        reach.scenario(&sc.input);
         for (i, engine) in engines.iter_mut().enumerate() {
             let era = engine.era();
             let group = Group::of(era);
-            for (sig, cause) in counted(&mut **engine, sc)? {
+            for (sig, cause) in counted(&mut **engine, sc, reach)? {
                 let f = match first.entry((sig, group)) {
                     std::collections::btree_map::Entry::Occupied(slot) => slot.into_mut(),
                     std::collections::btree_map::Entry::Vacant(slot) => {
@@ -376,7 +389,14 @@ pub fn hunt_engines(
     let mut failure = None;
     crate::search::explore::for_each_scenario(&cfg.bound, |sc, _| {
         checked += 1;
-        if let Err(e) = note(&mut first, &mut progress, &sc, Phase::Exhaustive, checked) {
+        if let Err(e) = note(
+            &mut first,
+            &mut progress,
+            &sc,
+            Phase::Exhaustive,
+            checked,
+            &mut reach,
+        ) {
             failure = Some(e);
             return false;
         }
@@ -454,7 +474,9 @@ pub fn hunt_engines(
     };
     let mut random: BTreeMap<(Signature, Group), First> = BTreeMap::new();
     for part in parts {
-        for (key, f) in part? {
+        let (part, part_reach) = part?;
+        reach.merge(&part_reach);
+        for (key, f) in part {
             match random.get_mut(&key) {
                 Some(mine) => mine.absorb(f),
                 None => {
@@ -480,7 +502,7 @@ pub fn hunt_engines(
     // Whether engine `i` shows `sig` on `sc`, and the known cause that
     // explains every instance, if one does.
     let shown = |i: usize, sc: &Scenario, sig: Signature| -> Option<Option<&'static KnownBug>> {
-        match counted(&mut *engines.borrow_mut()[i], sc) {
+        match counted(&mut *engines.borrow_mut()[i], sc, &mut Reach::default()) {
             Ok(sigs) => sigs.into_iter().find(|(s, _)| *s == sig).map(|(_, c)| c),
             Err(e) => {
                 failure.borrow_mut().get_or_insert(e);
@@ -551,7 +573,7 @@ pub fn hunt_engines(
     }
     match failure.into_inner() {
         Some(e) => Err(e),
-        None => Ok(hits),
+        None => Ok(Hunted { hits, reach }),
     }
 }
 
@@ -601,7 +623,7 @@ mod tests {
             budget: Duration::from_secs(4),
             ..HuntConfig::default()
         };
-        let hits = hunt(&cfg, |_| true);
+        let hits = hunt(&cfg, |_| true).hits;
         for (seed, least) in [
             ("over-count/efi_fake_memmap", (3, 0)),
             ("lost-attribute/efi_fake_memmap", (3, 0)),
@@ -647,12 +669,17 @@ mod tests {
             })
         });
         assert_eq!(checked, [4 * RANDOM_BATCH; 2]);
-        for hits in &mut runs {
-            for h in hits.iter_mut() {
+        for run in &mut runs {
+            for h in run.hits.iter_mut() {
                 h.first_at = Duration::ZERO;
             }
         }
-        assert!(runs[0].iter().any(|h| h.phase == Phase::Random));
+        assert!(runs[0].hits.iter().any(|h| h.phase == Phase::Random));
+        // The same hits, and the same reach: every scenario and boot of
+        // both phases counted once, on one thread or two.
         assert_eq!(runs[0], runs[1]);
+        let exhaustive = crate::search::explore::count(&cfg(1).bound).unwrap() as u64;
+        assert_eq!(runs[0].reach.dims.scenarios, exhaustive + 4 * RANDOM_BATCH);
+        assert_eq!(runs[0].reach.boots, 2 * (exhaustive + 4 * RANDOM_BATCH));
     }
 }

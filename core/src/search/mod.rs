@@ -3,7 +3,8 @@
 //! ([`minimize`]), what the fuzz targets check ([`fuzzing`]), the
 //! model-versus-kernel differential ([`diff`]), and the review of a
 //! patch on a tree before and after it ([`review`]); [`parallel`] splits the
-//! page explorer and the random phase across threads.
+//! page explorer and the random phase across threads; [`reach`] is what a
+//! search reached, which each of them reports.
 
 pub mod diff;
 pub mod explore;
@@ -12,5 +13,6 @@ pub mod hunt;
 pub mod minimize;
 pub mod order;
 pub mod parallel;
+pub mod reach;
 pub mod review;
 pub mod triage;

@@ -69,6 +69,7 @@ use crate::judge::findings::classify;
 use crate::judge::signature::Signature;
 use crate::model::desc::{ty, MemRange, MemoryDesc, EFI_PAGE_SIZE};
 use crate::model::era::Era;
+use crate::search::reach::Reach;
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
@@ -497,11 +498,14 @@ pub fn key(sc: &Scenario) -> Key {
 pub struct Certificate {
     pub order_types: u64,
     pub minimum: BTreeMap<(Era, Signature), Minimal>,
+    /// What the order types' scenarios held and their boots called.
+    pub reach: Reach,
 }
 
 impl Certificate {
     fn merge(&mut self, other: Certificate) {
         self.order_types += other.order_types;
+        self.reach.merge(&other.reach);
         for (k, m) in other.minimum {
             self.offer(k, &m.scenario, &m.key);
         }
@@ -679,9 +683,13 @@ pub fn render(bound: &OrderBound, eras: &[Era], cert: &Certificate) -> String {
 /// Boots one scenario in every engine and offers its findings.
 fn check_one(sc: &Scenario, engines: &mut [ModelEngine], into: &mut Certificate) {
     let mut k: Option<Key> = None;
+    into.reach.scenario(&sc.input);
     for engine in engines.iter_mut() {
         let o = match engine.boot(&sc.input, true) {
-            Ok(o) => o,
+            Ok(o) => {
+                into.reach.boot(&o);
+                o
+            }
             Err(EngineError::Input(_)) => continue,
             Err(e) => unreachable!("the model engine does not fail: {e}"),
         };
