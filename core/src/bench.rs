@@ -4,7 +4,7 @@
 //! replay time as the corpus grows. `efimap bench` prints them; the fuzzing
 //! figures come from `bench/fuzz.sh`, with libFuzzer's own statistics.
 
-use crate::cases::codec::decode;
+use crate::cases::codec::random_scenario;
 use crate::cases::report::scenario_report;
 use crate::cases::scenario::Scenario;
 use crate::judge::findings::check_quiet;
@@ -104,12 +104,12 @@ pub fn time_to_bug_random(seed: u64, limit: Duration) -> FirstHits {
     let start = Instant::now();
     let mut hits = FirstHits::new();
     let mut rng = StdRng::seed_from_u64(seed);
+    let mut bytes = Vec::new();
     let mut n = 0;
     while hits.len() < SEED_CLASSES.len() && start.elapsed() < limit {
-        let len = rng.gen_range(0..160);
-        let bytes: Vec<u8> = (0..len).map(|_| rng.gen()).collect();
         n += 1;
-        note(&mut hits, &decode(&bytes), &[Era::V5_5], start, n);
+        let sc = random_scenario(&mut rng, &mut bytes);
+        note(&mut hits, &sc, &[Era::V5_5], start, n);
     }
     hits
 }
@@ -222,11 +222,7 @@ pub fn engine_rates(
 ) -> Result<(f64, f64), crate::engine::EngineError> {
     let mut rng = StdRng::seed_from_u64(seed);
     let inputs: Vec<BootInput> = (0..n)
-        .map(|_| {
-            let len = rng.gen_range(0..160);
-            let bytes: Vec<u8> = (0..len).map(|_| rng.gen()).collect();
-            decode(&bytes).input
-        })
+        .map(|_| random_scenario(&mut rng, &mut Vec::new()).input)
         .collect();
     let rate = |e: &mut dyn crate::engine::Engine| {
         let t = Instant::now();

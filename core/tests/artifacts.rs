@@ -2,7 +2,7 @@
 //! scenario: decoded, printed and parsed back, it reproduces the same
 //! crash line in a plain test.
 
-use efimap_core::cases::codec::decode;
+use efimap_core::cases::codec::v1::decode;
 use efimap_core::cases::scenario::Scenario;
 use efimap_core::judge::findings::check;
 use efimap_core::search::fuzzing::{boot_flow_finding, Config};
