@@ -112,11 +112,26 @@ impl Parts {
             v.push(r.start);
             v.push(r.end.wrapping_add(1));
         }
-        for &(a, s) in &self.sc.input.reservations {
+        for &(a, s) in self.pairs() {
             v.push(a);
             v.push(a.wrapping_add(s));
         }
+        for e in self.sc.input.e820.iter().flatten() {
+            v.push(e.addr);
+            v.push(e.end());
+        }
         v
+    }
+
+    /// The `(address, size)` inputs: reservations, memblock regions,
+    /// setup_data nodes, the BGRT image.
+    fn pairs(&self) -> impl Iterator<Item = &(u64, u64)> {
+        let i = &self.sc.input;
+        i.reservations
+            .iter()
+            .chain(&i.memblock)
+            .chain(&i.setup_data)
+            .chain(i.bgrt.iter())
     }
 
     /// Applies `f` to every boundary value; `None` if that would empty a
@@ -140,12 +155,27 @@ impl Parts {
             }
             *r = MemRange::new(s, e.wrapping_sub(1), r.attribute);
         }
-        for res in &mut p.sc.input.reservations {
+        let i = &mut p.sc.input;
+        for res in i
+            .reservations
+            .iter_mut()
+            .chain(&mut i.memblock)
+            .chain(&mut i.setup_data)
+            .chain(i.bgrt.iter_mut())
+        {
             let (a, e) = (f(res.0), f(res.0.wrapping_add(res.1)));
             if a == e && res.1 != 0 {
                 return None;
             }
             *res = (a, e.wrapping_sub(a));
+        }
+        for x in i.e820.iter_mut().flatten() {
+            let (a, e) = (f(x.addr), f(x.end()));
+            if a == e && x.size != 0 {
+                return None;
+            }
+            x.addr = a;
+            x.size = e.wrapping_sub(a);
         }
         Some(p)
     }
@@ -173,6 +203,8 @@ impl Parts {
             self.sc.input.later.len() as u64,
             (self.sc.input.e820.as_ref().map_or(0, |e| 1 + e.len())
                 + self.sc.input.setup_data.len()
+                + self.sc.input.memblock.len()
+                + usize::from(self.sc.input.bgrt.is_some())
                 + usize::from(self.sc.input.kexec_file.is_some())) as u64,
             (self.rest.len() + usize::from(!self.structured) * self.sc.input.cmdline.len()) as u64,
             values.iter().copied().max().unwrap_or(0),
@@ -201,6 +233,18 @@ impl Parts {
         edit(&mut out, |p| p.sc.input.kexec_file = None);
         edit(&mut out, |p| p.sc.input.setup_data.clear());
         edit(&mut out, |p| p.sc.input.e820 = None);
+        edit(&mut out, |p| p.sc.input.memblock.clear());
+        edit(&mut out, |p| p.sc.input.bgrt = None);
+        for i in 0..self.sc.input.memblock.len() {
+            edit(&mut out, move |p| {
+                p.sc.input.memblock.remove(i);
+            });
+        }
+        for i in 0..self.sc.input.setup_data.len() {
+            edit(&mut out, move |p| {
+                p.sc.input.setup_data.remove(i);
+            });
+        }
         for i in 0..self.sc.input.e820.as_ref().map_or(0, Vec::len) {
             edit(&mut out, move |p| {
                 if let Some(e) = &mut p.sc.input.e820 {
