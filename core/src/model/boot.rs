@@ -424,14 +424,22 @@ impl Kernel {
                         );
                     }
                 }
-                for opt in val.unwrap_or("").split(',') {
-                    match opt {
-                        "debug" => self.efi_debug = true,
-                        "noruntime" => self.runtime_disabled = true,
-                        "runtime" if self.f.efi_runtime_option => self.runtime_disabled = false,
-                        "nosoftreserve" => self.soft_reserve = false,
-                        _ => {}
-                    }
+                // parse_efi_cmdline asks parse_option_str for each option
+                // it knows, in its own order, whatever order the word
+                // gives them in: `efi=runtime,noruntime` leaves the
+                // runtime on.
+                let opts: Vec<&str> = val.unwrap_or("").split(',').collect();
+                if opts.contains(&"debug") {
+                    self.efi_debug = true;
+                }
+                if opts.contains(&"noruntime") {
+                    self.runtime_disabled = true;
+                }
+                if self.f.efi_runtime_option && opts.contains(&"runtime") {
+                    self.runtime_disabled = false;
+                }
+                if opts.contains(&"nosoftreserve") {
+                    self.soft_reserve = false;
                 }
             } else if parameq(&p.name, "noefi") {
                 self.count(Func::SetupNoefi);
