@@ -972,9 +972,10 @@ phys_addr_t efimap_virt_to_phys(const volatile void *p)
 	if (v >= EFIMAP_DIRECT_MAP_BASE)
 		return v - EFIMAP_DIRECT_MAP_BASE;
 	id = find_host((const void *)v);
-	if (id < 0)
-		return 0;
-	return blocks[id].page_base + (uint64_t)((const uint8_t *)v - blocks[id].host);
+	if (id >= 0)
+		return blocks[id].page_base + (uint64_t)((const uint8_t *)v - blocks[id].host);
+	/* __va of an address past 2^64 - the base wrapped: undo it the same way. */
+	return v - EFIMAP_DIRECT_MAP_BASE;
 }
 
 char _text[1], _end[1];
