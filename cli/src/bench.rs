@@ -174,3 +174,80 @@ pub fn fuzz_rate(target: &str, dir: &Path, seconds: f64) -> Result<(), Failure> 
     );
     Ok(())
 }
+
+/// `efimap bench --bugs`: the bug benchmark (BENCHMARKS.md): each bug of
+/// the history found by the default hunt's searches, seed by seed, and by
+/// `cargo fuzz run boot_flow` from an empty corpus.
+pub fn bugs(seeds: u64, seconds: f64, fuzz_seconds: u64) -> Result<(), Failure> {
+    use efimap_core::judge::history::BUGS;
+    let limit = Duration::from_secs_f64(seconds);
+    println!(
+        "Bug benchmark: {} bugs of the history; the default hunt's searches (its exhaustive bound, \
+         then random with seeds 1..={seeds}; every era booted per scenario, one thread, at most {seconds} s each)",
+        BUGS.len()
+    );
+    let runs: Vec<Vec<Option<BugHit>>> = (1..=seeds).map(|s| time_to_bugs(s, limit)).collect();
+    let fuzz: Vec<Vec<Option<f64>>> = if fuzz_seconds > 0 {
+        crate::fuzz::build_target("boot_flow")?;
+        BUGS.iter()
+            .map(|bug| {
+                (1..=seeds)
+                    .map(|s| crate::fuzz::time_to_bug(bug, s, fuzz_seconds))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+            .collect::<Result<Vec<_>, _>>()?
+    } else {
+        Vec::new()
+    };
+    println!(
+        "  {:62} {:10} {:38} {:>6} {:>10} {:>10} {:>12}{}",
+        "bug",
+        "era",
+        "signature",
+        "found",
+        "median",
+        "worst",
+        "scenarios",
+        if fuzz.is_empty() {
+            ""
+        } else {
+            "   fuzz: found, median, worst (s)"
+        }
+    );
+    for (i, bug) in BUGS.iter().enumerate() {
+        let hits: Vec<BugHit> = runs.iter().filter_map(|r| r[i]).collect();
+        let ms: Vec<f64> = hits.iter().map(|h| h.at.as_secs_f64() * 1e3).collect();
+        let n: Vec<f64> = hits.iter().map(|h| h.after as f64).collect();
+        let (med, _, worst) = median_range(ms);
+        let (nmed, _, _) = median_range(n);
+        let phase = match hits.first().map(|h| h.phase) {
+            Some(efimap_core::search::hunt::Phase::Exhaustive) => "x",
+            _ => "r",
+        };
+        let era = match bug.without {
+            Some(w) => format!("{} !{}", bug.era, w),
+            None => bug.era.to_string(),
+        };
+        let mut line = format!(
+            "  {:62} {:10} {:38} {:>6} {:>8.2}ms {:>8.2}ms {:>11.0}{phase}",
+            bug.name,
+            era,
+            bug.signature.to_string(),
+            format!("{}/{seeds}", hits.len()),
+            med,
+            worst,
+            nmed
+        );
+        if let Some(f) = fuzz.get(i) {
+            let t: Vec<f64> = f.iter().flatten().copied().collect();
+            let (fm, _, fw) = median_range(t.clone());
+            line.push_str(&format!("   {}/{seeds}, {fm:.2}, {fw:.2}", t.len()));
+        }
+        println!("{line}");
+    }
+    println!(
+        "  (median and worst over the seeds that found it; scenarios: the median count until then, \
+         x = in the exhaustive bound, the same for every seed; `era !other`: shown in era, not in other on the same input)"
+    );
+    Ok(())
+}

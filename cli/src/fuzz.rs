@@ -207,6 +207,70 @@ pub fn run(a: &FuzzArgs) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Builds fuzz target `name` as every run of the project builds it, so
+/// that a timed run does not time the build.
+pub fn build_target(name: &str) -> Result<(), Failure> {
+    let mut cmd = cargo_fuzz();
+    cmd.arg("build")
+        .arg("--fuzz-dir")
+        .arg(fuzz_dir())
+        .args(BUILD_FLAGS)
+        .arg(name);
+    let status = cmd
+        .status()
+        .map_err(|e| Failure::Input(format!("cannot run cargo fuzz: {e}")))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(Failure::Input(format!("cargo fuzz build {name} failed")))
+    }
+}
+
+/// One run of the bug benchmark: `cargo fuzz run boot_flow` from an empty
+/// corpus with libFuzzer seed `seed`, for at most `seconds`, crashing only
+/// on `bug` (EFIMAP_ERAS its era, EFIMAP_ONLY its signature,
+/// EFIMAP_WITHOUT the era without it). The wall time of the run when it
+/// stopped on an input that shows the bug; `None` when it found nothing
+/// in time.
+pub fn time_to_bug(
+    bug: &efimap_core::judge::history::Bug,
+    seed: u64,
+    seconds: u64,
+) -> Result<Option<f64>, Failure> {
+    let dir = fuzz_dir();
+    let work = std::env::temp_dir().join(format!("efimap-bugs-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&work);
+    let empty = work.join("empty");
+    std::fs::create_dir_all(&empty).map_err(|e| bad(&empty, e))?;
+    let mut prefix = work.clone().into_os_string();
+    prefix.push("/");
+    let mut cmd = cargo_fuzz();
+    cmd.arg("run").arg("--fuzz-dir").arg(&dir).args(BUILD_FLAGS);
+    cmd.arg("boot_flow").arg(&empty).arg("--");
+    cmd.args([
+        format!("-seed={seed}"),
+        "-len_control=0".into(),
+        "-max_len=256".into(),
+        format!("-max_total_time={seconds}"),
+    ]);
+    let mut p = std::ffi::OsString::from("-artifact_prefix=");
+    p.push(&prefix);
+    cmd.arg(p);
+    cmd.env("EFIMAP_ERAS", bug.era.name())
+        .env("EFIMAP_ONLY", bug.signature.to_string())
+        .env("EFIMAP_WITHOUT", bug.without.map_or("", |e| e.name()))
+        .env_remove("EFIMAP_KNOWN");
+    let start = std::time::Instant::now();
+    let crashed = !run_logged(cmd, &work.join("fuzz.log"))?;
+    let secs = start.elapsed().as_secs_f64();
+    let found = crashed
+        && crash_artifacts(&work)?
+            .iter()
+            .any(|(_, bytes)| bug.shows(&efimap_core::cases::codec::decode(bytes)));
+    let _ = std::fs::remove_dir_all(&work);
+    Ok(found.then_some(secs))
+}
+
 /// The crash artifacts of a folder (`crash-*`), by name, with their bytes.
 pub fn crash_artifacts(dir: &Path) -> Result<Vec<(PathBuf, Vec<u8>)>, Failure> {
     let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)

@@ -102,6 +102,17 @@ pub enum Command {
         /// The libFuzzer corpus folder for --fuzz-target.
         #[arg(long, requires = "fuzz_target")]
         fuzz_corpus: Option<PathBuf>,
+        /// Instead, the bug benchmark: for every bug of the code's history
+        /// (its era, the era without it, its signature), the time the
+        /// default hunt's searches take to find it with each of --seeds
+        /// seeds (at most --seconds each), and, with --fuzz-seconds,
+        /// `cargo fuzz run boot_flow` from an empty corpus with the same
+        /// seeds (at most that many seconds each).
+        #[arg(long, conflicts_with_all = ["tree", "fuzz_target"])]
+        bugs: bool,
+        /// With --bugs: seconds each cargo fuzz run may take; 0 runs none.
+        #[arg(long, default_value_t = 0, requires = "bugs")]
+        fuzz_seconds: u64,
     },
     /// Model versus kernel: the corpus, the hunt's exhaustive bound and
     /// random scenarios through a kernel tree's own code and the model era

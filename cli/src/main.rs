@@ -152,6 +152,13 @@ fn main() -> ExitCode {
             verify,
         } => export(&file, form, output.as_deref(), verify),
         Command::Bench {
+            bugs: true,
+            seeds,
+            seconds,
+            fuzz_seconds,
+            ..
+        } => bench::bugs(seeds, seconds, fuzz_seconds),
+        Command::Bench {
             tree: Some(dir), ..
         } => bench_tree(&dir),
         Command::Bench {

@@ -278,3 +278,59 @@ pub fn fuzz_check_rate(
     std::panic::set_hook(hook);
     (n, n as f64 / secs)
 }
+
+/// When the default hunt first showed one bug of
+/// [`crate::judge::history::BUGS`]: since the start, after how many
+/// scenarios, in which phase.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct BugHit {
+    pub at: Duration,
+    pub after: u64,
+    pub phase: crate::search::hunt::Phase,
+}
+
+/// The default hunt's searches with `seed` (its exhaustive bound, then its
+/// random phase), every scenario booted in every era and classified as the
+/// hunt counts findings, on one thread, until every bug of the history has
+/// shown or `limit` passes: each bug's first sighting, in the table's
+/// order.
+pub fn time_to_bugs(seed: u64, limit: Duration) -> Vec<Option<BugHit>> {
+    use crate::judge::history::BUGS;
+    use crate::search::hunt::{random_scenarios, HuntConfig, Phase};
+    let start = Instant::now();
+    let eras = Era::all();
+    let mut first: Vec<Option<BugHit>> = vec![None; BUGS.len()];
+    let mut note = |sc: &Scenario, phase: Phase, n: u64| -> bool {
+        let shown: Vec<std::collections::BTreeSet<Signature>> = eras
+            .iter()
+            .map(|&e| match check_quiet(e, &sc.input) {
+                Ok((_, c)) => c.counted().map(|f| f.signature()).collect(),
+                Err(_) => Default::default(),
+            })
+            .collect();
+        for (bug, slot) in BUGS.iter().zip(first.iter_mut()) {
+            if slot.is_none() && bug.shown(|e| shown[e.index()].contains(&bug.signature)) {
+                *slot = Some(BugHit {
+                    at: start.elapsed(),
+                    after: n,
+                    phase,
+                });
+            }
+        }
+        first.iter().any(Option::is_none) && start.elapsed() < limit
+    };
+    let (mut go_on, mut n) = (true, 0);
+    crate::search::explore::for_each_scenario(&HuntConfig::default().bound, |sc, _| {
+        n += 1;
+        go_on = note(&sc, Phase::Exhaustive, n);
+        go_on
+    });
+    if go_on {
+        for (i, sc) in random_scenarios(seed).enumerate() {
+            if !note(&sc, Phase::Random, i as u64 + 1) {
+                break;
+            }
+        }
+    }
+    first
+}

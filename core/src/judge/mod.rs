@@ -6,6 +6,7 @@
 
 pub mod findings;
 pub mod geometry;
+pub mod history;
 pub mod known;
 pub mod oracle;
 pub mod signature;

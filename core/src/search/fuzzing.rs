@@ -11,7 +11,10 @@
 //!   ([`crate::judge::known::KNOWN_BUGS`]): in the fixed eras a finding a
 //!   known cause explains is not a crash, and one no cause explains is,
 //!   whatever its signature;
-//! - `EFIMAP_ONLY`: if set, only these signatures are crashes.
+//! - `EFIMAP_ONLY`: if set, only these signatures are crashes;
+//! - `EFIMAP_WITHOUT`: eras, comma-separated: a finding is a crash only if
+//!   none of them shows its signature on the same input (a bug one era
+//!   has and another does not; the bug benchmark sets it).
 //!
 //! Memory-safety findings (overrun, use-after-free, bad-free) are crashes
 //! on any input; the others only on input the oracle can judge.
@@ -39,6 +42,8 @@ pub struct Config {
     pub only: Option<BTreeSet<Signature>>,
     /// `fixed-code`: findings the known causes explain are not crashes.
     pub fixed_code: bool,
+    /// Eras that must not show a crash's signature on its input.
+    pub without: Vec<Era>,
 }
 
 /// The pseudo-signature a divergence between two fixed eras has.
@@ -87,6 +92,9 @@ impl Config {
                 .ok()
                 .map(|s| signatures("EFIMAP_ONLY", list(&s))),
             fixed_code,
+            without: std::env::var("EFIMAP_WITHOUT")
+                .map(|s| list(&s).iter().filter_map(|e| e.parse().ok()).collect())
+                .unwrap_or_default(),
         }
     }
 
@@ -105,7 +113,12 @@ impl Config {
     /// this config: its signature counts and, with `fixed_code`, no known
     /// cause explains it.
     pub fn crashes(&self, input: &BootInput, o: &Outcome, f: &Finding) -> bool {
-        self.counts(&f.signature()) && !(self.fixed_code && explain(input, o, f).is_some())
+        self.counts(&f.signature())
+            && !(self.fixed_code && explain(input, o, f).is_some())
+            && !self.without.iter().any(|&e| {
+                check_quiet(e, input)
+                    .is_ok_and(|(_, c)| c.counted().any(|g| g.signature() == f.signature()))
+            })
     }
 }
 

@@ -256,6 +256,19 @@ fn random_batch(seed: u64, b: u64, bytes: &mut Vec<u8>, mut f: impl FnMut(u64, S
     }
 }
 
+/// The random phase's scenarios in the order one thread checks them:
+/// batch 0, then 1, and so on.
+pub fn random_scenarios(seed: u64) -> impl Iterator<Item = Scenario> {
+    (0u64..).flat_map(move |b| {
+        let mut batch = Vec::with_capacity(RANDOM_BATCH as usize);
+        random_batch(seed, b, &mut Vec::new(), |_, sc| {
+            batch.push(sc);
+            true
+        });
+        batch
+    })
+}
+
 fn progress_count(checked: u64) -> Progress {
     Progress::Checked {
         phase: Phase::Random,
