@@ -371,6 +371,8 @@ static void boot_body(bool *have_bootmap, FILE *out)
 	/* The BGRT image, reserved from acpi_boot_init. */
 	if (sc.have_bgrt && efi_enabled(EFI_MEMMAP)) {
 		efimap_phase("efi_bgrt_init");
+		/* The last of the boot's efi_mem_reserve calls. */
+		efimap_stage.reservations = sc.nres + 1;
 		efi_mem_reserve(sc.bgrt[0], sc.bgrt[1]);
 	}
 	efimap_phase("start_kernel");

@@ -388,7 +388,7 @@ fn kept_memory_e820_calls_system_ram() {
         explained(wrapping, &invalid, era);
     }
     // A boot loader's table that calls the runtime region RAM, sanitized
-    // as it is: another cause.
+    // as it is: another cause, the boot loader's e820.
     let ram = BootInput {
         map: vec![
             MemoryDesc::new(ty::CONVENTIONAL_MEMORY, 0x10_0000, 0x100, 0xf),
@@ -405,7 +405,8 @@ fn kept_memory_e820_calls_system_ram() {
         ]),
         ..BootInput::default()
     };
-    not_by(wrapping, &ram, Era::V6_10, None);
+    let loader = row("kexec-clobber/e820__memory_setup", "boot loader's e820");
+    not_by(wrapping, &ram, Era::V6_10, Some(loader));
 }
 
 /// Every row of the table is among those above.
@@ -429,9 +430,111 @@ fn every_row_is_tested() {
         ("use-after-free/efi_memmap_init_late", "kexec remap (B4)"),
         ("kexec-clobber/efi_arch_mem_reserve", "refused reservation"),
         ("kexec-clobber/e820__memory_setup", "unsanitizable e820"),
+        (
+            "stale-duplicate/efi_arch_mem_reserve",
+            "wrapping reservation",
+        ),
+        (
+            "overread/efi_free_boot_services",
+            "ranges_to_free 15 bytes short",
+        ),
+        ("kexec-clobber/e820__memory_setup", "boot loader's e820"),
+        (
+            "kexec-clobber/efi_arch_mem_reserve",
+            "reservation over setup_data",
+        ),
     ];
     assert_eq!(KNOWN_BUGS.len(), tested.len());
     for (s, name) in tested {
         row(s, name);
     }
+}
+
+/// A reservation that wraps past 2^64 passes efi_arch_mem_reserve's span
+/// check: the stale duplicate it makes is explained by that cause, and the
+/// same descriptor with a reservation that stays inside it shows nothing.
+#[test]
+fn a_wrapping_reservation() {
+    let wrapping = row(
+        "stale-duplicate/efi_arch_mem_reserve",
+        "wrapping reservation",
+    );
+    let sc = corpus("reservation-wrapping-past-2-64-splits-the-address-space.scn");
+    for era in [Era::V5_6, Era::V6_10, Era::V6_12_Y] {
+        explained(wrapping, &sc.input, era);
+    }
+    let inside = BootInput {
+        reservations: vec![(0xffff_ffff_ffff_e000, 0x1000)],
+        ..sc.input.clone()
+    };
+    let (_, c) = check(Era::V6_12_Y, &inside).unwrap();
+    assert!(c.all.is_empty(), "{:?}", c.all);
+}
+
+/// v7.0-rc's short array: the two-region case is explained by it; v6.12.y,
+/// with 217c0a5c177a, reads nothing past its array.
+#[test]
+fn the_short_ranges_to_free_array() {
+    let short = row(
+        "overread/efi_free_boot_services",
+        "ranges_to_free 15 bytes short",
+    );
+    let sc = corpus("two-boot-services-regions-sentinel-overread.scn");
+    explained(short, &sc.input, Era::V7_0_RC);
+    let (_, c) = check(Era::V6_12_Y, &sc.input).unwrap();
+    assert!(c.all.is_empty(), "{:?}", c.all);
+}
+
+/// The boot loader's e820 that calls runtime data RAM: explained; the same
+/// map with the stub's e820 (none given) keeps it reserved.
+#[test]
+fn the_boot_loaders_e820() {
+    let loader = row("kexec-clobber/e820__memory_setup", "boot loader's e820");
+    let input = BootInput {
+        map: vec![
+            MemoryDesc::new(ty::RUNTIME_SERVICES_DATA, 0x10_0000, 2, attr::RUNTIME | 0xf),
+            MemoryDesc::new(ty::CONVENTIONAL_MEMORY, 0x20_0000, 0x100, 0xf),
+        ],
+        e820: Some(vec![E820Entry::new(0x10_0000, 0x20_0000, E820Type::RAM)]),
+        ..BootInput::default()
+    };
+    explained(loader, &input, Era::V6_12_Y);
+    let stub = BootInput {
+        e820: None,
+        ..input
+    };
+    let (_, c) = check(Era::V6_12_Y, &stub).unwrap();
+    assert!(c.all.is_empty(), "{:?}", c.all);
+}
+
+/// A BGRT-style reservation over a setup_data node: the node's piece stays
+/// RESERVED_KERN, which /proc/iomem calls System RAM: explained by that
+/// cause; without the node the whole image is reserved in e820.
+#[test]
+fn a_reservation_over_setup_data() {
+    let over = row(
+        "kexec-clobber/efi_arch_mem_reserve",
+        "reservation over setup_data",
+    );
+    let refused = row("kexec-clobber/efi_arch_mem_reserve", "refused reservation");
+    let input = BootInput {
+        map: vec![MemoryDesc::new(
+            ty::BOOT_SERVICES_DATA,
+            0x10_0000,
+            0x40,
+            0xf,
+        )],
+        setup_data: vec![(0x10_2000, 0x100)],
+        bgrt: Some((0x10_1000, 0x4000)),
+        ..BootInput::default()
+    };
+    explained(over, &input, Era::V6_12_Y);
+    let (o, found) = instances(&input, Era::V6_12_Y, "kexec-clobber/efi_arch_mem_reserve");
+    assert!(!(refused.explains)(&input, &o, &found[0]));
+    let alone = BootInput {
+        setup_data: vec![],
+        ..input
+    };
+    let (_, c) = check(Era::V6_12_Y, &alone).unwrap();
+    assert!(c.all.is_empty(), "{:?}", c.all);
 }

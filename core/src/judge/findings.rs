@@ -198,7 +198,11 @@ pub fn classify(input: &BootInput, o: &Outcome) -> Classification {
 /// (`e820__memory_setup`).
 pub fn kept_by_efi(input: &BootInput, o: &Outcome) -> Vec<(u64, u64, &'static str)> {
     use crate::model::desc::{attr, ty};
-    let map = o.boot_map.as_ref().unwrap_or(&o.map);
+    // Without a map at mm_init (EFI_MEMMAP off: noefi, efi=noruntime, a
+    // map too big to map) the EFI code reserved nothing and keeps nothing.
+    let Some(map) = o.boot_map.as_ref() else {
+        return Vec::new();
+    };
     let mut kept = Vec::new();
     for d in map {
         let (s, e) = (d.phys_addr, d.end_exclusive());
@@ -216,7 +220,7 @@ pub fn kept_by_efi(input: &BootInput, o: &Outcome) -> Vec<(u64, u64, &'static st
             | ty::CONVENTIONAL_MEMORY
                 if d.attribute & attr::RUNTIME != 0 =>
             {
-                for &(a, z) in &input.reservations {
+                for (a, z) in input.reserve_calls() {
                     let (lo, hi) = (a.max(s), a.saturating_add(z).min(e));
                     if lo < hi {
                         kept.push((lo, hi, "efi_arch_mem_reserve"));
@@ -309,7 +313,7 @@ fn oracle_domain(input: &BootInput, o: &Outcome) -> Result<(), OutsideDomain> {
             "the kernel rejected the efi_fake_mem= option".into(),
         ));
     }
-    Oracle::expect(&input.map, &o.fake_mems, &input.reservations).map(|_| ())
+    Oracle::expect(&input.map, &o.fake_mems, &input.reserve_calls()).map(|_| ())
 }
 
 fn freed(f: &crate::model::mem::Fault) -> Evidence {
@@ -499,9 +503,10 @@ fn map_findings(input: &BootInput, o: &Outcome, judge: bool, found: &mut Vec<Fin
         .first()
         .filter(|i| i.kind == InstallKind::Firmware)
         .map_or(&[], |i| &i.descs);
+    let calls = input.reserve_calls();
     let expect = |stage: Stage| {
         let fake = &o.fake_mems[..stage.ranges.min(o.fake_mems.len())];
-        let res = &input.reservations[..stage.reservations.min(input.reservations.len())];
+        let res = &calls[..stage.reservations.min(calls.len())];
         let mut oracle = Oracle::expect(&input.map, fake, res).ok()?;
         if stage.boot_services_kept {
             for &(start, size) in &o.kept {

@@ -56,6 +56,11 @@ const fn sig(class: Class, function: &'static str) -> Signature {
 const REPLACED_BY_RUNTIME_MAP: &str = "from 75dde792 nothing frees the map it installed when \
                                        virtual mode installs the runtime's map with efi_memmap_init_late";
 
+/// The cause of the wrapping reservation's findings.
+const WRAPPING_RESERVATION: &str = "a reservation whose end passes 2^64: \
+     efi_arch_mem_reserve's span check adds in u64 and lets it through, and \
+     insert cuts the descriptor with a range that ends below its start";
+
 /// Every known bug of the fixed code, by cause.
 pub static KNOWN_BUGS: &[KnownBug] = &[
     KnownBug {
@@ -171,6 +176,40 @@ pub static KNOWN_BUGS: &[KnownBug] = &[
         reference: "notes: e820 and kexec",
         explains: wrapping_e820_entry,
     },
+    KnownBug {
+        signature: sig(Class::StaleDuplicate, "efi_arch_mem_reserve"),
+        name: "wrapping reservation",
+        cause: WRAPPING_RESERVATION,
+        reference: "notes: known",
+        explains: wrapping_reservation,
+    },
+    KnownBug {
+        signature: sig(Class::Overread, "efi_free_boot_services"),
+        name: "ranges_to_free 15 bytes short",
+        cause: "a4b0bf6a40f3 as merged sizes efi_unmap_boot_services' array \
+                16 * nr_map + 1 bytes: the initcall reads the sentinel past it \
+                when every descriptor is a freeable region (217c0a5c177a fixes it)",
+        reference: "notes: boot-services memory",
+        explains: ranges_to_free_short,
+    },
+    KnownBug {
+        signature: sig(Class::KexecClobber, "e820__memory_setup"),
+        name: "boot loader's e820",
+        cause: "the e820 table the boot loader passed calls EFI runtime memory RAM: \
+                the kernel takes e820 as given (the EFI stub, which builds it from \
+                the EFI map, never does this)",
+        reference: "notes: known",
+        explains: loader_e820_calls_it_ram,
+    },
+    KnownBug {
+        signature: sig(Class::KexecClobber, "efi_arch_mem_reserve"),
+        name: "reservation over setup_data",
+        cause: "a reservation over a setup_data node: e820__reserve_setup_data made \
+                the node RESERVED_KERN, which the update of RAM to reserved leaves \
+                alone and /proc/iomem calls System RAM",
+        reference: "notes: known",
+        explains: reservation_over_setup_data,
+    },
 ];
 
 /// Whether the table speaks of `era`: the eras with the fixed (or no)
@@ -254,7 +293,7 @@ fn zero_size_reservation_entry(input: &BootInput, _: &Outcome, f: &Finding) -> b
     let Evidence::Empty { desc, .. } = f.evidence else {
         return false;
     };
-    input.reservations.iter().any(|&(a, z)| {
+    input.reserve_calls().into_iter().any(|(a, z)| {
         let (start, end) = reserve_range(a, z);
         zero_size(start, end) && start == desc.phys_addr
     })
@@ -273,9 +312,9 @@ fn zero_size_reservation_at_zero(input: &BootInput, o: &Outcome, f: &Finding) ->
     bits != 0
         && bits & !possible == 0
         && input
-            .reservations
-            .iter()
-            .any(|&(a, z)| reserve_range(a, z) == (0, u64::MAX))
+            .reserve_calls()
+            .into_iter()
+            .any(|(a, z)| reserve_range(a, z) == (0, u64::MAX))
 }
 
 /// The descriptor `efi_mem_desc_lookup(addr)` returns from what insert
@@ -339,7 +378,7 @@ fn uncounted_splits(input: &BootInput, o: &Outcome, f: &Finding) -> bool {
             // All the bytes past the buffer are the uncounted descriptors.
             let past = c.written.wrapping_mul(c.desc_size).wrapping_sub(size);
             past == bytes_past
-                && input.reservations.iter().any(|&(a, z)| {
+                && input.reserve_calls().into_iter().any(|(a, z)| {
                     reserve_range(a, z) == (c.range.start, c.range.end)
                         && overran_by_uncounted_splits(c, a, skips)
                 })
@@ -402,12 +441,63 @@ fn refused_reservation(input: &BootInput, o: &Outcome, f: &Finding) -> bool {
     let Evidence::KexecClobber { start, end, .. } = f.evidence else {
         return false;
     };
-    input.reservations.iter().any(|&(a, z)| {
+    input.reserve_calls().into_iter().any(|(a, z)| {
         a.max(start) < a.saturating_add(z).min(end)
             && o.events
                 .iter()
                 .any(|e| e.kind == EventKind::ReserveRefused { addr: a })
     })
+}
+
+fn wrapping_reservation(input: &BootInput, _: &Outcome, _: &Finding) -> bool {
+    input.reserve_calls().into_iter().any(|(a, z)| {
+        let (start, end) = reserve_range(a, z);
+        end < start && !zero_size(start, end)
+    })
+}
+
+fn ranges_to_free_short(_: &BootInput, o: &Outcome, f: &Finding) -> bool {
+    let Evidence::Overread { alloc, .. } = f.evidence else {
+        return false;
+    };
+    let short = o.era.features().boot_services
+        == crate::model::era::BootServices::Deferred {
+            ranges_size: crate::model::era::RangesSize::AsMerged,
+        };
+    short
+        && o.allocations
+            .get(alloc)
+            .is_some_and(|a| a.by == "efi_unmap_boot_services")
+}
+
+/// Whether every piece of `usable` overlaps some `[start, start + size)`
+/// of `regions`.
+fn each_overlaps(usable: &[(u64, u64)], regions: impl Iterator<Item = (u64, u64)> + Clone) -> bool {
+    !usable.is_empty()
+        && usable.iter().all(|&(s, e)| {
+            regions
+                .clone()
+                .any(|(a, z)| a.max(s) < a.saturating_add(z).min(e))
+        })
+}
+
+fn loader_e820_calls_it_ram(input: &BootInput, _: &Outcome, f: &Finding) -> bool {
+    let (Evidence::KexecClobber { ref usable, .. }, Some(table)) = (&f.evidence, &input.e820)
+    else {
+        return false;
+    };
+    let ram = table
+        .iter()
+        .filter(|e| e.ty.is_system_ram())
+        .map(|e| (e.addr, e.size));
+    each_overlaps(usable, ram)
+}
+
+fn reservation_over_setup_data(input: &BootInput, _: &Outcome, f: &Finding) -> bool {
+    let Evidence::KexecClobber { ref usable, .. } = f.evidence else {
+        return false;
+    };
+    each_overlaps(usable, input.setup_data.iter().copied())
 }
 
 fn wrapping_e820_entry(input: &BootInput, o: &Outcome, f: &Finding) -> bool {

@@ -116,6 +116,12 @@ impl Default for BootInput {
 }
 
 impl BootInput {
+    /// Every `efi_mem_reserve` of the boot, in order: the reservations,
+    /// then the BGRT image's. A stage's `reservations` counts into it.
+    pub fn reserve_calls(&self) -> Vec<(u64, u64)> {
+        self.reservations.iter().copied().chain(self.bgrt).collect()
+    }
+
     /// What e820 went through in the boot that gave `o`
     /// ([`crate::model::kexec::e820_boot`] of this input and `o`'s requests).
     pub fn e820_after(&self, o: &Outcome) -> crate::model::kexec::E820Boot {
@@ -340,6 +346,7 @@ fn boot(k: &mut Kernel, input: &BootInput) -> Outcome {
     k.efi_reserve_boot_services();
     if let (Some((addr, size)), true) = (input.bgrt, k.memmap_enabled) {
         k.phase(Func::EfiBgrtInit);
+        k.stage.reservations = input.reservations.len() + 1;
         k.efi_mem_reserve(addr, size);
     }
     k.phase(Func::StartKernel);
