@@ -124,13 +124,14 @@ pub struct Classification {
 
 impl Classification {
     /// The findings a search counts: all of them on input the oracle can
-    /// judge; on other input only the memory-safety ones, since a fault is
-    /// a bug whatever the input meant.
+    /// judge; on other input only those that need no oracle (faults, and a
+    /// map installed unwritten), since they are bugs whatever the input
+    /// meant.
     pub fn counted(&self) -> impl Iterator<Item = &Finding> {
         let judged = self.domain.is_ok();
         self.findings
             .iter()
-            .filter(move |f| judged || f.class.is_memory_safety())
+            .filter(move |f| judged || f.class.needs_no_oracle())
     }
 
     /// [`Classification::counted`] over [`Classification::all`].
@@ -138,7 +139,7 @@ impl Classification {
         let judged = self.domain.is_ok();
         self.all
             .iter()
-            .filter(move |f| judged || f.class.is_memory_safety())
+            .filter(move |f| judged || f.class.needs_no_oracle())
     }
 
     pub fn signatures(&self) -> BTreeSet<Signature> {

@@ -93,6 +93,13 @@ impl Class {
         }
     }
 
+    /// Whether a finding of this class stands without the oracle, on any
+    /// input: what memory itself shows, a fault or an installed map whose
+    /// descriptors no code wrote (what KMSAN calls an uninit value).
+    pub const fn needs_no_oracle(self) -> bool {
+        self.is_memory_safety() || matches!(self, Class::UninitializedInstall)
+    }
+
     /// Overrun, overread, use-after-free and bad free.
     pub const fn is_memory_safety(self) -> bool {
         matches!(

@@ -332,7 +332,7 @@ fn boot(k: &mut Kernel, input: &BootInput) -> Outcome {
 
     // 4, 5. setup_arch, once the map is there
     k.phase(Func::SetupArch);
-    if k.memmap_enabled {
+    if k.memmap_enabled && k.f.fake_mem != FakeMem::Removed {
         k.efi_fake_memmap();
         k.stage.ranges = k.fake_mems.len() * usize::from(k.f.fake_mem != FakeMem::Removed);
     }

@@ -8,6 +8,8 @@
 //! counted, so that a search can say which of the kernel's functions it
 //! reached and how often ([`Calls`]).
 
+use crate::model::era::{BootServices, FakeMem, Features, SoftReserveE820};
+
 /// The table: each entry the enum's variant and the kernel's name.
 macro_rules! functions {
     ($($v:ident = $name:literal,)*) => {
@@ -97,6 +99,18 @@ impl Func {
     /// ([`crate::model::kexec`]), not a step of the modelled boot.
     pub const fn outside_the_boot(self) -> bool {
         matches!(self, Func::E820MemorySetup)
+    }
+
+    /// Whether a kernel with these features has the function at all.
+    pub fn exists_in(self, f: &Features) -> bool {
+        match self {
+            Func::SetupFakeMem | Func::EfiFakeMemmap | Func::Sort => f.fake_mem != FakeMem::Removed,
+            Func::EfiFakeRange => f.fake_mem == FakeMem::Fixed,
+            Func::EfiFakeMemmapEarly => f.soft_reserve_e820 != SoftReserveE820::None,
+            Func::EfiUnmapBootServices => matches!(f.boot_services, BootServices::Deferred { .. }),
+            Func::EfiRemoveE820Mmio => f.remove_e820_mmio,
+            _ => true,
+        }
     }
 }
 

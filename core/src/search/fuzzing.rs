@@ -16,15 +16,17 @@
 //!   none of them shows its signature on the same input (a bug one era
 //!   has and another does not; the bug benchmark sets it).
 //!
-//! Memory-safety findings (overrun, use-after-free, bad-free) are crashes
-//! on any input; the others only on input the oracle can judge.
+//! Findings that need no oracle (overrun, overread, use-after-free,
+//! bad-free, a map installed unwritten) are crashes on any input; the
+//! others only on input the oracle can judge.
 
 use crate::cases::codec::decode;
 use crate::cases::scenario::Scenario;
+use crate::engine::{Engine, EngineError};
 use crate::judge::findings::{check_quiet, Checked, Finding};
 use crate::judge::known::{explain, listed};
 use crate::judge::signature::{Class, Signature};
-use crate::judge::verdict::{verdict, Verdict};
+use crate::judge::verdict::{kernel_divergence, verdict, Verdict};
 use crate::model::boot::{BootInput, Outcome};
 use crate::model::desc::{MemRange, MemoryDesc, EFI_PAGE_SIZE};
 use crate::model::era::{Era, FakeMem};
@@ -235,6 +237,38 @@ pub fn fake_mem(data: &[u8], cfg: &Config) {
     }
 }
 
+/// `diff_tree`: the input through the model of `engine`'s era and through
+/// `engine` (a kernel tree's own code, loaded into the fuzzer's process by
+/// `efimap_kernel_ffi::libfuzzer`); any difference between the two
+/// outcomes is a crash carrying its signature. An engine that fails
+/// panics too, with a line of its own.
+pub fn differential(data: &[u8], engine: &mut dyn Engine) {
+    if let Some(line) = differential_finding(&decode(data).input, engine) {
+        panic!("{line}");
+    }
+}
+
+/// What [`differential`] stops with on `input`, if anything:
+/// `efimap finding: kernel-divergence/FUNCTION era=ERA FIELD: model ..., tree ...`.
+pub fn differential_finding(input: &BootInput, engine: &mut dyn Engine) -> Option<String> {
+    let era = engine.era();
+    let model = crate::model::boot::run_with(era, input, true).ok()?;
+    let tree = match engine.boot(input, true) {
+        Ok(o) => o,
+        Err(EngineError::Input(_)) => return None,
+        Err(e) => panic!("efimap: {} failed: {e}", engine.name()),
+    };
+    kernel_divergence(&model, &tree).map(|d| {
+        format!(
+            "efimap finding: {} era={era} {}: model {}, tree {}",
+            d.signature(),
+            d.field,
+            d.model,
+            d.tree
+        )
+    })
+}
+
 /// `split_count_vs_insert`: descriptors and one range straight from the
 /// bytes; in every configured era, insert must write exactly `1 +
 /// efi_memmap_split_count` per descriptor, or refuse the range with its
@@ -393,6 +427,10 @@ pub const TARGETS: [(&str, Check); 8] = [
     }),
 ];
 
+/// The fuzz targets whose check needs an engine besides the models:
+/// `diff_tree` ([`differential`]), whose tree the target loads itself.
+pub const ENGINE_TARGETS: [&str; 1] = ["diff_tree"];
+
 /// The check of the fuzz target `name`.
 pub fn target(name: &str) -> Option<Check> {
     TARGETS.iter().find(|(n, _)| *n == name).map(|&(_, c)| c)
@@ -439,6 +477,73 @@ mod tests {
         fake_mem(&bytes, &cfg);
     }
 
+    /// An engine that boots one era under another's name: a planted
+    /// difference, as a tree whose code lost a line would be.
+    struct Planted {
+        label: Era,
+        runs: Era,
+    }
+
+    impl Engine for Planted {
+        fn name(&self) -> String {
+            format!("planted {} as {}", self.runs, self.label)
+        }
+        fn era(&self) -> Era {
+            self.label
+        }
+        fn boot(&mut self, input: &BootInput, quiet: bool) -> Result<Outcome, EngineError> {
+            let mut o = crate::model::boot::run_with(self.runs, input, quiet)?;
+            o.era = self.label;
+            Ok(o)
+        }
+    }
+
+    /// The differential check finds a difference planted in a test-only
+    /// era (v6.12.y whose efi_arch_mem_reserve allocates one descriptor
+    /// too few) within a bounded run of the generator's random inputs, as
+    /// the fuzz target would, and names the function that differs; against
+    /// an engine equal to the model it finds nothing.
+    #[test]
+    fn the_differential_check_finds_a_planted_difference() {
+        let planted = Era::register(crate::model::era::EraDef {
+            name: "test-planted-one-short",
+            tree: "v6.12.y with efi_arch_mem_reserve one descriptor short (a test)",
+            commits: &[],
+            features: crate::model::era::Features {
+                reserve_one_short: true,
+                ..Era::V6_12_Y.features()
+            },
+        })
+        .unwrap();
+        let mut engine = Planted {
+            label: Era::V6_12_Y,
+            runs: planted,
+        };
+        let mut same = crate::engine::ModelEngine(Era::V6_12_Y);
+        let mut rng = <rand::rngs::StdRng as rand::SeedableRng>::seed_from_u64(1);
+        let mut bytes = Vec::new();
+        let found = (1..=2000).find_map(|n| {
+            let sc = crate::cases::codec::random_scenario(&mut rng, &mut bytes);
+            assert_eq!(differential_finding(&sc.input, &mut same), None);
+            differential_finding(&sc.input, &mut engine).map(|line| (n, line))
+        });
+        let (n, line) = found.expect("no divergence in 2000 inputs");
+        assert!(
+            line.starts_with("efimap finding: kernel-divergence/efi_arch_mem_reserve era=v6.12.y "),
+            "after {n}: {line}"
+        );
+        let caught = std::panic::catch_unwind(|| {
+            differential(
+                &bytes,
+                &mut Planted {
+                    label: Era::V6_12_Y,
+                    runs: planted,
+                },
+            )
+        });
+        assert!(caught.is_err(), "the target's check panics on it");
+    }
+
     #[test]
     fn config_counts() {
         let sig = |s: &str| Signature::parse(s).unwrap();
@@ -456,6 +561,7 @@ mod tests {
             ),
             only: None,
             fixed_code: false,
+            without: vec![],
         };
         assert!(!cfg.counts(&a) && !cfg.counts(&b) && cfg.counts(&c));
         let only = Config {
@@ -493,9 +599,12 @@ mod tests {
                 "parse_scenario",
                 "parse_dmesg",
                 "naive",
-                "empty"
+                "empty",
+                "diff_tree"
             ]
         );
+        let mut names = names.clone();
+        names.extend(ENGINE_TARGETS);
         let mut sorted = names.clone();
         sorted.sort_unstable();
         let mut bins_sorted = bins.clone();

@@ -8,9 +8,9 @@
 //! cause ([`crate::judge::known`]) explains it: a fixed-era row is known
 //! only if every example the hunt saw is explained, and its minimized
 //! example too; a signature with an unexplained example is minimized from
-//! that example, while it stays unexplained. As in fuzzing, memory-safety
-//! findings count on any input and the others only on input the oracle can
-//! judge.
+//! that example, while it stays unexplained. As in fuzzing, the findings
+//! that need no oracle (faults, a map installed unwritten) count on any
+//! input and the others only on input the oracle can judge.
 
 use crate::cases::codec::random_scenario;
 use crate::cases::scenario::Scenario;
@@ -177,6 +177,9 @@ fn counted(
     }
 }
 
+/// Each signature's first sighting, by group.
+type Firsts = BTreeMap<(Signature, Group), First>;
+
 struct First {
     /// Which engine showed it.
     engine: usize,
@@ -291,7 +294,7 @@ fn random_part(
     start: Instant,
     search_end: Instant,
     report: &mut dyn FnMut(Progress) -> bool,
-) -> Result<(BTreeMap<(Signature, Group), First>, Reach), EngineError> {
+) -> Result<(Firsts, Reach), EngineError> {
     let mut found: BTreeMap<(Signature, Group), First> = BTreeMap::new();
     let mut reach = Reach::default();
     let mut bytes = Vec::new();

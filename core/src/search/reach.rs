@@ -529,6 +529,8 @@ fn fake_mem_ranges(val: Option<&str>) -> Option<usize> {
 pub struct Reach {
     /// The scenarios' inputs.
     pub dims: Dimensions,
+    /// The eras of the boots counted.
+    pub eras: std::collections::BTreeSet<crate::model::era::Era>,
     /// Boots whose engine counts calls.
     pub boots: u64,
     /// Calls of each function, summed over those boots.
@@ -539,6 +541,7 @@ impl Default for Reach {
     fn default() -> Self {
         Reach {
             dims: Dimensions::default(),
+            eras: Default::default(),
             boots: 0,
             calls: [0; COUNT],
         }
@@ -557,6 +560,7 @@ impl Reach {
             return;
         }
         self.boots += 1;
+        self.eras.insert(o.era);
         for (sum, &c) in self.calls.iter_mut().zip(&o.calls.0) {
             *sum += u64::from(c);
         }
@@ -565,6 +569,7 @@ impl Reach {
     /// Adds another's counts.
     pub fn merge(&mut self, other: &Reach) {
         self.dims.merge(&other.dims);
+        self.eras.extend(&other.eras);
         self.boots += other.boots;
         for (a, b) in self.calls.iter_mut().zip(&other.calls) {
             *a += b;
@@ -576,13 +581,19 @@ impl Reach {
         self.calls[f as usize]
     }
 
-    /// The functions of the boot that were never called.
+    /// The functions of the boot that some era booted has and no boot
+    /// called.
     pub fn never_called(&self) -> Vec<Func> {
         Func::ALL
             .iter()
             .copied()
-            .filter(|f| !f.outside_the_boot() && self.calls_of(*f) == 0)
+            .filter(|f| !f.outside_the_boot() && self.calls_of(*f) == 0 && self.exists(*f))
             .collect()
+    }
+
+    /// Whether some era booted has `f`.
+    fn exists(&self, f: Func) -> bool {
+        self.eras.iter().any(|e| f.exists_in(&e.features()))
     }
 
     /// The report every search ends with: the counts, the calls of each
@@ -612,15 +623,38 @@ impl Reach {
             .map(|&f| format!("{} {}", f.name(), self.calls_of(f)))
             .collect();
         let never: Vec<&str> = self.never_called().iter().map(|f| f.name()).collect();
-        format!(
-            "  calls (fewest first): {}\n  never called: {}\n",
-            cells.join(", "),
-            if never.is_empty() {
+        let absent: Vec<&str> = Func::ALL
+            .iter()
+            .filter(|f| !f.outside_the_boot() && !self.exists(**f))
+            .map(|f| f.name())
+            .collect();
+        // Lines of at most 100 characters, cells whole.
+        let mut lines: Vec<String> = vec!["  calls (fewest first):".into()];
+        for c in cells {
+            let last = lines.last_mut().expect("one line at least");
+            if last.len() + c.len() + 2 > 100 {
+                lines.push(format!("    {c},"));
+            } else {
+                last.push_str(&format!(" {c},"));
+            }
+        }
+        if let Some(last) = lines.last_mut() {
+            if last.ends_with(',') {
+                last.pop();
+            }
+        }
+        let list = |v: &[&str]| {
+            if v.is_empty() {
                 "none".to_string()
             } else {
-                never.join(", ")
+                v.join(", ")
             }
-        )
+        };
+        let mut out = format!("{}\n  never called: {}\n", lines.join("\n"), list(&never));
+        if !absent.is_empty() && !self.eras.is_empty() {
+            out.push_str(&format!("  not in the eras booted: {}\n", list(&absent)));
+        }
+        out
     }
 }
 
