@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: GPL-2.0-only
 #
 # Builds efimap's real-kernel driver from a kernel tree:
-#   bash kernel/build.sh TREE OUTDIR [--sanitize] [--gcov] [--kunit FILE.c]
+#   bash kernel/build.sh TREE OUTDIR [--sanitize] [--gcov] [--fuzz] [--kunit FILE.c]
 # TREE is a (partial) kernel source tree; OUTDIR receives the generated
 # sources, the objects and OUTDIR/efimap-kernel-driver. The tree's files are
 # read, never changed. With --sanitize the shim and driver are built with
@@ -18,20 +18,26 @@
 # driver, reading end of input when efimap closes the pipe, exits normally
 # and writes its counts, holding OUTDIR/gcov.lock shared until it has
 # (`flock -x OUTDIR/gcov.lock true` waits for every driver to finish).
+# With --fuzz the kernel files are also compiled with
+# -fsanitize-coverage=trace-pc,trace-cmp, whose calls cov.c turns into
+# libFuzzer's counters and comparison hooks for a fuzzer that loads
+# OUTDIR/libefimap-kernel.so (the diff_tree fuzz target; see cov.c).
 set -u -o pipefail
 
-usage() { echo "usage: $0 TREE OUTDIR [--sanitize] [--gcov] [--kunit FILE.c]" >&2; exit 2; }
+usage() { echo "usage: $0 TREE OUTDIR [--sanitize] [--gcov] [--fuzz] [--kunit FILE.c]" >&2; exit 2; }
 [ $# -ge 2 ] || usage
 TREE=$(cd "$1" && pwd) || usage
 OUT=$(mkdir -p "$2" && cd "$2" && pwd) || usage
 SANITIZE=0
 GCOV=0
+FUZZ=0
 KUNIT=
 shift 2
 while [ $# -gt 0 ]; do
 	case $1 in
 	--sanitize) SANITIZE=1 ;;
 	--gcov) GCOV=1 ;;
+	--fuzz) FUZZ=1 ;;
 	--kunit)
 		[ $# -ge 2 ] && [ -f "$2" ] || usage
 		KUNIT=$(cd "$(dirname "$2")" && pwd)/$(basename "$2")
@@ -212,16 +218,26 @@ if [ $GCOV = 1 ]; then
 	KFLAGS="$KFLAGS --coverage"
 	COVLD="--coverage"
 fi
+if [ $FUZZ = 1 ]; then
+	KFLAGS="$KFLAGS -fsanitize-coverage=trace-pc,trace-cmp"
+	SFLAGS="$SFLAGS -DEFIMAP_COV_BUILT=1"
+fi
 if [ $SANITIZE = 1 ]; then
 	SFLAGS="$SFLAGS -fsanitize=address,undefined -fno-sanitize-recover=undefined"
 	LDFLAGS="-fsanitize=address,undefined"
 fi
 
-# The instrumentation's callbacks in object $1 go to the shim under efimap_ names.
+# The instrumentation's callbacks in object $1 go to the shim (and, for
+# coverage, to cov.c) under efimap_ names.
 rename_hooks() {
 	local syms args="" s
-	syms=$(nm -u "$1" | awk '$2 ~ /^__tsan_/ { print $2 }')
-	for s in $syms; do args="$args --redefine-sym $s=efimap_tsan_${s#__tsan_}"; done
+	syms=$(nm -u "$1" | awk '$2 ~ /^__(tsan|sanitizer_cov)_/ { print $2 }')
+	for s in $syms; do
+		case $s in
+		__tsan_*) args="$args --redefine-sym $s=efimap_tsan_${s#__tsan_}" ;;
+		*) args="$args --redefine-sym $s=efimap_cov_${s#__sanitizer_cov_}" ;;
+		esac
+	done
 	[ -z "$args" ] || objcopy $args "$1" >> "$LOG" 2>&1 || fail "renaming in $1"
 }
 
@@ -235,12 +251,12 @@ for src in $KSRCS; do
 	rename_hooks "$o"
 	KOBJS="$KOBJS $o"
 done
-for src in shim.c driver.c; do
+for src in shim.c cov.c driver.c; do
 	echo "+ $CC -c $src" >> "$LOG"
 	$CC $SFLAGS -c "$HERE/$src" -o "$OBJ/${src%.c}.o" >> "$LOG" 2>&1 || fail "compiling $src"
 done
 echo "+ link" >> "$LOG"
-$CC -o "$OUT/efimap-kernel-driver" $KOBJS "$OBJ/shim.o" "$OBJ/driver.o" \
+$CC -o "$OUT/efimap-kernel-driver" $KOBJS "$OBJ/shim.o" "$OBJ/cov.o" "$OBJ/driver.o" \
 	-Wl,--wrap=efi_memmap_insert $LDFLAGS $COVLD >> "$LOG" 2>&1 || fail "linking"
 if [ $GCOV = 1 ]; then
 	mv "$OUT/efimap-kernel-driver" "$OUT/efimap-kernel-driver.bin"
@@ -259,9 +275,9 @@ echo "built $OUT/efimap-kernel-driver from $TREE"
 # files' and the shim's names bind inside it. Not with --sanitize: the
 # sanitizers' runtime cannot be loaded into a host program that lacks it.
 if [ $SANITIZE = 0 ]; then
-	printf '{ global: efimap_driver_run; efimap_driver_free; local: *; };\n' > "$GEN/libefimap-kernel.map"
+	printf '{ global: efimap_driver_run; efimap_driver_free; efimap_cov_setup; local: *; };\n' > "$GEN/libefimap-kernel.map"
 	echo "+ link shared" >> "$LOG"
-	$CC -shared -o "$OUT/libefimap-kernel.so" $KOBJS "$OBJ/shim.o" "$OBJ/driver.o" \
+	$CC -shared -o "$OUT/libefimap-kernel.so" $KOBJS "$OBJ/shim.o" "$OBJ/cov.o" "$OBJ/driver.o" \
 		-Wl,--wrap=efi_memmap_insert -Wl,--version-script="$GEN/libefimap-kernel.map" \
 		-Wl,-z,defs $COVLD >> "$LOG" 2>&1 || fail "linking the shared library"
 	echo "built $OUT/libefimap-kernel.so from $TREE"
@@ -280,7 +296,7 @@ if [ -n "$KUNIT" ]; then
 	echo "+ $CC -c kunit.c" >> "$LOG"
 	$CC $SFLAGS -c "$HERE/kunit.c" -o "$OBJ/kunit.o" >> "$LOG" 2>&1 || fail "compiling kunit.c"
 	echo "+ link kunit" >> "$LOG"
-	$CC -o "$OUT/efimap-kunit" $KOBJS "$o" "$OBJ/shim.o" "$OBJ/kunit.o" \
+	$CC -o "$OUT/efimap-kunit" $KOBJS "$o" "$OBJ/shim.o" "$OBJ/cov.o" "$OBJ/kunit.o" \
 		-Wl,--wrap=efi_memmap_insert $LDFLAGS $COVLD >> "$LOG" 2>&1 || fail "linking efimap-kunit"
 	echo "built $OUT/efimap-kunit from $TREE and $KUNIT"
 fi

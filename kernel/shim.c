@@ -678,6 +678,7 @@ void efimap_reset(enum efimap_fill fill, unsigned pattern, bool quiet)
 	cur_insert = NULL;
 	depth = 0;
 	n_calls = 0;
+	efimap_cov_begin();
 	/* The first 64 KiB, reserved before any EFI code runs. */
 	PUSH(reserved, ((struct range_rec){ 0, EFIMAP_LOW_RESERVED, NULL }));
 }

@@ -46,6 +46,8 @@ extern bool efimap_virtual_mode;
 extern bool efimap_quiet;
 
 void efimap_init(void);
+/* cov.c: a boot starts (its first basic block ends no edge). */
+void efimap_cov_begin(void);
 void efimap_reset(enum efimap_fill fill, unsigned pattern, bool quiet);
 void efimap_place_firmware(const void *bytes, uint64_t len);
 

@@ -8,7 +8,8 @@
 use crate::Failure;
 use efimap_cli::FuzzArgs;
 use efimap_core::search::fuzzing::Config;
-use efimap_core::search::triage::{file_name, triage, Group};
+use efimap_core::search::fuzzing::ENGINE_TARGETS;
+use efimap_core::search::triage::{file_name, triage, triage_differential, Group};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -108,6 +109,25 @@ pub fn run(a: &FuzzArgs) -> Result<(), Failure> {
     if a.jobs == 0 {
         return Err(Failure::Input("--jobs: expected at least 1".into()));
     }
+    let differential = ENGINE_TARGETS.contains(&a.target.as_str());
+    // diff_tree's tree: its library built for the fuzzer, and its era.
+    let tree = match (&a.tree, differential) {
+        (Some(dir), true) => Some(fuzz_tree(dir, a.era)?),
+        (None, true) => {
+            return Err(Failure::Input(format!(
+                "{}: expected --tree DIR, the kernel tree to run beside the model",
+                a.target
+            )))
+        }
+        (Some(_), false) => {
+            return Err(Failure::Input(format!(
+                "--tree: only {} runs a tree; {} runs the models",
+                ENGINE_TARGETS.join(", "),
+                a.target
+            )))
+        }
+        (None, false) => None,
+    };
     let has_cargo_fuzz = Command::new("cargo")
         .args(["fuzz", "--version"])
         .output()
@@ -129,11 +149,11 @@ pub fn run(a: &FuzzArgs) -> Result<(), Failure> {
         std::fs::create_dir_all(d)
             .map_err(|e| Failure::Input(format!("{}: cannot create: {e}", d.display())))?;
     }
-    // Scenario targets need a few dozen bytes at once; the parsers more.
+    // Scenario targets need up to codec::RANDOM_LEN bytes; the parsers more.
     let max_len = if a.target.starts_with("parse_") {
         "-max_len=512"
     } else {
-        "-max_len=128"
+        "-max_len=256"
     };
     let mut prefix = artifacts.clone().into_os_string();
     prefix.push("/");
@@ -145,6 +165,10 @@ pub fn run(a: &FuzzArgs) -> Result<(), Failure> {
         let mut p = std::ffi::OsString::from("-artifact_prefix=");
         p.push(&prefix);
         cmd.arg(p).args(extra);
+        if let Some(t) = &tree {
+            cmd.env("EFIMAP_TREE_LIB", &t.library)
+                .env("EFIMAP_TREE_ERA", t.era.name());
+        }
         cmd
     };
     println!(
@@ -195,8 +219,15 @@ pub fn run(a: &FuzzArgs) -> Result<(), Failure> {
     }
     let kept = std::fs::read_dir(&corpus).map_or(0, |d| d.count());
     println!("corpus {}: {kept} inputs after the merge", corpus.display());
+    print_corpus_reach(&a.target, &corpus, tree.as_ref())?;
     let found = crash_artifacts(&artifacts)?;
-    let groups = triage(&a.target, &found, &Config::from_env());
+    let groups = match &tree {
+        Some(t) => {
+            let mut engine = crate::tree_engine(&t.dir, Some(t.era))?;
+            triage_differential(&found, &mut engine)
+        }
+        None => triage(&a.target, &found, &Config::from_env()),
+    };
     for g in &groups {
         crate::write_out(
             &a.out.join(file_name(&g.signature)),
@@ -204,6 +235,54 @@ pub fn run(a: &FuzzArgs) -> Result<(), Failure> {
         )?;
     }
     print!("{}", table(&groups, &a.out));
+    // A divergence between a tree and its model is a finding, as in
+    // efimap diff.
+    if tree.is_some() && !groups.is_empty() {
+        return Err(Failure::Findings);
+    }
+    Ok(())
+}
+
+/// What the merged corpus of a scenario target reaches, printed: each
+/// input as the target decodes it, booted in the configured eras' models
+/// (EFIMAP_ERAS), or for diff_tree in its era's model, and then the calls
+/// of the tree's own code; nothing for the parsers' targets.
+fn print_corpus_reach(target: &str, corpus: &Path, tree: Option<&FuzzTree>) -> Result<(), Failure> {
+    use efimap_core::engine::{Engine, ModelEngine};
+    use efimap_core::search::reach::Reach;
+    if !matches!(target, "boot_flow" | "fake_mem" | "naive" | "diff_tree") {
+        return Ok(());
+    }
+    let mut inputs = Vec::new();
+    for e in std::fs::read_dir(corpus).map_err(|e| bad(corpus, e))? {
+        let p = e.map_err(|e| bad(corpus, e))?.path();
+        let bytes = std::fs::read(&p).map_err(|e| bad(&p, e))?;
+        inputs.push(efimap_core::search::triage::scenario_of(target, &bytes).input);
+    }
+    let failed = |e: efimap_core::engine::EngineError| Failure::Input(e.to_string());
+    let mut models: Vec<ModelEngine> = match tree {
+        Some(t) => vec![ModelEngine(t.era)],
+        None => Config::from_env()
+            .eras
+            .into_iter()
+            .map(ModelEngine)
+            .collect(),
+    };
+    let mut engines: Vec<&mut dyn Engine> =
+        models.iter_mut().map(|m| m as &mut dyn Engine).collect();
+    print!(
+        "{}",
+        Reach::of(inputs.iter(), &mut engines)
+            .map_err(failed)?
+            .table()
+    );
+    if let Some(t) = tree {
+        let mut process = crate::tree_engine(&t.dir, Some(t.era))?;
+        let name = process.name();
+        let reach = Reach::of(inputs.iter(), &mut [&mut process]).map_err(failed)?;
+        println!("{name}, the calls of its boots:");
+        print!("{}", reach.calls_table());
+    }
     Ok(())
 }
 
@@ -269,6 +348,26 @@ pub fn time_to_bug(
             .any(|(_, bytes)| bug.shows(&efimap_core::cases::codec::decode(bytes)));
     let _ = std::fs::remove_dir_all(&work);
     Ok(found.then_some(secs))
+}
+
+/// diff_tree's tree: where it is, its library built for the fuzzer, and
+/// the era it is held against.
+struct FuzzTree {
+    dir: PathBuf,
+    library: PathBuf,
+    era: efimap_core::Era,
+}
+
+fn fuzz_tree(dir: &Path, era: Option<efimap_core::Era>) -> Result<FuzzTree, Failure> {
+    use efimap_core::engine::tree;
+    let bad = |e: tree::TreeError| Failure::Input(e.to_string());
+    let t = tree::Tree::open(dir).map_err(bad)?;
+    let driver = tree::build_fuzz(&t, &crate::shim_dir(), &crate::cache_dir()).map_err(bad)?;
+    Ok(FuzzTree {
+        dir: dir.to_path_buf(),
+        library: driver.with_file_name("libefimap-kernel.so"),
+        era: era.unwrap_or_else(|| t.paired_era()),
+    })
 }
 
 /// The crash artifacts of a folder (`crash-*`), by name, with their bytes.
@@ -361,6 +460,7 @@ mod tests {
         let known: std::collections::BTreeSet<String> = efimap_core::search::fuzzing::TARGETS
             .iter()
             .map(|(n, _)| n.to_string())
+            .chain(efimap_core::search::fuzzing::ENGINE_TARGETS.map(String::from))
             .collect();
         let listed: std::collections::BTreeSet<String> = targets(manifest).into_iter().collect();
         assert_eq!(listed, known);

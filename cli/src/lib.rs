@@ -323,6 +323,15 @@ pub struct FuzzArgs {
     /// Where the artifacts and the scenario of each signature go.
     #[arg(short, long, default_value = "fuzzed")]
     pub out: PathBuf,
+    /// For diff_tree: the kernel tree whose own code runs in the fuzzer
+    /// beside the model (built with kernel/build.sh --fuzz, so that its
+    /// branches and compares guide libFuzzer too).
+    #[arg(long)]
+    pub tree: Option<PathBuf>,
+    /// For diff_tree: the model era to hold the tree against (default:
+    /// the era paired with its version).
+    #[arg(long, requires = "tree")]
+    pub era: Option<Era>,
 }
 
 #[derive(clap::Args)]

@@ -44,6 +44,9 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+#[cfg(feature = "libfuzzer")]
+pub mod libfuzzer;
+
 /// The library's file name in a build folder, beside `efimap-kernel-driver`.
 pub const LIBRARY: &str = "libefimap-kernel.so";
 
@@ -51,6 +54,36 @@ pub const LIBRARY: &str = "libefimap-kernel.so";
 type RunFn = unsafe extern "C" fn(*const c_char, usize, *mut *mut c_char, *mut usize) -> c_int;
 /// `void efimap_driver_free(char *out)`
 type FreeFn = unsafe extern "C" fn(*mut c_char);
+/// `int efimap_cov_setup(const struct efimap_cov_hooks *, struct efimap_cov_module *)`
+type CovSetupFn = unsafe extern "C" fn(*const CovHooks, *mut CovModule) -> c_int;
+
+/// `struct efimap_cov_module` (kernel/cov.c): the library's edge counters
+/// and their table of PCs (two words an entry), as libFuzzer registers a
+/// module: `[counters, counters_end)`, `[pcs, pcs_end)`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct CovModule {
+    pub counters: *mut u8,
+    pub counters_end: *mut u8,
+    pub pcs: *const usize,
+    pub pcs_end: *const usize,
+}
+
+/// `struct efimap_cov_hooks` (kernel/cov.c): the comparison hooks a fuzzer
+/// gives the kernel files' coverage bridge; `None` where it has none.
+#[repr(C)]
+#[derive(Clone, Copy, Default)]
+pub struct CovHooks {
+    pub cmp1: Option<unsafe extern "C" fn(u8, u8)>,
+    pub cmp2: Option<unsafe extern "C" fn(u16, u16)>,
+    pub cmp4: Option<unsafe extern "C" fn(u32, u32)>,
+    pub cmp8: Option<unsafe extern "C" fn(u64, u64)>,
+    pub const_cmp1: Option<unsafe extern "C" fn(u8, u8)>,
+    pub const_cmp2: Option<unsafe extern "C" fn(u16, u16)>,
+    pub const_cmp4: Option<unsafe extern "C" fn(u32, u32)>,
+    pub const_cmp8: Option<unsafe extern "C" fn(u64, u64)>,
+    pub switch: Option<unsafe extern "C" fn(u64, *mut u64)>,
+}
 
 /// Taken around every library call, of every engine (see the crate docs).
 static CALLS: Mutex<()> = Mutex::new(());
@@ -87,6 +120,7 @@ pub fn build_library(tree: &Tree, shims: &Path, cache: &Path) -> Result<PathBuf,
 struct Entry {
     run: RunFn,
     free: FreeFn,
+    cov_setup: CovSetupFn,
 }
 
 /// The real code of one tree, through its shared library, in this process.
@@ -100,6 +134,16 @@ impl FfiEngine {
     /// Loads `library` (built by [`build_library`]), whose outcomes are
     /// labelled `era`.
     pub fn load(library: &Path, tree: &Tree, era: Era) -> Result<FfiEngine, LoadError> {
+        let name = format!(
+            "tree {} in process ({})",
+            tree.version_text(),
+            tree.dir.display()
+        );
+        Self::load_named(library, name, era)
+    }
+
+    /// [`FfiEngine::load`] of a library by its path alone, named `name`.
+    pub fn load_named(library: &Path, name: String, era: Era) -> Result<FfiEngine, LoadError> {
         let fail = |e: libloading::Error| LoadError(format!("{}: {e}", library.display()));
         // SAFETY: the library is one kernel/build.sh linked: it has no
         // constructors beyond the compiler's instrumentation set-up, which
@@ -114,17 +158,37 @@ impl FfiEngine {
             Entry {
                 run: *lib.get::<RunFn>(b"efimap_driver_run\0").map_err(fail)?,
                 free: *lib.get::<FreeFn>(b"efimap_driver_free\0").map_err(fail)?,
+                cov_setup: *lib.get::<CovSetupFn>(b"efimap_cov_setup\0").map_err(fail)?,
             }
         };
-        Ok(FfiEngine {
-            era,
-            name: format!(
-                "tree {} in process ({})",
-                tree.version_text(),
-                tree.dir.display()
-            ),
-            entry,
-        })
+        Ok(FfiEngine { era, name, entry })
+    }
+
+    /// Gives the library's coverage bridge (kernel/cov.c) the comparison
+    /// hooks and returns its edge counters and their PC table, for a
+    /// fuzzer to register; an error when the library was not built with
+    /// `kernel/build.sh --fuzz` (its counters would never move).
+    pub fn coverage(&mut self, hooks: &CovHooks) -> Result<CovModule, LoadError> {
+        let mut m = CovModule {
+            counters: std::ptr::null_mut(),
+            counters_end: std::ptr::null_mut(),
+            pcs: std::ptr::null(),
+            pcs_end: std::ptr::null(),
+        };
+        let _turn = CALLS.lock().unwrap_or_else(|e| e.into_inner());
+        // SAFETY: efimap_cov_setup copies `hooks` (a valid struct laid out
+        // as kernel/cov.c declares it, whose functions are functions of
+        // this process with the C signatures given) and fills `m` with
+        // pointers into its static arrays; CALLS keeps any other call into
+        // a loaded library from overlapping it.
+        let built = unsafe { (self.entry.cov_setup)(hooks, &mut m) };
+        if built == 1 {
+            Ok(m)
+        } else {
+            Err(LoadError(
+                "the library was not built for a fuzzer (kernel/build.sh --fuzz)".into(),
+            ))
+        }
     }
 
     /// Runs protocol text (any number of scenarios) and returns the text the

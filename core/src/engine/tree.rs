@@ -197,22 +197,43 @@ impl Fnv {
 /// Builds `tree` with the shims in `shims` (`kernel/`), into `cache`,
 /// unless a build with the same key is there. Returns the driver's path.
 pub fn build(tree: &Tree, shims: &Path, cache: &Path) -> Result<PathBuf, TreeError> {
-    build_as(tree, shims, cache, false)
+    build_as(tree, shims, cache, Flavor::Plain)
 }
 
 /// [`build`] with the kernel files compiled for gcov (`build.sh --gcov`):
 /// started with [`TreeEngine::start_counting`], the driver writes its
 /// line counts when it ends ([`crate::engine::coverage`] reads them).
 pub fn build_gcov(tree: &Tree, shims: &Path, cache: &Path) -> Result<PathBuf, TreeError> {
-    build_as(tree, shims, cache, true)
+    build_as(tree, shims, cache, Flavor::Gcov)
 }
 
-fn build_as(tree: &Tree, shims: &Path, cache: &Path, gcov: bool) -> Result<PathBuf, TreeError> {
+/// [`build`] with the kernel files compiled for a fuzzer's coverage
+/// (`build.sh --fuzz`): edges and comparisons, for the diff_tree fuzz
+/// target that loads the build's library (`kernel/cov.c`).
+pub fn build_fuzz(tree: &Tree, shims: &Path, cache: &Path) -> Result<PathBuf, TreeError> {
+    build_as(tree, shims, cache, Flavor::Fuzz)
+}
+
+/// How the kernel files are compiled: as the engine runs them, for gcov,
+/// or for a fuzzer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Flavor {
+    Plain,
+    Gcov,
+    Fuzz,
+}
+
+fn build_as(tree: &Tree, shims: &Path, cache: &Path, flavor: Flavor) -> Result<PathBuf, TreeError> {
     let key = tree.build_key(shims).map_err(|e| TreeError::Build {
         dir: tree.dir.clone(),
         message: format!("cannot read the sources: {e}"),
     })?;
-    let out = cache.join(if gcov { format!("{key}-gcov") } else { key });
+    let (suffix, flag) = match flavor {
+        Flavor::Plain => ("", None),
+        Flavor::Gcov => ("-gcov", Some("--gcov")),
+        Flavor::Fuzz => ("-fuzz", Some("--fuzz")),
+    };
+    let out = cache.join(format!("{key}{suffix}"));
     let driver = out.join("efimap-kernel-driver");
     if driver.is_file() {
         return Ok(driver);
@@ -230,7 +251,7 @@ fn build_as(tree: &Tree, shims: &Path, cache: &Path, gcov: bool) -> Result<PathB
         .arg(shims.join("build.sh"))
         .arg(&tree.dir)
         .arg(&tmp)
-        .args(gcov.then_some("--gcov"))
+        .args(flag)
         .output()
         .map_err(|e| TreeError::Build {
             dir: tree.dir.clone(),

@@ -549,6 +549,26 @@ impl Default for Reach {
 }
 
 impl Reach {
+    /// What booting each of `inputs` in each of `engines` reaches (a fuzz
+    /// corpus, say); inputs no engine runs count as scenarios only.
+    pub fn of<'a>(
+        inputs: impl Iterator<Item = &'a BootInput>,
+        engines: &mut [&mut dyn crate::engine::Engine],
+    ) -> Result<Reach, crate::engine::EngineError> {
+        let mut r = Reach::default();
+        for input in inputs {
+            r.scenario(input);
+            for e in engines.iter_mut() {
+                match e.boot(input, true) {
+                    Ok(o) => r.boot(&o),
+                    Err(crate::engine::EngineError::Input(_)) => {}
+                    Err(x) => return Err(x),
+                }
+            }
+        }
+        Ok(r)
+    }
+
     /// One scenario.
     pub fn scenario(&mut self, input: &BootInput) {
         self.dims.add(input);

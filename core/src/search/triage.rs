@@ -112,9 +112,40 @@ fn stop_line(check: fuzzing::Check, bytes: &[u8], cfg: &Config) -> Option<(Strin
 /// `cfg`: one group per signature, in signature order, the artifacts no
 /// era reproduces last.
 pub fn triage(target: &str, artifacts: &[(PathBuf, Vec<u8>)], cfg: &Config) -> Vec<Group> {
+    group(target, artifacts, |bytes| signatures_of(target, bytes, cfg))
+}
+
+/// Groups the artifacts of the `diff_tree` target by the divergence each
+/// shows between the model of `engine`'s era and `engine` (a kernel
+/// tree's own code).
+pub fn triage_differential(
+    artifacts: &[(PathBuf, Vec<u8>)],
+    engine: &mut dyn crate::engine::Engine,
+) -> Vec<Group> {
+    group("diff_tree", artifacts, |bytes| {
+        let input = decode(bytes).input;
+        let line = fuzzing::differential_finding(&input, engine);
+        let sig = line.as_deref().and_then(|l| {
+            l.strip_prefix("efimap finding: ")?
+                .split_whitespace()
+                .next()
+        });
+        sig.map(|s| (s.to_string(), vec![engine.era()]))
+            .into_iter()
+            .collect()
+    })
+}
+
+/// One group per signature `shown` gives an artifact's bytes, in
+/// signature order, the artifacts that show none last.
+fn group(
+    target: &str,
+    artifacts: &[(PathBuf, Vec<u8>)],
+    mut shown_by: impl FnMut(&[u8]) -> BTreeMap<String, Vec<Era>>,
+) -> Vec<Group> {
     let mut groups: BTreeMap<String, Group> = BTreeMap::new();
     for (path, bytes) in artifacts {
-        let mut shown = signatures_of(target, bytes, cfg);
+        let mut shown = shown_by(bytes);
         if shown.is_empty() {
             shown.insert(UNREPRODUCED.to_string(), Vec::new());
         }
