@@ -31,7 +31,10 @@ fi
 "${fuzz[@]}" build -O -s "$sanitizer" --no-trace-compares
 mkdir -p "$OUT"
 release=fuzz/target/x86_64-unknown-linux-gnu/release
-# Every [[bin]] of fuzz/Cargo.toml.
+# Every [[bin]] of fuzz/Cargo.toml but diff_tree, which runs a kernel
+# tree's library beside the model (efimap fuzz diff_tree --tree DIR): the
+# image has no tree.
 for target in $(awk '/^\[\[bin\]\]/ {b = 1; next} /^\[/ {b = 0} b && $1 == "name" {gsub(/"/, "", $3); print $3}' fuzz/Cargo.toml); do
+    [ "$target" = diff_tree ] && continue
     cp "$release/$target" "$OUT/$target"
 done

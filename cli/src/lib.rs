@@ -40,6 +40,11 @@ pub enum Command {
         /// Write the scenario here instead of printing it.
         #[arg(short, long)]
         output: Option<PathBuf>,
+        /// The encoding the bytes were made with: v2, the grammar of
+        /// today's fuzz targets and searches, or v1, the byte layout of
+        /// artifacts and seeds made before December 2026.
+        #[arg(long, default_value = "v2", value_parser = ["v1", "v2"])]
+        codec: String,
     },
     /// Run every scenario of a folder; exit 1 if any file's expected
     /// signatures (from its header) do not match.
@@ -113,6 +118,14 @@ pub enum Command {
         /// With --bugs: seconds each cargo fuzz run may take; 0 runs none.
         #[arg(long, default_value_t = 0, requires = "bugs")]
         fuzz_seconds: u64,
+        /// Instead, the generator's distribution: this many scenarios drawn
+        /// as the searches draw them, tallied dimension by dimension.
+        #[arg(long, conflicts_with_all = ["tree", "fuzz_target", "bugs"])]
+        generator: Option<u64>,
+        /// With --generator: the encoding to draw through, v2 (today's) or
+        /// v1 (the byte layout of before December 2026).
+        #[arg(long, default_value = "v2", value_parser = ["v1", "v2"], requires = "generator")]
+        codec: String,
     },
     /// Model versus kernel: the corpus, the hunt's exhaustive bound and
     /// random scenarios through a kernel tree's own code and the model era

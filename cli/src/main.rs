@@ -130,7 +130,11 @@ fn main() -> ExitCode {
         Command::Diff(a) => diff(&a),
         Command::Review(a) => review::run(&a),
         Command::Run(a) => run(&a),
-        Command::Show { artifact, output } => show(&artifact, output.as_deref()),
+        Command::Show {
+            artifact,
+            output,
+            codec,
+        } => show(&artifact, output.as_deref(), codec == "v1"),
         Command::Replay { dir, tree } => match tree.tree {
             None => replay(&dir),
             Some(t) => replay_tree(&dir, &t, tree.tree_era),
@@ -151,6 +155,16 @@ fn main() -> ExitCode {
             output,
             verify,
         } => export(&file, form, output.as_deref(), verify),
+        Command::Bench {
+            generator: Some(n),
+            codec,
+            ..
+        } => {
+            let d = efimap_core::bench::generator_dimensions(n, 1, codec == "v1");
+            println!("{n} scenarios drawn through the {codec} encoding (seed 1):");
+            print!("{}", d.table());
+            Ok(())
+        }
         Command::Bench {
             bugs: true,
             seeds,
@@ -389,10 +403,14 @@ fn write_out(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
         .map_err(|e| Failure::Input(format!("{}: cannot write: {e}", path.display())))
 }
 
-fn show(artifact: &Path, output: Option<&Path>) -> Result<(), Failure> {
+fn show(artifact: &Path, output: Option<&Path>, v1: bool) -> Result<(), Failure> {
     let bytes = std::fs::read(artifact)
         .map_err(|e| Failure::Input(format!("{}: cannot read: {e}", artifact.display())))?;
-    let mut sc = decode(&bytes);
+    let mut sc = if v1 {
+        efimap_core::cases::codec::v1::decode(&bytes)
+    } else {
+        decode(&bytes)
+    };
     // The bytes' own header lines are kept as description, but never as
     // expectations: those are what each era shows now.
     let name = artifact

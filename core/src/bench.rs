@@ -334,3 +334,25 @@ pub fn time_to_bugs(seed: u64, limit: Duration) -> Vec<Option<BugHit>> {
     }
     first
 }
+
+/// `n` scenarios drawn as the searches draw them, seeded, tallied by
+/// dimension: with `v1`, as they drew them before the grammar (0 to 159
+/// random bytes through the first encoding), for comparison.
+pub fn generator_dimensions(n: u64, seed: u64, v1: bool) -> crate::search::reach::Dimensions {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut bytes = Vec::new();
+    let mut d = crate::search::reach::Dimensions::default();
+    for _ in 0..n {
+        let sc = if v1 {
+            use rand::Rng;
+            bytes.clear();
+            let len = rng.gen_range(0..160);
+            bytes.extend((0..len).map(|_| rng.gen::<u8>()));
+            crate::cases::codec::v1::decode(&bytes)
+        } else {
+            random_scenario(&mut rng, &mut bytes)
+        };
+        d.add(&sc.input);
+    }
+    d
+}

@@ -153,6 +153,7 @@ pub fn seed_inputs(sc: &Scenario) -> Vec<(&'static str, Vec<u8>)> {
     vec![
         ("boot_flow", encode(sc)),
         ("fake_mem", encode(sc)),
+        ("diff_tree", encode(sc)),
         ("parse_scenario", sc.to_text().into_bytes()),
         ("parse_cmdline", sc.input.cmdline.clone().into_bytes()),
         ("parse_dmesg", dmesg.into_bytes()),
