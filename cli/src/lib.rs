@@ -456,6 +456,10 @@ pub struct DiffArgs {
     /// Where the divergent scenarios go.
     #[arg(short, long, default_value = "diverged")]
     pub out: PathBuf,
+    /// With --tree: build its files with gcov and end with the real C's
+    /// line and branch coverage per function (its counts in OUT/.gcov).
+    #[arg(long, requires = "tree")]
+    pub coverage: bool,
 }
 
 /// How `efimap review` writes its report.

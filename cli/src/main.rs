@@ -300,7 +300,25 @@ fn bench_tree(dir: &Path) -> Result<(), Failure> {
 
 fn diff(a: &DiffArgs) -> Result<(), Failure> {
     use efimap_core::engine::{Engine, ModelEngine};
+    // With --coverage: the gcov build's folder and where its counts go.
+    let mut gcov: Option<(PathBuf, PathBuf, PathBuf)> = None;
     let (mut engine, era): (Box<dyn Engine>, Era) = match (&a.tree, a.model) {
+        (Some(dir), _) if a.coverage => {
+            let bad = |e: tree::TreeError| Failure::Input(e.to_string());
+            let t = tree::Tree::open(dir).map_err(bad)?;
+            let driver = tree::build_gcov(&t, &shim_dir(), &cache_dir()).map_err(bad)?;
+            let counts = a.out.join(".gcov");
+            if counts.exists() {
+                std::fs::remove_dir_all(&counts).map_err(|e| {
+                    Failure::Input(format!("{}: cannot remove: {e}", counts.display()))
+                })?;
+            }
+            let era = a.era.unwrap_or_else(|| t.paired_era());
+            let engine = TreeEngine::start_counting(&driver, &t, era, &counts).map_err(bad)?;
+            let build = driver.parent().map(Path::to_path_buf).unwrap_or_default();
+            gcov = Some((build, counts, t.dir.clone()));
+            (Box::new(engine), era)
+        }
         (Some(dir), _) => {
             let t = tree_engine(dir, a.era)?;
             let era = t.era();
@@ -390,6 +408,24 @@ fn diff(a: &DiffArgs) -> Result<(), Failure> {
             );
         }
         bad |= r.still > 0;
+    }
+    if let Some((build, counts, tree_dir)) = gcov {
+        // The driver writes its counts when it ends.
+        drop(engine);
+        let lines = efimap_core::engine::coverage::read(&build, &counts).map_err(Failure::Input)?;
+        let root = format!("{}/", tree_dir.canonicalize().unwrap_or(tree_dir).display());
+        let mut functions = lines
+            .per_function(|f| f != "efimap-glue" && (!f.starts_with('/') || f.starts_with(&root)));
+        for f in &mut functions {
+            if let Some(rel) = f.file.strip_prefix(&root) {
+                f.file = rel.to_string();
+            }
+        }
+        functions.sort_by(|x, y| (&x.file, &x.function).cmp(&(&y.file, &y.function)));
+        println!(
+            "The tree's own code, gcov (lines with code; branches: arcs out of a line's blocks):"
+        );
+        print!("{}", efimap_core::engine::coverage::table(&functions));
     }
     if bad {
         Err(Failure::Findings)

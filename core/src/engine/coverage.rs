@@ -11,11 +11,28 @@ use std::path::Path;
 use std::process::Command;
 
 /// One source file's counts: each line with code and how often it ran,
-/// and each function's name and first and last line.
+/// each line's branches (gcov's arcs out of its blocks) and how often each
+/// was taken, and each function's name and first and last line.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct FileCounts {
     pub lines: BTreeMap<usize, u64>,
+    pub branches: BTreeMap<usize, Vec<u64>>,
     pub functions: Vec<(String, usize, usize)>,
+}
+
+/// One function's coverage: lines with code and branches, and how many
+/// of each ran; the lines not reached and the lines with a branch never
+/// taken.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct FunctionCoverage {
+    pub file: String,
+    pub function: String,
+    pub lines: usize,
+    pub lines_hit: usize,
+    pub branches: usize,
+    pub branches_taken: usize,
+    pub missed_lines: Vec<usize>,
+    pub missed_branches: Vec<usize>,
 }
 
 impl FileCounts {
@@ -62,6 +79,19 @@ impl LineCounts {
                     continue;
                 };
                 *counts.lines.entry(n as usize).or_default() += c;
+                let taken: Vec<u64> = l["branches"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(|b| b["count"].as_u64().unwrap_or(0))
+                    .collect();
+                if !taken.is_empty() {
+                    let line = counts.branches.entry(n as usize).or_default();
+                    line.resize(line.len().max(taken.len()), 0);
+                    for (sum, t) in line.iter_mut().zip(taken) {
+                        *sum += t;
+                    }
+                }
             }
             for func in f["functions"].as_array().into_iter().flatten() {
                 let name = func["demangled_name"]
@@ -81,6 +111,118 @@ impl LineCounts {
         }
         Ok(())
     }
+}
+
+impl LineCounts {
+    /// Every function of the files whose names `keep` accepts, with its
+    /// line and branch coverage, by file and first line. A line belongs to
+    /// the innermost function that spans it.
+    pub fn per_function(&self, keep: impl Fn(&str) -> bool) -> Vec<FunctionCoverage> {
+        let mut out: BTreeMap<(String, usize, String), FunctionCoverage> = BTreeMap::new();
+        for (file, c) in self.files.iter().filter(|(f, _)| keep(f)) {
+            for (&line, &count) in &c.lines {
+                let Some(name) = c.function_at(line) else {
+                    continue;
+                };
+                let start = c
+                    .functions
+                    .iter()
+                    .find(|(n, a, b)| n == name && (*a..=*b).contains(&line))
+                    .map_or(0, |f| f.1);
+                let f = out
+                    .entry((file.clone(), start, name.to_string()))
+                    .or_insert_with(|| FunctionCoverage {
+                        file: file.clone(),
+                        function: name.to_string(),
+                        ..FunctionCoverage::default()
+                    });
+                f.lines += 1;
+                if count > 0 {
+                    f.lines_hit += 1;
+                } else {
+                    f.missed_lines.push(line);
+                }
+                if let Some(b) = c.branches.get(&line) {
+                    f.branches += b.len();
+                    let taken = b.iter().filter(|&&t| t > 0).count();
+                    f.branches_taken += taken;
+                    if taken < b.len() {
+                        f.missed_branches.push(line);
+                    }
+                }
+            }
+        }
+        out.into_values().collect()
+    }
+}
+
+/// Line and branch coverage per function, with a total, as text: the
+/// lines not reached and the lines with a branch never taken.
+pub fn table(functions: &[FunctionCoverage]) -> String {
+    let pct = |a: usize, b: usize| {
+        if b == 0 {
+            "-".to_string()
+        } else {
+            format!("{:.1}%", 100.0 * a as f64 / b as f64)
+        }
+    };
+    let ranges = |v: &[usize]| -> String {
+        let mut out: Vec<String> = Vec::new();
+        let mut i = 0;
+        while i < v.len() {
+            let mut j = i;
+            while j + 1 < v.len() && v[j + 1] == v[j] + 1 {
+                j += 1;
+            }
+            out.push(if i == j {
+                v[i].to_string()
+            } else {
+                format!("{}-{}", v[i], v[j])
+            });
+            i = j + 1;
+        }
+        if out.is_empty() {
+            "-".into()
+        } else {
+            out.join(",")
+        }
+    };
+    let mut s = format!(
+        "  {:34} {:30} {:>11} {:>7} {:>11} {:>7}  lines not reached; lines with a branch not taken\n",
+        "file", "function", "lines", "", "branches", ""
+    );
+    let (mut l, mut lh, mut b, mut bt) = (0, 0, 0, 0);
+    for f in functions {
+        l += f.lines;
+        lh += f.lines_hit;
+        b += f.branches;
+        bt += f.branches_taken;
+        s.push_str(&format!(
+            "  {:34} {:30} {:>5} / {:<3} {:>7} {:>5} / {:<3} {:>7}  {}; {}\n",
+            f.file,
+            f.function,
+            f.lines_hit,
+            f.lines,
+            pct(f.lines_hit, f.lines),
+            f.branches_taken,
+            f.branches,
+            pct(f.branches_taken, f.branches),
+            ranges(&f.missed_lines),
+            ranges(&f.missed_branches)
+        ));
+    }
+    s.push_str(&format!(
+        "  {:34} {:30} {:>5} / {:<3} {:>7} {:>5} / {:<3} {:>7}\n",
+        "total",
+        "",
+        lh,
+        l,
+        pct(lh, l),
+        bt,
+        b,
+        pct(bt, b)
+    ));
+    s
 }
 
 /// Waits until every driver of the gcov build in `build` (the folder of
@@ -113,6 +255,8 @@ pub fn read(build: &Path, counts: &Path) -> Result<LineCounts, String> {
         let run = Command::new("gcov")
             .arg("--json-format")
             .arg("--stdout")
+            // Branch counts are in the JSON only with -b.
+            .arg("--branch-probabilities")
             .arg(format!("{n}.o"))
             .current_dir(counts)
             .output()
@@ -156,5 +300,57 @@ mod tests {
         assert_eq!(c.file("platform/efi/quirks.c"), Some(f));
         assert_eq!(c.file("efi/memmap.c"), None);
         assert!(LineCounts::default().add_json("{}").is_err());
+    }
+
+    /// Branches per line add up across objects; per function, a line
+    /// with any branch never taken is listed, and the totals count each
+    /// branch once.
+    #[test]
+    fn branches_per_function() {
+        let doc = r#"{"files":[{"file":"lib/sort.c","functions":[{"name":"sort","start_line":10,"end_line":20}],"lines":[{"line_number":11,"count":2,"branches":[{"count":2,"throw":false,"fallthrough":true},{"count":0,"throw":false,"fallthrough":false}]},{"line_number":12,"count":0,"branches":[]},{"line_number":13,"count":2,"branches":[{"count":1},{"count":1}]}]}]}"#;
+        let mut c = LineCounts::default();
+        c.add_json(doc).unwrap();
+        c.add_json(doc).unwrap();
+        assert_eq!(
+            c.file("lib/sort.c").unwrap().branches.get(&11),
+            Some(&vec![4, 0])
+        );
+        let f = c.per_function(|_| true);
+        assert_eq!(
+            f,
+            vec![FunctionCoverage {
+                file: "lib/sort.c".into(),
+                function: "sort".into(),
+                lines: 3,
+                lines_hit: 2,
+                branches: 4,
+                branches_taken: 3,
+                missed_lines: vec![12],
+                missed_branches: vec![11],
+            }]
+        );
+        let t = table(&f);
+        let rows: Vec<Vec<&str>> = t.lines().map(|l| l.split_whitespace().collect()).collect();
+        assert_eq!(
+            rows[1],
+            [
+                "lib/sort.c",
+                "sort",
+                "2",
+                "/",
+                "3",
+                "66.7%",
+                "3",
+                "/",
+                "4",
+                "75.0%",
+                "12;",
+                "11"
+            ]
+        );
+        assert_eq!(
+            rows[2],
+            ["total", "2", "/", "3", "66.7%", "3", "/", "4", "75.0%"]
+        );
     }
 }
