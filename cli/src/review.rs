@@ -223,6 +223,13 @@ pub fn run(a: &ReviewArgs) -> Result<(), Failure> {
     write_atomic(&path, report.as_bytes())
         .map_err(|e| Failure::Input(format!("{}: cannot write: {e}", path.display())))?;
     print!("{report}");
+    // What the review reached, for the terminal (not the report or mail).
+    let [before_reach, after_reach] = &r.run.reach;
+    eprintln!();
+    eprintln!("The tree before the patch:");
+    eprint!("{}", before_reach.table());
+    eprintln!("The tree after it, the calls of its boots:");
+    eprint!("{}", after_reach.calls_table());
     eprintln!(
         "efimap review: {:.1} s (builds {:.1} s and {:.1} s{}, {} scenarios on both trees in {:.1} s)",
         started.elapsed().as_secs_f64(),

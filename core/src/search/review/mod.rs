@@ -132,6 +132,9 @@ pub struct ReviewRun {
     pub changed_clean: u64,
     pub signatures: BTreeMap<Signature, SignatureChange>,
     pub behaviour: BTreeMap<Signature, BehaviourChange>,
+    /// What the scenarios held, and what the tree before the patch and
+    /// the tree after it called.
+    pub reach: [crate::search::reach::Reach; 2],
 }
 
 impl ReviewRun {
@@ -225,6 +228,10 @@ pub fn review(
         let Some([(ob, cb), (oa, ca)]) = both(sc)? else {
             return Ok(());
         };
+        for (r, o) in run.reach.iter_mut().zip([&ob, &oa]) {
+            r.scenario(&sc.input);
+            r.boot(o);
+        }
         let (sb, sa) = (cb.signatures(), ca.signatures());
         for &sig in sb.union(&sa) {
             let entry = run.signatures.entry(sig).or_insert(SignatureChange {
