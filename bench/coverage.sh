@@ -4,7 +4,7 @@
 # The coverage figures of BENCHMARKS.md, section 13.
 #
 #   bash bench/coverage.sh [--fuzz-seconds N]     the model's region coverage
-#   bash bench/coverage.sh --kernel [--random N]  the kernel trees' line coverage
+#   bash bench/coverage.sh --kernel [--random N]  the kernel trees' line and branch coverage
 #   bash bench/coverage.sh --report               the model reports again, from the last run's profiles
 #
 # Model: the efimap binary built with -C instrument-coverage (its own target
@@ -19,13 +19,12 @@
 # quirks.rs, efi.rs, cmdline.rs) from llvm-cov, per file and in total, and
 # every region neither reached, with its function.
 #
-# Kernel: each tree of target/trees (or EFIMAP_TREES) built by
-# `kernel/build.sh TREE OUT --gcov` into the cache folder the engine would
-# use (so the engine runs the gcov build), then `efimap replay corpus
-# --tree` and `efimap diff --tree` (the corpus, the hunt's exhaustive bound
-# and N random scenarios, default 2000) through it; gcov line coverage per
-# function of the tree files the driver is built from, and the lines not
-# reached.
+# Kernel: `efimap diff --tree TREE --coverage` on each tree of
+# target/trees (or EFIMAP_TREES): the tree built with gcov, the corpus, the
+# hunt's exhaustive bound and N random scenarios (default 100000, as CI's
+# diff) through it and the model; gcov's line and branch coverage per
+# function of the tree files the driver is built from, the lines not
+# reached and the lines with a branch not taken.
 #
 # Needs llvm-profdata and llvm-cov of rustc's LLVM (LLVM_PROFDATA, LLVM_COV,
 # default llvm-profdata-22 and llvm-cov-22: Debian's llvm-22), cargo-fuzz and
@@ -35,7 +34,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 fuzz_seconds=300
-random=2000
+random=100000
 mode=model
 while [ $# -gt 0 ]; do
     case $1 in
@@ -189,89 +188,19 @@ kernel() {
     cargo build --release -q -p efimap-cli || exit 1
     local bin=$ROOT/target/release/efimap v
     for v in 6.1 6.12; do
-        local tree=$trees/$v cache=$OUT/kernel-cache-$v
+        local tree=$trees/$v
         [ -f "$tree/Makefile" ] || { echo "coverage.sh: no tree at $tree (bash .ci/trees.sh target/trees)" >&2; exit 2; }
         echo "== tree $v"
-        # The engine's own build names the cache folder (a hash of the
-        # sources); the gcov build then replaces it there.
-        rm -rf "$cache" && mkdir -p "$cache"
-        EFIMAP_CACHE=$cache "$bin" run corpus/single-8g-sp-clean.scn --tree "$tree" >/dev/null
-        local key
-        key=$(ls "$cache" | head -n 1)
-        [ -n "$key" ] && [ -d "$cache/$key" ] || { echo "coverage.sh: the engine built nothing in $cache" >&2; exit 1; }
-        bash kernel/build.sh "$tree" "$cache/$key" --gcov >/dev/null || exit 1
-        local build=$cache/$key
-        find "$build/obj" -name '*.gcda' -delete
-        EFIMAP_CACHE=$cache "$bin" replay corpus --tree "$tree" >"$OUT/kernel-$v-replay.log" 2>&1
-        EFIMAP_CACHE=$cache "$bin" diff --tree "$tree" --random "$random" -o "$OUT/kernel-$v-diverged" \
+        # efimap diff --coverage builds the tree with gcov (its own cache
+        # folder), runs the corpus, the hunt's bound and N random scenarios
+        # through it and the model, and ends with gcov's lines and branches
+        # per function.
+        "$bin" diff --tree "$tree" --random "$random" --coverage -o "$OUT/kernel-$v-diverged" \
             >"$OUT/kernel-$v-diff.log" 2>&1
-        echo "   diff: $(grep -i -m1 'divergen' "$OUT/kernel-$v-diff.log")"
-        # Every driver has written its counts once the lock is free.
-        flock -x "$build/gcov.lock" true
-        gcov_report "$tree" "$build" "$v" >"$OUT/kernel-$v.txt"
+        echo "   diff: $(grep -m1 'diverged' "$OUT/kernel-$v-diff.log")"
+        sed -n '/^The tree.s own code, gcov/,$p' "$OUT/kernel-$v-diff.log" >"$OUT/kernel-$v.txt"
         cat "$OUT/kernel-$v.txt"
     done
-}
-
-# Line coverage per function of the kernel files in the build, from gcov's
-# intermediate (JSON) format, and the lines not reached.
-gcov_report() {
-    local tree=$1 build=$2 v=$3
-    local work=$OUT/gcov-$v
-    rm -rf "$work" && mkdir -p "$work"
-    (cd "$work" && for o in "$build"/obj/k_*.o; do
-        [ -f "${o%.o}.gcda" ] && gcov --json-format --stdout "$o" 2>/dev/null
-    done) >"$work/gcov.jsonl"
-    python3 - "$work/gcov.jsonl" "$tree/" "$v" <<'EOF'
-import json, sys
-tree, v = sys.argv[2], sys.argv[3]
-funcs = {}   # (file, name) -> {line: count}
-starts = {}
-with open(sys.argv[1]) as fh:
-    docs = []
-    for line in fh:
-        line = line.strip()
-        if line:
-            docs.append(json.loads(line))
-for doc in docs:
-    for f in doc["files"]:
-        name = f["file"]
-        # Whole files are named by their path in the tree, extracted
-        # functions by the path their #line gives (relative to it).
-        if name.startswith(tree):
-            rel = name[len(tree):]
-        elif not name.startswith("/") and name != "efimap-glue":
-            rel = name
-        else:
-            continue
-        fl = sorted(f["functions"], key=lambda x: x["start_line"])
-        for fn in fl:
-            starts[(rel, fn["name"])] = (fn["start_line"], fn["end_line"], fn["execution_count"])
-        for ln in f["lines"]:
-            owner = ln.get("function_name")
-            if owner is None:
-                owner = next((fn["name"] for fn in fl if fn["start_line"] <= ln["line_number"] <= fn["end_line"]), "?")
-            d = funcs.setdefault((rel, owner), {})
-            d[ln["line_number"]] = d.get(ln["line_number"], 0) + ln["count"]
-print(f"kernel {v}: gcov line coverage per function (lines with code; a line counts once)")
-print(f"  {'file':<34} {'function':<30} {'lines':>5} {'hit':>5} {'cover':>7}  not reached")
-tot = hit = 0
-for (rel, fn) in sorted(funcs, key=lambda k: (k[0], starts.get(k, (0,))[0])):
-    d = funcs[(rel, fn)]
-    n = len(d); h = sum(1 for c in d.values() if c > 0)
-    tot += n; hit += h
-    miss = sorted(l for l, c in d.items() if c == 0)
-    # Ranges of consecutive missed lines, for brevity.
-    rs, i = [], 0
-    while i < len(miss):
-        j = i
-        while j + 1 < len(miss) and miss[j + 1] == miss[j] + 1:
-            j += 1
-        rs.append(str(miss[i]) if i == j else f"{miss[i]}-{miss[j]}")
-        i = j + 1
-    print(f"  {rel:<34} {fn:<30} {n:>5} {h:>5} {100.0 * h / n if n else 0:>6.1f}%  {','.join(rs) or '-'}")
-print(f"  {'total':<34} {'':<30} {tot:>5} {hit:>5} {100.0 * hit / tot if tot else 0:>6.1f}%")
-EOF
 }
 
 case $mode in
