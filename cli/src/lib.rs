@@ -398,6 +398,10 @@ pub struct MinimizeArgs {
     /// names them are read so anyway).
     #[arg(long)]
     pub artifact: bool,
+    /// The encoding of an artifact: v2 (today's) or v1 (before December
+    /// 2026), as for efimap show.
+    #[arg(long, default_value = "v2", value_parser = ["v1", "v2"])]
+    pub codec: String,
 }
 
 #[derive(clap::Args)]

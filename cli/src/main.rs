@@ -742,7 +742,7 @@ fn explore(
 /// or `slow-unit-` in it, or a corpus entry's 40 hex digits) is read as
 /// fuzz bytes. Anything
 /// else that does not parse is an error naming the file, line and column.
-fn load_any(path: &Path, artifact: bool) -> Result<Scenario, Failure> {
+fn load_any(path: &Path, artifact: bool, v1: bool) -> Result<Scenario, Failure> {
     let name = path
         .file_name()
         .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
@@ -755,7 +755,11 @@ fn load_any(path: &Path, artifact: bool) -> Result<Scenario, Failure> {
     let bytes = std::fs::read(path)
         .map_err(|e| Failure::Input(format!("{}: cannot read: {e}", path.display())))?;
     if looks_like_artifact {
-        return Ok(decode(&bytes));
+        return Ok(if v1 {
+            efimap_core::cases::codec::v1::decode(&bytes)
+        } else {
+            decode(&bytes)
+        });
     }
     if path.extension().is_some_and(|x| x == "scn" || x == "json") {
         return Ok(corpus::load(path)?);
@@ -775,7 +779,7 @@ fn minimize_on_tree(a: &MinimizeArgs, dir: &Path) -> Result<(), Failure> {
     use efimap_core::engine::Engine;
     use efimap_core::judge::findings::classify;
     let (input, output) = (a.input.as_path(), a.output.as_path());
-    let sc = load_any(input, a.artifact)?;
+    let sc = load_any(input, a.artifact, a.codec == "v1")?;
     let engine = std::cell::RefCell::new(tree_engine(dir, a.era)?);
     let shows = |s: &Scenario| {
         engine
@@ -823,7 +827,7 @@ fn minimize(a: &MinimizeArgs) -> Result<(), Failure> {
         return minimize_on_tree(a, dir);
     }
     let (input, output) = (a.input.as_path(), a.output.as_path());
-    let sc = load_any(input, a.artifact)?;
+    let sc = load_any(input, a.artifact, a.codec == "v1")?;
     let Some(goal) = Goal::choose(&sc, a.era, a.signature) else {
         let what = a
             .signature

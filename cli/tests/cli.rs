@@ -162,11 +162,14 @@ fn show_and_minimize_a_crash_artifact() {
     let artifact = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../core/tests/data/boot_flow-v5.5-overrun.crash");
     let scn = d.join("found.scn");
+    // The artifact was made with the first encoding.
     let o = efimap(&[
         "show",
         artifact.to_str().unwrap(),
         "-o",
         scn.to_str().unwrap(),
+        "--codec",
+        "v1",
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let text = std::fs::read_to_string(&scn).unwrap();
@@ -181,6 +184,8 @@ fn show_and_minimize_a_crash_artifact() {
         "v5.5",
         "--signature",
         "overrun/efi_arch_mem_reserve",
+        "--codec",
+        "v1",
     ]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let text = std::fs::read_to_string(&min).unwrap();
