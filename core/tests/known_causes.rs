@@ -538,3 +538,16 @@ fn a_reservation_over_setup_data() {
     let (_, c) = check(Era::V6_12_Y, &alone).unwrap();
     assert!(c.all.is_empty(), "{:?}", c.all);
 }
+
+/// A reservation after one that wrapped past 2^64: the wrapped entries are
+/// other descriptors the second one's insert cuts, uncounted, and the
+/// overrun is explained as that; the lookup of v6.3 on skips the entry
+/// that overflows, the older lookup does not, and both overrun alike.
+#[test]
+fn a_reservation_after_a_wrapping_one() {
+    let cut = row("overrun/efi_arch_mem_reserve", "another descriptor cut");
+    let input = corpus("reservation-after-a-wrapping-one-overruns.scn").input;
+    for era in [Era::V6_1_Y, Era::V6_12_Y] {
+        explained(cut, &input, era);
+    }
+}
