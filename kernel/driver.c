@@ -347,14 +347,12 @@ static void boot_body(bool *have_bootmap, FILE *out)
 	}
 
 	efimap_phase("setup_arch");
-	if (efi_enabled(EFI_MEMMAP)) {
+	/* setup_arch calls it on every EFI boot; it looks for the map itself. */
 #ifdef EFIMAP_HAVE_FAKE_MEM
-		efi_fake_memmap();
+	efi_fake_memmap();
+	if (efi_enabled(EFI_MEMMAP))
 		efimap_stage.ranges = nr_fake_mem;
-#else
-		efimap_stage.ranges = 0;
 #endif
-	}
 	if (efi_enabled(EFI_MEMMAP)) {
 		for (size_t j = 0; j < sc.nres; j++) {
 			efimap_stage.reservations = j + 1;

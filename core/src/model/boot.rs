@@ -8,7 +8,7 @@
 //!    firmware's map, then `efi_fake_memmap_early`;
 //! 3. `efi_init`: `efi_clean_memmap`, and `efi_print_memmap` with efi=debug
 //!    (with the runtime disabled: `efi_memmap_unmap` instead);
-//! 4. `efi_fake_memmap`, if the map is there;
+//! 4. `efi_fake_memmap` (it returns at once without the map);
 //! 5. the reservations, in order, if the map is there (each an
 //!    `efi_mem_reserve` as `efi_esrt_init` makes it; ESRT's own checks are
 //!    not modelled); then `efi_reserve_boot_services`; then the BGRT
@@ -330,11 +330,15 @@ fn boot(k: &mut Kernel, input: &BootInput) -> Outcome {
         }
     }
 
-    // 4, 5. setup_arch, once the map is there
+    // 4, 5. setup_arch
     k.phase(Func::SetupArch);
-    if k.memmap_enabled && k.f.fake_mem != FakeMem::Removed {
+    // setup_arch calls it on every EFI boot (it looks for the map itself);
+    // from v6.11 there is none.
+    if k.f.fake_mem != FakeMem::Removed {
         k.efi_fake_memmap();
-        k.stage.ranges = k.fake_mems.len() * usize::from(k.f.fake_mem != FakeMem::Removed);
+        if k.memmap_enabled {
+            k.stage.ranges = k.fake_mems.len();
+        }
     }
     // ESRT and BGRT look for the map first.
     if k.memmap_enabled {
