@@ -67,6 +67,10 @@ pub struct SignatureChange {
     /// where neither tree corrupted memory), so that `after - before` may
     /// differ from `gained - lost`.
     pub gained: u64,
+    /// Of the gained scenarios, those on which a known cause of the fixed
+    /// code ([`crate::judge::known`]) explains every instance on the tree
+    /// after the patch: what the code is known to do, brought back.
+    pub gained_known: u64,
     pub gained_case: Option<Case>,
     pub lost: u64,
     pub lost_case: Option<Case>,
@@ -239,6 +243,7 @@ pub fn review(
                 before: 0,
                 after: 0,
                 gained: 0,
+                gained_known: 0,
                 gained_case: None,
                 lost: 0,
                 lost_case: None,
@@ -257,6 +262,15 @@ pub fn review(
                     Side::Before => (&mut entry.lost, &mut entry.lost_case),
                 };
                 *count += 1;
+                if on == Side::After
+                    && ca
+                        .all
+                        .iter()
+                        .filter(|f| f.signature() == sig)
+                        .all(|f| crate::judge::known::explain(&sc.input, &oa, f).is_some())
+                {
+                    entry.gained_known += 1;
+                }
                 if case.is_none() {
                     let (scenario, minimal) = minimize(sc, &|s| shows(s, sig, on));
                     let what = explain(&scenario, sig, on);
