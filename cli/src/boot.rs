@@ -174,11 +174,15 @@ const FIRMWARE: [&str; 3] = [
 ];
 
 /// The lines QEMU writes on its standard error when KVM cannot run the
-/// guest (the device opens, the processor does not virtualize it).
-const KVM_FAILED: [&str; 3] = [
+/// guest (the device opens, the processor does not virtualize it, or a
+/// nested hypervisor refuses an MSR the vCPU model sets, after which QEMU
+/// aborts).
+const KVM_FAILED: [&str; 5] = [
     "KVM internal error",
     "failed to initialize kvm",
     "Could not access KVM",
+    "failed to set MSR",
+    "kvm_buf_set_msrs",
 ];
 
 /// How the firmware is given to QEMU.
