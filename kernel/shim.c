@@ -1637,8 +1637,20 @@ static void hex(FILE *out, const uint8_t *b, uint64_t n)
 		fputc('-', out);
 		return;
 	}
-	for (uint64_t i = 0; i < n; i++)
-		fprintf(out, "%02x", b[i]);
+	/* In chunks through a buffer: fprintf per byte was most of a boot. */
+	static const char digits[] = "0123456789abcdef";
+	char buf[4096];
+	size_t at = 0;
+
+	for (uint64_t i = 0; i < n; i++) {
+		buf[at++] = digits[b[i] >> 4];
+		buf[at++] = digits[b[i] & 15];
+		if (at == sizeof(buf)) {
+			fwrite(buf, 1, at, out);
+			at = 0;
+		}
+	}
+	fwrite(buf, 1, at, out);
 }
 
 static const char *e820_token(unsigned t)
