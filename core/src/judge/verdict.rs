@@ -168,63 +168,62 @@ pub fn kernel_divergence(model: &Outcome, tree: &Outcome) -> Option<KernelDiverg
     if found.is_some() {
         return found;
     }
-    let rest: [(&str, &'static str, String, String); 5] = [
-        (
-            "efi_fake_mems",
+    // The rest compared as values, and only a differing field formatted:
+    // the differential asks this of every scenario.
+    let memmap = |o: &Outcome| {
+        let m = &o.memmap;
+        (m.phys_map, m.nr_map, m.desc_size, m.flags, m.map.is_some())
+    };
+    if model.fake_mems != tree.fake_mems {
+        return differ(
+            "efi_fake_mems".into(),
             "setup_fake_mem",
             format!("{:?}", model.fake_mems),
             format!("{:?}", tree.fake_mems),
-        ),
-        (
-            "boot services freed",
+        );
+    }
+    if model.freed != tree.freed {
+        return differ(
+            "boot services freed".into(),
             "efi_free_boot_services",
             format!("{:?}", model.freed),
             format!("{:?}", tree.freed),
-        ),
-        (
-            "boot services kept",
+        );
+    }
+    if model.kept != tree.kept {
+        return differ(
+            "boot services kept".into(),
             "efi_reserve_boot_services",
             format!("{:?}", model.kept),
             format!("{:?}", tree.kept),
-        ),
-        (
-            "efi.memmap",
+        );
+    }
+    if memmap(model) != memmap(tree) {
+        return differ(
+            "efi.memmap".into(),
             "efi_memmap_install",
-            format!(
-                "{:?}",
-                (
-                    model.memmap.phys_map,
-                    model.memmap.nr_map,
-                    model.memmap.desc_size,
-                    model.memmap.flags,
-                    model.memmap.map.is_some()
-                )
-            ),
-            format!(
-                "{:?}",
-                (
-                    tree.memmap.phys_map,
-                    tree.memmap.nr_map,
-                    tree.memmap.desc_size,
-                    tree.memmap.flags,
-                    tree.memmap.map.is_some()
-                )
-            ),
-        ),
-        (
-            "map bytes",
+            format!("{:?}", memmap(model)),
+            format!("{:?}", memmap(tree)),
+        );
+    }
+    if model.map_bytes != tree.map_bytes {
+        return differ(
+            "map bytes".into(),
             "efi_memmap_install",
             hex(&model.map_bytes),
             hex(&tree.map_bytes),
-        ),
-    ];
-    rest.into_iter()
-        .find(|(_, _, m, t)| m != t)
-        .and_then(|(field, f, m, t)| differ(field.to_string(), f, m, t))
+        );
+    }
+    None
 }
 
 fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
+    use std::fmt::Write;
+    let mut s = String::with_capacity(2 * b.len());
+    for x in b {
+        let _ = write!(s, "{x:02x}");
+    }
+    s
 }
 
 #[cfg(test)]

@@ -138,12 +138,23 @@ pub fn diff(engine: &mut dyn Engine, cfg: &DiffConfig) -> Result<DiffReport, Eng
     // With `count`, the scenario and both boots go into the reach (the
     // minimizer's boots do not).
     let boot_both = |sc: &Scenario, count: bool| -> Result<Option<KernelDivergence>, EngineError> {
-        let m = match model.borrow_mut().boot(&sc.input, true) {
+        // The engine's boot begun first, so that a driver process works on
+        // it while this one boots the model.
+        let begun = match engine.borrow_mut().begin(&sc.input, true) {
+            Ok(t) => t,
+            Err(EngineError::Input(_)) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        let m = model.borrow_mut().boot(&sc.input, true);
+        let t = match begun {
+            Some(t) => t,
+            None => engine.borrow_mut().finish(&sc.input)?,
+        };
+        let m = match m {
             Ok(m) => m,
             Err(EngineError::Input(_)) => return Ok(None),
             Err(e) => return Err(e),
         };
-        let t = engine.borrow_mut().boot(&sc.input, true)?;
         if count {
             let (model_reach, engine_reach) = &mut *reach.borrow_mut();
             model_reach.scenario(&sc.input);
