@@ -127,10 +127,31 @@ fn init_lines(text: &str) -> Vec<InitLine> {
             Some(InitLine {
                 line: i + 1,
                 path: path.to_string(),
-                value: value.to_string(),
+                value: before_kernel_message(value).to_string(),
             })
         })
         .collect()
+}
+
+/// `value` without a kernel message the console wrote into the middle of
+/// the init's line (`0xf[    2.293740] tsc: Refined TSC ...`, seen under
+/// TCG): the init's values never hold a `[` followed by a timestamp.
+fn before_kernel_message(value: &str) -> &str {
+    let stamp = |t: &str| {
+        let Some((secs, _)) = t.split_once(']') else {
+            return false;
+        };
+        let secs = secs.trim_start();
+        let (a, b) = secs.split_once('.').unwrap_or(("", ""));
+        !a.is_empty()
+            && a.bytes().all(|c| c.is_ascii_digit())
+            && !b.is_empty()
+            && b.bytes().all(|c| c.is_ascii_digit())
+    };
+    value
+        .match_indices('[')
+        .find(|&(i, _)| stamp(&value[i + 1..]))
+        .map_or(value, |(i, _)| &value[..i])
 }
 
 /// Whether a message (timestamp stripped) is one the e820 section holds:
@@ -934,6 +955,11 @@ mod tests {
              efimap-init: end\n"
         );
         let init = init_lines(&text);
+        assert_eq!(
+            before_kernel_message("0xf[    2.293740] tsc: Refined TSC clocksource calibration"),
+            "0xf"
+        );
+        assert_eq!(before_kernel_message("hex 42475254[0]"), "hex 42475254[0]");
         assert_eq!(init.len(), 5);
         assert_eq!(
             init[0],
