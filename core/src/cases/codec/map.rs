@@ -263,16 +263,21 @@ fn descriptor(r: &mut Reader, map: &[MemoryDesc], cursor: &mut u64) -> MemoryDes
             }
             e
         }
-        _ => MemoryDesc {
-            ty: r.u32(),
-            pad: r.u32(),
-            phys_addr: r.u64(),
-            virt_addr: r.u64(),
-            num_pages: r.u64(),
-            attribute: r.u64(),
-        },
+        _ => raw_descriptor(r),
     };
     d
+}
+
+/// Every field of a descriptor, as the raw forms give them.
+pub fn raw_descriptor(r: &mut Reader) -> MemoryDesc {
+    MemoryDesc {
+        ty: r.u32(),
+        pad: r.u32(),
+        phys_addr: r.u64(),
+        virt_addr: r.u64(),
+        num_pages: r.u64(),
+        attribute: r.u64(),
+    }
 }
 
 /// The raw forms of `map`.

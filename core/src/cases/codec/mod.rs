@@ -210,7 +210,7 @@ pub fn decode(bytes: &[u8]) -> Scenario {
 
 /// A header line from raw bytes: printable ASCII and tabs, anything else
 /// a `?`, at most [`MAX_HEADER_LINE`] bytes.
-fn header_text(raw: &[u8]) -> String {
+pub(crate) fn header_text(raw: &[u8]) -> String {
     let mut text = String::new();
     for c in String::from_utf8_lossy(raw).chars() {
         let c = if c == '\t' || (' '..='~').contains(&c) {

@@ -8,6 +8,7 @@
 //!
 //! Every byte string decodes; bytes past the end read as zeros.
 
+use super::Reader;
 use crate::cases::scenario::{
     Scenario, MAX_CMDLINE, MAX_HEADER, MAX_HEADER_LINE, MAX_LATER, MAX_RESERVATIONS,
 };
@@ -53,37 +54,9 @@ const RAW_RESERVE: u8 = 3;
 const LONG_COUNT: u8 = 255;
 const MAX_RANGES: u8 = 9;
 
-struct Reader<'a> {
-    b: &'a [u8],
-}
-
-impl Reader<'_> {
-    fn u8(&mut self) -> u8 {
-        match self.b.split_first() {
-            Some((&x, rest)) => {
-                self.b = rest;
-                x
-            }
-            None => 0,
-        }
-    }
-    fn u16(&mut self) -> u16 {
-        u16::from_le_bytes([self.u8(), self.u8()])
-    }
-    fn u32(&mut self) -> u32 {
-        u32::from_le_bytes([self.u8(), self.u8(), self.u8(), self.u8()])
-    }
-    fn u64(&mut self) -> u64 {
-        u64::from(self.u32()) | u64::from(self.u32()) << 32
-    }
-    fn done(&self) -> bool {
-        self.b.is_empty()
-    }
-}
-
 /// Decodes any bytes into a scenario, as the first encoding did.
 pub fn decode(bytes: &[u8]) -> Scenario {
-    let mut r = Reader { b: bytes };
+    let mut r = Reader::new(bytes);
     let mut sc = Scenario::default();
 
     let flags = r.u8();
@@ -104,7 +77,7 @@ pub fn decode(bytes: &[u8]) -> Scenario {
     // The long forms never ask for more items than there are bytes left,
     // so that a few bytes cannot make a huge map.
     let n = match r.u8() {
-        LONG_COUNT => (usize::from(r.u16()) % (MAX_FIRMWARE_DESCS + 1)).min(r.b.len()),
+        LONG_COUNT => (usize::from(r.u16()) % (MAX_FIRMWARE_DESCS + 1)).min(r.left()),
         b => usize::from(b % (SHORT_DESCS + 1)),
     };
     let mut cursor = 0u64;
@@ -120,14 +93,7 @@ pub fn decode(bytes: &[u8]) -> Scenario {
                 MemoryDesc::new(t, phys, pages, a)
             }
             5 => MemoryDesc::default(),
-            RAW_DESC => MemoryDesc {
-                ty: r.u32(),
-                pad: r.u32(),
-                phys_addr: r.u64(),
-                virt_addr: r.u64(),
-                num_pages: r.u64(),
-                attribute: r.u64(),
-            },
+            RAW_DESC => super::map::raw_descriptor(&mut r),
             _ => match sc.input.map.len() {
                 0 => MemoryDesc::default(),
                 len => {
@@ -147,7 +113,7 @@ pub fn decode(bytes: &[u8]) -> Scenario {
     sc.input.cmdline = if mode >= RAW_CMDLINE {
         let mut line = String::new();
         for _ in 0..r.u8() {
-            let len = usize::from(r.u16()).min(r.b.len());
+            let len = usize::from(r.u16()).min(r.left());
             let token: String = (0..len).map(|_| char::from(0x21 + r.u8() % 94)).collect();
             if token.is_empty() || line.len() + 1 + token.len() > MAX_CMDLINE {
                 continue;
@@ -163,7 +129,7 @@ pub fn decode(bytes: &[u8]) -> Scenario {
     };
 
     let count = match r.u8() {
-        LONG_COUNT => (usize::from(r.u16()) % (MAX_RESERVATIONS + 1)).min(r.b.len()),
+        LONG_COUNT => (usize::from(r.u16()) % (MAX_RESERVATIONS + 1)).min(r.left()),
         b => usize::from(b % 5),
     };
     for _ in 0..count {
@@ -187,27 +153,12 @@ pub fn decode(bytes: &[u8]) -> Scenario {
 
     let lines = usize::from(r.u8()).min(MAX_HEADER);
     for _ in 0..lines {
-        if r.done() {
+        if r.left() == 0 {
             break;
         }
-        let len = usize::from(r.u16()).min(r.b.len()).min(MAX_HEADER_LINE);
+        let len = usize::from(r.u16()).min(r.left()).min(MAX_HEADER_LINE);
         let raw: Vec<u8> = (0..len).map(|_| r.u8()).collect();
-        let mut text = String::new();
-        // Replacement characters can make the text longer than the bytes:
-        // stop at MAX_HEADER_LINE, as the text parser does.
-        for c in String::from_utf8_lossy(&raw).chars() {
-            // Printable ASCII only: random bytes make no readable text
-            // beyond it, and a file shown from them must be plain to read.
-            let c = if c == '\t' || (' '..='~').contains(&c) {
-                c
-            } else {
-                '?'
-            };
-            if text.len() + c.len_utf8() > MAX_HEADER_LINE {
-                break;
-            }
-            text.push(c);
-        }
+        let text = super::header_text(&raw);
         sc.header.push(text);
     }
     let mask = low | era_bits(&mut r) << 5;
