@@ -178,15 +178,17 @@ pub fn fuzz_rate(target: &str, dir: &Path, seconds: f64) -> Result<(), Failure> 
 /// `efimap bench --bugs`: the bug benchmark (BENCHMARKS.md): each bug of
 /// the history found by the default hunt's searches, seed by seed, and by
 /// `cargo fuzz run boot_flow` from an empty corpus.
-pub fn bugs(seeds: u64, seconds: f64, fuzz_seconds: u64) -> Result<(), Failure> {
+pub fn bugs(seeds: u64, seconds: f64, fuzz_seconds: u64, v1: bool) -> Result<(), Failure> {
     use efimap_core::judge::history::BUGS;
     let limit = Duration::from_secs_f64(seconds);
     println!(
         "Bug benchmark: {} bugs of the history; the default hunt's searches (its exhaustive bound, \
-         then random with seeds 1..={seeds}; every era booted per scenario, one thread, at most {seconds} s each)",
-        BUGS.len()
+         then random with seeds 1..={seeds} drawn through the {} encoding; every era booted per scenario, \
+         one thread, at most {seconds} s each)",
+        BUGS.len(),
+        if v1 { "v1" } else { "v2" }
     );
-    let runs: Vec<Vec<Option<BugHit>>> = (1..=seeds).map(|s| time_to_bugs(s, limit)).collect();
+    let runs: Vec<Vec<Option<BugHit>>> = (1..=seeds).map(|s| time_to_bugs(s, limit, v1)).collect();
     let fuzz: Vec<Vec<Option<f64>>> = if fuzz_seconds > 0 {
         crate::fuzz::build_target("boot_flow")?;
         BUGS.iter()
@@ -199,8 +201,9 @@ pub fn bugs(seeds: u64, seconds: f64, fuzz_seconds: u64) -> Result<(), Failure> 
     } else {
         Vec::new()
     };
+    let w = BUGS.iter().map(|b| b.name.len()).max().unwrap_or(0);
     println!(
-        "  {:62} {:10} {:38} {:>6} {:>10} {:>10} {:>12}{}",
+        "  {:w$} {:20} {:38} {:>6} {:>10} {:>10} {:>12}{}",
         "bug",
         "era",
         "signature",
@@ -229,7 +232,7 @@ pub fn bugs(seeds: u64, seconds: f64, fuzz_seconds: u64) -> Result<(), Failure> 
             None => bug.era.to_string(),
         };
         let mut line = format!(
-            "  {:62} {:10} {:38} {:>6} {:>8.2}ms {:>8.2}ms {:>11.0}{phase}",
+            "  {:w$} {:20} {:38} {:>6} {:>8.2}ms {:>8.2}ms {:>11.0}{phase}",
             bug.name,
             era,
             bug.signature.to_string(),

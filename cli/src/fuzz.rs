@@ -9,7 +9,7 @@ use crate::Failure;
 use efimap_cli::FuzzArgs;
 use efimap_core::search::fuzzing::Config;
 use efimap_core::search::fuzzing::ENGINE_TARGETS;
-use efimap_core::search::triage::{file_name, triage, triage_differential, Group};
+use efimap_core::search::triage::{file_name, triage, triage_differential, Group, UNREPRODUCED};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -235,6 +235,17 @@ pub fn run(a: &FuzzArgs) -> Result<(), Failure> {
         )?;
     }
     print!("{}", table(&groups, &a.out));
+    if groups.iter().any(|g| g.signature == UNREPRODUCED) {
+        // What the fuzzer's own process saw, for a finding the plain
+        // build does not show again.
+        let said: std::collections::BTreeSet<&str> = text
+            .lines()
+            .filter_map(|l| l.find("efimap finding: ").map(|i| &l[i..]))
+            .collect();
+        for line in said.iter().take(5) {
+            println!("{}: {line}", log.display());
+        }
+    }
     // A divergence between a tree and its model is a finding, as in
     // efimap diff.
     if tree.is_some() && !groups.is_empty() {

@@ -113,18 +113,19 @@ pub enum Command {
         /// seeds (at most --seconds each), and, with --fuzz-seconds,
         /// `cargo fuzz run boot_flow` from an empty corpus with the same
         /// seeds (at most that many seconds each).
-        #[arg(long, conflicts_with_all = ["tree", "fuzz_target"])]
+        #[arg(long, conflicts_with_all = ["tree", "fuzz_target"], group = "drawn")]
         bugs: bool,
         /// With --bugs: seconds each cargo fuzz run may take; 0 runs none.
         #[arg(long, default_value_t = 0, requires = "bugs")]
         fuzz_seconds: u64,
         /// Instead, the generator's distribution: this many scenarios drawn
         /// as the searches draw them, tallied dimension by dimension.
-        #[arg(long, conflicts_with_all = ["tree", "fuzz_target", "bugs"])]
+        #[arg(long, conflicts_with_all = ["tree", "fuzz_target", "bugs"], group = "drawn")]
         generator: Option<u64>,
-        /// With --generator: the encoding to draw through, v2 (today's) or
-        /// v1 (the byte layout of before December 2026).
-        #[arg(long, default_value = "v2", value_parser = ["v1", "v2"], requires = "generator")]
+        /// With --generator or --bugs: the encoding the random scenarios
+        /// are drawn through, v2 (today's) or v1 (the byte layout of
+        /// before December 2026).
+        #[arg(long, default_value = "v2", value_parser = ["v1", "v2"], requires = "drawn")]
         codec: String,
     },
     /// Model versus kernel: the corpus, the hunt's exhaustive bound and

@@ -170,8 +170,9 @@ fn main() -> ExitCode {
             seeds,
             seconds,
             fuzz_seconds,
+            codec,
             ..
-        } => bench::bugs(seeds, seconds, fuzz_seconds),
+        } => bench::bugs(seeds, seconds, fuzz_seconds, codec == "v1"),
         Command::Bench {
             tree: Some(dir), ..
         } => bench_tree(&dir),

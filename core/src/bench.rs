@@ -293,8 +293,9 @@ pub struct BugHit {
 /// random phase), every scenario booted in every era and classified as the
 /// hunt counts findings, on one thread, until every bug of the history has
 /// shown or `limit` passes: each bug's first sighting, in the table's
-/// order.
-pub fn time_to_bugs(seed: u64, limit: Duration) -> Vec<Option<BugHit>> {
+/// order. With `v1`, the random phase draws as it did before the grammar
+/// ([`draw`]), for comparison.
+pub fn time_to_bugs(seed: u64, limit: Duration, v1: bool) -> Vec<Option<BugHit>> {
     use crate::judge::history::BUGS;
     use crate::search::hunt::{random_scenarios, HuntConfig, Phase};
     let start = Instant::now();
@@ -325,7 +326,15 @@ pub fn time_to_bugs(seed: u64, limit: Duration) -> Vec<Option<BugHit>> {
         go_on = note(&sc, Phase::Exhaustive, n);
         go_on
     });
-    if go_on {
+    if go_on && v1 {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let mut bytes = Vec::new();
+        for i in 1.. {
+            if !note(&draw(&mut rng, &mut bytes, true), Phase::Random, i) {
+                break;
+            }
+        }
+    } else if go_on {
         for (i, sc) in random_scenarios(seed).enumerate() {
             if !note(&sc, Phase::Random, i as u64 + 1) {
                 break;
@@ -335,24 +344,30 @@ pub fn time_to_bugs(seed: u64, limit: Duration) -> Vec<Option<BugHit>> {
     first
 }
 
+/// One scenario drawn as the searches draw them, its bytes left in
+/// `bytes`: with `v1`, as they drew them before the grammar (0 to 159
+/// random bytes through the first encoding).
+pub fn draw(rng: &mut StdRng, bytes: &mut Vec<u8>, v1: bool) -> Scenario {
+    if v1 {
+        use rand::Rng;
+        bytes.clear();
+        let len = rng.gen_range(0..160);
+        bytes.extend((0..len).map(|_| rng.gen::<u8>()));
+        crate::cases::codec::v1::decode(bytes)
+    } else {
+        random_scenario(rng, bytes)
+    }
+}
+
 /// `n` scenarios drawn as the searches draw them, seeded, tallied by
-/// dimension: with `v1`, as they drew them before the grammar (0 to 159
-/// random bytes through the first encoding), for comparison.
+/// dimension: with `v1`, as they drew them before the grammar, for
+/// comparison.
 pub fn generator_dimensions(n: u64, seed: u64, v1: bool) -> crate::search::reach::Dimensions {
     let mut rng = StdRng::seed_from_u64(seed);
     let mut bytes = Vec::new();
     let mut d = crate::search::reach::Dimensions::default();
     for _ in 0..n {
-        let sc = if v1 {
-            use rand::Rng;
-            bytes.clear();
-            let len = rng.gen_range(0..160);
-            bytes.extend((0..len).map(|_| rng.gen::<u8>()));
-            crate::cases::codec::v1::decode(&bytes)
-        } else {
-            random_scenario(&mut rng, &mut bytes)
-        };
-        d.add(&sc.input);
+        d.add(&draw(&mut rng, &mut bytes, v1).input);
     }
     d
 }
