@@ -15,6 +15,7 @@ members=(
     '*/include/linux/efi.h'
     '*/lib/sort.c'
     '*/lib/cmdline.c'
+    '*/kernel/printk/printk.c'
 )
 for v in 6.1 6.12; do
     tarball=/usr/src/linux-source-$v.tar.xz

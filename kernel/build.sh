@@ -212,6 +212,14 @@ KFLAGS="$COMMON $INC -DEFIMAP_KERNEL_TU -DKBUILD_MODNAME=\"efi\" -w \
  -finstrument-functions -finstrument-functions-exclude-file-list=efimap_kernel.h \
  -fsanitize=thread --param tsan-instrument-func-entry-exit=0"
 SFLAGS="$COMMON $INC -Wall -Wno-unused-function"
+# printk's record limit, as the tree's own vprintk_store caps a record:
+# LOG_LINE_MAX (992 bytes) before v6.3, PRINTKRB_RECORD_MAX (1024) since;
+# 1024 when the tree has no kernel/printk/printk.c.
+RECORD_MAX=1024
+if [ -f "$TREE/kernel/printk/printk.c" ] && grep -q 'reserve_size > LOG_LINE_MAX' "$TREE/kernel/printk/printk.c"; then
+	RECORD_MAX=992
+fi
+SFLAGS="$SFLAGS -DEFIMAP_PRINTK_RECORD_MAX=$RECORD_MAX"
 LDFLAGS=""
 COVLD=""
 if [ $GCOV = 1 ]; then

@@ -375,9 +375,8 @@ static void boot_body(bool *have_bootmap, FILE *out)
 	}
 	efimap_phase("start_kernel");
 	if (unknown)
-		efimap_event(EFIMAP_L_NOTICE,
-			     "Unknown kernel command line parameters \"%s\", will be passed to user space.",
-			     unknown_text);
+		efimap_printk("\0015Unknown kernel command line parameters \"%s\", will be passed to user space.\n",
+			      unknown_text);
 
 	/* mm_init */
 	efimap_slab_available = true;

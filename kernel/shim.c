@@ -1245,7 +1245,14 @@ int efimap_printk(const char *fmt, ...)
 {
 	enum efimap_level level = EFIMAP_L_WARN; /* the default loglevel: 4 */
 	bool cont = false;
-	char text[1024];
+	/*
+	 * vprintk_store formats the prefix, the text and its newline into a
+	 * record of at most EFIMAP_PRINTK_RECORD_MAX bytes, NUL included,
+	 * then takes the prefix off: the text keeps that less the prefix
+	 * and the NUL. build.sh reads the limit from the tree's printk.c.
+	 */
+	char text[EFIMAP_PRINTK_RECORD_MAX];
+	size_t prefix = 0;
 	va_list ap;
 
 	while (fmt[0] == '\001' && fmt[1]) {
@@ -1270,9 +1277,10 @@ int efimap_printk(const char *fmt, ...)
 			break;
 		}
 		fmt += 2;
+		prefix += 2;
 	}
 	va_start(ap, fmt);
-	kformat(text, sizeof(text), fmt, ap);
+	kformat(text, sizeof(text) - prefix, fmt, ap);
 	va_end(ap);
 	size_t n = strlen(text);
 

@@ -49,6 +49,7 @@ const OPTIONAL_FILES: &[&str] = &[
     "drivers/firmware/efi/fake_mem.h",
     "arch/x86/platform/efi/efi_64.c",
     "arch/x86/include/asm/efi.h",
+    "kernel/printk/printk.c",
 ];
 
 /// Every file of a tree that `kernel/build.sh` may read, in the order the

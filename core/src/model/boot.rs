@@ -27,7 +27,8 @@ use crate::model::e820::E820Entry;
 use crate::model::era::{BootServices, Era, FakeMem};
 use crate::model::func::Func;
 use crate::model::kernel::{
-    E820Update, EfiMemoryMap, Event, EventKind, InsertCall, Install, Kernel, Level, MemoryMapData,
+    printk_record, E820Update, EfiMemoryMap, Event, EventKind, InsertCall, Install, Kernel, Level,
+    MemoryMapData,
 };
 use crate::model::kexec::KexecFile;
 use crate::model::mem::{AllocId, AllocKind, Fault, FaultKind, Fill};
@@ -459,10 +460,11 @@ impl Kernel {
         }
         let unknown: Vec<String> = argv.into_iter().chain(envp).collect();
         (self.f.unknown_params_notice && !unknown.is_empty()).then(|| {
-            format!(
+            let text = format!(
                 "Unknown kernel command line parameters \"{}\", will be passed to user space.",
                 unknown.join(" ")
-            )
+            );
+            printk_record(text, 2, self.f.printk_record_max)
         })
     }
 

@@ -132,6 +132,15 @@ pub struct Features {
     pub efi_runtime_option: bool,
     /// The notice about unknown parameters passed to user space (v5.14).
     pub unknown_params_notice: bool,
+    /// How many bytes `vprintk_store` reserves at most for one record, its
+    /// level prefix (`KERN_NOTICE`, 2 bytes) and NUL included: the text
+    /// kept is at most this less 3. `LOG_LINE_MAX`, 1024 less the 32 of
+    /// `PREFIX_MAX` (`CONFIG_PRINTK_CALLER` off, as Debian builds it),
+    /// until printk's buffer series moved the limits into
+    /// kernel/printk/internal.h (v6.3, "printk: move size limit macros
+    /// into internal.h"): `PRINTKRB_RECORD_MAX`, 1024. Only the unknown
+    /// parameters notice, which quotes the command line, comes near it.
+    pub printk_record_max: usize,
     /// How boot-services memory is given back.
     pub boot_services: BootServices,
     /// `memory_type_name[]` has "Unaccepted" for type 15 (v6.5).
@@ -217,6 +226,7 @@ const V5_4: Features = Features {
     x86_efi_old_map_param: true,
     efi_runtime_option: false,
     unknown_params_notice: false,
+    printk_record_max: 992,
     boot_services: BootServices::FreeAtOnce,
     unaccepted_name: false,
     e820_soft_reserved: false,
@@ -254,6 +264,7 @@ const V6_10: Features = Features {
     lookup_skips_bogus: true,
     efi_runtime_option: true,
     unknown_params_notice: true,
+    printk_record_max: 1024,
     unaccepted_name: true,
     e820_nomerge: NoMerge::PramAndSoftReserved,
     kexec_walk: KexecWalk::TopDown,
@@ -271,8 +282,9 @@ const V6_11: Features = Features {
 /// Debian's 6.1.192: v6.1 (between v5.6 and v6.10) with the stable
 /// backports it carries. Against v6.10: no bogus-entry skip in the lookup,
 /// lib/sort.c before v6.9, no "Unaccepted" name; the HP column and the
-/// deferred boot-services free backported; no `efi_remove_e820_mmio`, and
-/// setup_data still marked in the kexec table.
+/// deferred boot-services free backported; no `efi_remove_e820_mmio`,
+/// setup_data still marked in the kexec table, and printk's records of
+/// before v6.3.
 const V6_1_Y: Features = Features {
     sort: SortVariant::BottomUp,
     lookup_skips_bogus: false,
@@ -284,6 +296,7 @@ const V6_1_Y: Features = Features {
     kexec_walk: KexecWalk::Ascending,
     remove_e820_mmio: false,
     setup_data_kexec: true,
+    printk_record_max: 992,
     ..V6_10
 };
 

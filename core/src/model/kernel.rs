@@ -270,6 +270,21 @@ pub struct Kernel {
     scratch: Vec<u8>,
 }
 
+/// The text `vprintk_store` keeps of one message of `text` printed with
+/// a level prefix of `prefix` bytes, when a record holds at most
+/// `record_max` bytes ([`crate::model::era::Features::printk_record_max`]):
+/// `vscnprintf` into the record writes the prefix, then the text, then
+/// the newline, and stops one byte short of `record_max`; the prefix is
+/// then taken off, and the newline if it was written. Cut by bytes, as
+/// the kernel cuts (a character split at the end reads as U+FFFD).
+pub(crate) fn printk_record(text: String, prefix: usize, record_max: usize) -> String {
+    let keep = record_max.saturating_sub(1 + prefix);
+    if text.len() <= keep {
+        return text;
+    }
+    String::from_utf8_lossy(&text.as_bytes()[..keep]).into_owned()
+}
+
 impl Kernel {
     pub fn new(era: Era, fill: Fill) -> Self {
         let mut k = Kernel::bare(era, SimMemory::new(fill));
@@ -572,5 +587,26 @@ impl Kernel {
             }
             _ => Vec::new(),
         }
+    }
+}
+
+#[cfg(test)]
+mod printk_tests {
+    use super::printk_record;
+
+    /// The record limit as vprintk_store applies it: 1024 bytes less the
+    /// 2-byte level prefix and the NUL (v6.3 on), 992 less the same
+    /// before; a text that fits is kept whole.
+    #[test]
+    fn a_record_keeps_its_limit_less_the_prefix_and_the_nul() {
+        let long = "x".repeat(2000);
+        assert_eq!(printk_record(long.clone(), 2, 1024).len(), 1021);
+        assert_eq!(printk_record(long.clone(), 2, 992).len(), 989);
+        assert_eq!(printk_record(long, 0, 1024).len(), 1023);
+        let fits = "y".repeat(1021);
+        assert_eq!(printk_record(fits.clone(), 2, 1024), fits);
+        // Cut inside a character: the bytes kept, the half as U+FFFD.
+        let cut = printk_record(format!("{}é", "z".repeat(1020)), 2, 1024);
+        assert_eq!(cut, format!("{}\u{fffd}", "z".repeat(1020)));
     }
 }
