@@ -206,6 +206,9 @@ fn main() -> ExitCode {
 }
 
 fn run(a: &RunArgs) -> Result<(), Failure> {
+    if let Some(svg) = &a.svg {
+        check_output(svg, &[&a.file])?;
+    }
     let mut sc = corpus::load(&a.file)?;
     sc.eras = a.eras.or(sc.eras);
     let mut engine = match &a.tree.tree {
@@ -435,12 +438,49 @@ fn diff(a: &DiffArgs) -> Result<(), Failure> {
     }
 }
 
+/// Checks, before any work, that `out` can take the command's output:
+/// not one of its `inputs` (by device and inode, whatever the names),
+/// not a symlink, device, FIFO or folder, and in a folder that exists.
+fn check_output(out: &Path, inputs: &[&Path]) -> Result<(), Failure> {
+    if let Some(input) = inputs.iter().find(|i| corpus::same_file(out, i)) {
+        return Err(Failure::Input(format!(
+            "{}: cannot write: it is also the input {} (writing it would destroy the input; give another output)",
+            out.display(),
+            input.display()
+        )));
+    }
+    if let Ok(m) = std::fs::symlink_metadata(out) {
+        if !m.file_type().is_file() {
+            return Err(Failure::Input(format!(
+                "{}: cannot write: it is {}, not a regular file (efimap writes a new file or replaces a regular one)",
+                out.display(),
+                corpus::file_kind(&m.file_type())
+            )));
+        }
+    }
+    let dir = out
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if !dir.is_dir() {
+        return Err(Failure::Input(format!(
+            "{}: cannot write: no folder {}",
+            out.display(),
+            dir.display()
+        )));
+    }
+    Ok(())
+}
+
 fn write_out(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
     corpus::write_atomic(path, bytes)
         .map_err(|e| Failure::Input(format!("{}: cannot write: {e}", path.display())))
 }
 
 fn show(artifact: &Path, output: Option<&Path>, v1: bool) -> Result<(), Failure> {
+    if let Some(out) = output {
+        check_output(out, &[artifact])?;
+    }
     let bytes = std::fs::read(artifact)
         .map_err(|e| Failure::Input(format!("{}: cannot read: {e}", artifact.display())))?;
     let mut sc = if v1 {
@@ -780,6 +820,7 @@ fn minimize_on_tree(a: &MinimizeArgs, dir: &Path) -> Result<(), Failure> {
     use efimap_core::engine::Engine;
     use efimap_core::judge::findings::classify;
     let (input, output) = (a.input.as_path(), a.output.as_path());
+    check_output(output, &[input])?;
     let sc = load_any(input, a.artifact, a.codec == "v1")?;
     let engine = std::cell::RefCell::new(tree_engine(dir, a.era)?);
     let shows = |s: &Scenario| {
@@ -828,6 +869,7 @@ fn minimize(a: &MinimizeArgs) -> Result<(), Failure> {
         return minimize_on_tree(a, dir);
     }
     let (input, output) = (a.input.as_path(), a.output.as_path());
+    check_output(output, &[input])?;
     let sc = load_any(input, a.artifact, a.codec == "v1")?;
     let Some(goal) = Goal::choose(&sc, a.era, a.signature) else {
         let what = a
@@ -885,6 +927,9 @@ fn import_dmesg(a: ImportArgs) -> Result<(), Failure> {
         output,
     } = a;
     let (log, output) = (log.as_path(), output.as_deref());
+    if let Some(out) = output {
+        check_output(out, &[log])?;
+    }
     // The flags' own bounds, named by the flag.
     if !(40..=4096).contains(&desc_size) {
         return Err(Failure::Input(format!(
@@ -1025,6 +1070,14 @@ fn export(
     output: Option<&Path>,
     verify: Option<u64>,
 ) -> Result<(), Failure> {
+    if verify.is_some() && !matches!(form, Form::Report) {
+        return Err(Failure::Input(
+            "--verify: expected with --as report only (it verifies a report's proposed fix)".into(),
+        ));
+    }
+    if let Some(out) = output {
+        check_output(out, &[file])?;
+    }
     let sc = corpus::load(file)?;
     let name = file
         .file_stem()

@@ -47,10 +47,96 @@ impl Source {
     }
 }
 
+/// The file that marks a folder as a review's own, so that a review
+/// writes (and replaces `before/` and `after/`) only in a folder it made.
+const MARK: &str = ".efimap-review";
+
+/// A review's `-o` folder, held for one run: a new or empty folder, or
+/// one a review made (it holds [`MARK`]); never a folder of the user's
+/// (a kernel tree given as `-o` once got `before/`, `after/` and
+/// `.gcov-*` written into it). The lock file beside the mark, made with
+/// `O_EXCL`, keeps a second review out until this one ends; a lock whose
+/// process is gone is taken over.
+struct ReviewFolder {
+    lock: PathBuf,
+}
+
+impl ReviewFolder {
+    fn claim(out: &Path) -> Result<ReviewFolder, Failure> {
+        let fail = |what: String| Failure::Input(format!("-o {}: {what}", out.display()));
+        if let Ok(m) = std::fs::symlink_metadata(out) {
+            if !m.is_dir() {
+                return Err(fail(format!(
+                    "is {}, expected a folder for the review",
+                    efimap_core::cases::corpus::file_kind(&m.file_type())
+                )));
+            }
+            let empty = std::fs::read_dir(out)
+                .map_err(|e| fail(format!("cannot read: {e}")))?
+                .next()
+                .is_none();
+            if !empty && !out.join(MARK).is_file() {
+                return Err(fail(format!(
+                    "a folder a review did not make (it has files and no {MARK}): \
+                     give a new or empty folder, so that nothing of yours is replaced"
+                )));
+            }
+        }
+        std::fs::create_dir_all(out).map_err(|e| fail(format!("cannot create: {e}")))?;
+        let lock = out.join(".efimap-review.lock");
+        let mine = std::process::id().to_string();
+        for _ in 0..2 {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&lock)
+            {
+                Ok(mut f) => {
+                    use std::io::Write;
+                    f.write_all(mine.as_bytes())
+                        .map_err(|e| fail(format!("cannot write its lock: {e}")))?;
+                    std::fs::write(out.join(MARK), "made by efimap review\n")
+                        .map_err(|e| fail(format!("cannot write {MARK}: {e}")))?;
+                    return Ok(ReviewFolder { lock });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let holder = std::fs::read_to_string(&lock).unwrap_or_default();
+                    let alive = holder
+                        .trim()
+                        .parse::<u32>()
+                        .is_ok_and(|pid| Path::new(&format!("/proc/{pid}")).exists());
+                    if alive {
+                        return Err(fail(format!(
+                            "another review (process {}) is running in it; wait for it or give another folder",
+                            holder.trim()
+                        )));
+                    }
+                    // Its review is gone: the lock is stale.
+                    let _ = std::fs::remove_file(&lock);
+                }
+                Err(e) => return Err(fail(format!("cannot lock: {e}"))),
+            }
+        }
+        Err(fail("cannot lock: its lock came back at once".into()))
+    }
+}
+
+impl Drop for ReviewFolder {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.lock);
+    }
+}
+
 /// `--tree`, or the current directory: at the series' base-commit when
 /// it is a git tree that has that commit, else as it is.
 fn source(a: &ReviewArgs, series: &Series) -> Result<Source, Failure> {
     if let Some(t) = &a.tree {
+        if !(t.join("Makefile").is_file() && t.join("drivers/firmware/efi").is_dir()) {
+            return Err(Failure::Input(format!(
+                "--tree {}: not a kernel tree (expected its Makefile and drivers/firmware/efi/)",
+                t.display()
+            )));
+        }
         return Ok(Source::Dir(t.clone()));
     }
     let cwd = std::env::current_dir()
@@ -89,8 +175,7 @@ pub fn run(a: &ReviewArgs) -> Result<(), Failure> {
     let mut series = Series::parse(&a.patch, &text)?;
     let src = source(a, &series)?;
     let fresh = !a.out.exists();
-    std::fs::create_dir_all(&a.out)
-        .map_err(|e| Failure::Input(format!("-o {}: cannot create: {e}", a.out.display())))?;
+    let _claim = ReviewFolder::claim(&a.out)?;
     let prepared = match review::prepare(&mut series, &|p| src.read(p), &a.out) {
         Ok(p) => p,
         Err(e) => {

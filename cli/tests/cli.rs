@@ -569,3 +569,111 @@ fn the_hunt_says_what_is_new_and_marks_the_thread() {
         ]
     );
 }
+
+/// An output that is one of the command's inputs is refused before any
+/// work, and the input is left as it was: `import-dmesg L -o L`, `show A
+/// -o A`, `export S -o S`, `run S --svg S` and `minimize S -o S` each once
+/// replaced their input with their output.
+#[test]
+fn an_output_that_is_its_input_is_refused_and_the_input_kept() {
+    let d = scratch("output-is-input");
+    let scn = d.join("case.scn");
+    std::fs::copy(corpus("dave-young-two-inside-ranges.scn"), &scn).unwrap();
+    let log = d.join("boot.log");
+    std::fs::copy(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../core/tests/data/dmesg/03-qemu-ovmf-x86_64.txt"),
+        &log,
+    )
+    .unwrap();
+    let art = d.join("crash-1");
+    std::fs::write(&art, [1u8, 2, 3, 4]).unwrap();
+    let (s, l, a) = (
+        scn.to_str().unwrap(),
+        log.to_str().unwrap(),
+        art.to_str().unwrap(),
+    );
+    // The same file by another name counts as the same.
+    let other_name = format!(
+        "{}/../{}/case.scn",
+        d.display(),
+        d.file_name().unwrap().to_str().unwrap()
+    );
+    for args in [
+        vec!["import-dmesg", l, "-o", l],
+        vec!["show", a, "-o", a],
+        vec!["export", s, "--as", "report", "-o", s],
+        vec!["export", s, "--as", "json", "-o", &other_name],
+        vec!["run", s, "--svg", s],
+        vec!["minimize", s, "-o", s],
+    ] {
+        let before = [&scn, &log, &art].map(|p| std::fs::read(p).unwrap());
+        let o = efimap(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(
+            stderr(&o).contains(": cannot write: it is also the input "),
+            "{args:?}: {}",
+            stderr(&o)
+        );
+        assert_eq!(
+            [&scn, &log, &art].map(|p| std::fs::read(p).unwrap()),
+            before,
+            "{args:?}"
+        );
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+/// `-o` replaces a regular file only: a symlink, a FIFO or a device at the
+/// path is refused before any work and left as it was (a FIFO's reader
+/// once hung; /dev/full once became a regular file).
+#[test]
+fn an_output_over_a_link_fifo_or_device_is_refused() {
+    let d = scratch("output-kinds");
+    let target = d.join("target.txt");
+    std::fs::write(&target, "mine").unwrap();
+    let link = d.join("link");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let fifo = d.join("fifo");
+    assert!(Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap()
+        .success());
+    let scn = corpus("dave-young-two-inside-ranges.scn");
+    for (out, kind) in [
+        (link.to_str().unwrap(), "a symbolic link"),
+        (fifo.to_str().unwrap(), "a FIFO"),
+        ("/dev/null", "a device"),
+    ] {
+        let o = efimap(&["export", &scn, "--as", "cmdline", "-o", out]);
+        assert_eq!(o.status.code(), Some(2), "{out}");
+        assert_eq!(
+            stderr(&o),
+            format!(
+                "efimap: {out}: cannot write: it is {kind}, not a regular file \
+                 (efimap writes a new file or replaces a regular one)\n"
+            )
+        );
+    }
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "mine");
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+/// A flag that does nothing with the others given is an error, not a
+/// silent no-op: `--verify` verifies a report's fix, and only a report's.
+#[test]
+fn export_verify_is_for_reports_only() {
+    let scn = corpus("dave-young-two-inside-ranges.scn");
+    let o = efimap(&["export", &scn, "--as", "kunit", "--verify", "5"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o),
+        "efimap: --verify: expected with --as report only (it verifies a report's proposed fix)\n"
+    );
+    assert!(o.stdout.is_empty());
+}

@@ -384,3 +384,155 @@ fn no_tree_and_bad_patches_are_refused() {
     );
     assert!(!dir.join("efimap-review").exists());
 }
+
+/// A folder that looks like a kernel tree to `review` (its Makefile and
+/// drivers/firmware/efi/), with one file the patches below touch.
+fn fake_tree(d: &Path) -> PathBuf {
+    let t = d.join("tree");
+    std::fs::create_dir_all(t.join("drivers/firmware/efi")).unwrap();
+    std::fs::write(t.join("Makefile"), "VERSION = 6\n").unwrap();
+    std::fs::write(t.join("drivers/firmware/efi/f.c"), "a\nb\n").unwrap();
+    t
+}
+
+fn efimap_review(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_efimap"))
+        .arg("review")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+const EDIT: &str =
+    "--- a/drivers/firmware/efi/f.c\n+++ b/drivers/firmware/efi/f.c\n@@ -1,2 +1,2 @@\n a\n-b\n+c\n";
+
+/// A patch's path cannot lead out of the scratch tree: `+++ b/../../x`
+/// with `--- /dev/null` once created the file outside; now the patch is
+/// refused at that line and nothing is written anywhere.
+#[test]
+fn a_patch_cannot_write_outside_its_folder() {
+    let d = scratch("outside");
+    let tree = fake_tree(&d);
+    let victim = d.join("victim.txt");
+    let depth = "../".repeat(8);
+    let evil = format!(
+        "--- /dev/null\n+++ b/{depth}{}\n@@ -0,0 +1 @@\n+owned\n",
+        victim.display().to_string().trim_start_matches('/')
+    );
+    let p = d.join("evil.patch");
+    std::fs::write(&p, evil).unwrap();
+    let out = d.join("out");
+    let o = efimap_review(&[
+        p.to_str().unwrap(),
+        "--tree",
+        tree.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.starts_with(&format!(
+            "efimap: {}:2:5: expected a path inside the tree, found `b/../",
+            p.display()
+        )),
+        "{err}"
+    );
+    assert!(!victim.exists());
+    assert!(!out.exists());
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+/// `-o` is a new or empty folder, or one a review made: a kernel tree
+/// given as `-o` once got before/, after/ and .gcov-* written into it.
+/// `--tree` that is not a kernel tree says so.
+#[test]
+fn a_review_writes_only_in_a_folder_of_its_own() {
+    let d = scratch("own-folder");
+    let tree = fake_tree(&d);
+    let p = d.join("edit.patch");
+    std::fs::write(&p, EDIT).unwrap();
+    let t = tree.to_str().unwrap();
+    let o = efimap_review(&[p.to_str().unwrap(), "--tree", t, "-o", t]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        format!(
+            "efimap: -o {t}: a folder a review did not make (it has files and no .efimap-review): \
+             give a new or empty folder, so that nothing of yours is replaced\n"
+        )
+    );
+    let mut names: Vec<String> = std::fs::read_dir(&tree)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["Makefile", "drivers"]);
+
+    let o = efimap_review(&[
+        p.to_str().unwrap(),
+        "--tree",
+        "/nonexistent",
+        "-o",
+        "/nonexistent-out",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        "efimap: --tree /nonexistent: not a kernel tree (expected its Makefile and drivers/firmware/efi/)\n"
+    );
+    std::fs::remove_dir_all(&d).unwrap();
+}
+
+/// A second review in the same `-o` while the first runs is refused with
+/// the first's process, and touches nothing (two at once once both failed
+/// with false blame and left half-filled folders); a lock whose process is
+/// gone is taken over.
+#[test]
+fn a_review_folder_is_locked_against_a_second_review() {
+    let d = scratch("locked");
+    let tree = fake_tree(&d);
+    let p = d.join("edit.patch");
+    std::fs::write(&p, EDIT).unwrap();
+    let out = d.join("out");
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join(".efimap-review"), "made by efimap review\n").unwrap();
+    // This test's own process holds the lock, as a running review would.
+    std::fs::write(
+        out.join(".efimap-review.lock"),
+        std::process::id().to_string(),
+    )
+    .unwrap();
+    let args = [
+        p.to_str().unwrap(),
+        "--tree",
+        tree.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ];
+    let o = efimap_review(&args);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        format!(
+            "efimap: -o {}: another review (process {}) is running in it; wait for it or give another folder\n",
+            out.display(),
+            std::process::id()
+        )
+    );
+    assert!(!out.join("before").exists() && !out.join("after").exists());
+    // A lock left by a process that is gone does not stop the next review
+    // (which then fails on this tree's missing files, past the lock).
+    std::fs::write(out.join(".efimap-review.lock"), "999999999").unwrap();
+    let o = efimap_review(&args);
+    assert!(
+        !String::from_utf8_lossy(&o.stderr).contains("another review"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        !out.join(".efimap-review.lock").exists(),
+        "the lock is let go at the end"
+    );
+    std::fs::remove_dir_all(&d).unwrap();
+}

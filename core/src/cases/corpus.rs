@@ -131,6 +131,19 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
             format!("no folder {}", dir.display()),
         ));
     }
+    // Only a regular file is replaced: a rename over a symlink, a device
+    // node or a FIFO would destroy it (and a FIFO's reader would wait on).
+    if let Ok(m) = std::fs::symlink_metadata(path) {
+        if !m.file_type().is_file() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!(
+                    "it is {}, not a regular file (efimap writes a new file or replaces a regular one)",
+                    file_kind(&m.file_type())
+                ),
+            ));
+        }
+    }
     let name = path
         .file_name()
         .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
@@ -145,6 +158,35 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         let _ = std::fs::remove_file(&tmp);
     }
     result
+}
+
+/// What a file that is not a regular one is, in words.
+pub fn file_kind(t: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if t.is_dir() {
+        "a folder"
+    } else if t.is_symlink() {
+        "a symbolic link"
+    } else if t.is_block_device() || t.is_char_device() {
+        "a device"
+    } else if t.is_fifo() {
+        "a FIFO"
+    } else if t.is_socket() {
+        "a socket"
+    } else {
+        "a regular file"
+    }
+}
+
+/// Whether `a` and `b` are the same file (the same device and inode),
+/// whatever names, links or `..` lead to them: an output that is one of
+/// a command's inputs would destroy it.
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+        _ => false,
+    }
 }
 
 /// The fuzz targets a scenario seeds, and the bytes it seeds each with.
@@ -241,4 +283,88 @@ pub fn expect_lines(sc: &Scenario) -> Vec<String> {
             format!("expect {era}: {list}")
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scratch(name: &str) -> std::path::PathBuf {
+        let d = std::env::temp_dir().join(format!("efimap-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&d);
+        std::fs::create_dir_all(&d).unwrap();
+        d
+    }
+
+    /// `-o` replaces a regular file and nothing else: a symlink, a FIFO
+    /// or a folder at the path is refused and left as it was (a rename
+    /// over /dev/full once replaced the device node with a file).
+    #[test]
+    fn an_output_replaces_only_a_regular_file() {
+        let d = scratch("write-atomic");
+        let file = d.join("f.scn");
+        write_atomic(&file, b"one").unwrap();
+        write_atomic(&file, b"two").unwrap();
+        assert_eq!(std::fs::read(&file).unwrap(), b"two");
+
+        let link = d.join("link");
+        std::os::unix::fs::symlink(&file, &link).unwrap();
+        let e = write_atomic(&link, b"three").unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "it is a symbolic link, not a regular file (efimap writes a new file or replaces a regular one)"
+        );
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(std::fs::read(&file).unwrap(), b"two");
+
+        let fifo = d.join("fifo");
+        let made = std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap();
+        assert!(made.success());
+        let e = write_atomic(&fifo, b"x").unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("it is a FIFO, not a regular file"),
+            "{e}"
+        );
+
+        let e = write_atomic(&d, b"x").unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("it is a folder, not a regular file"),
+            "{e}"
+        );
+        let e = write_atomic(Path::new("/dev/null"), b"x").unwrap_err();
+        assert!(
+            e.to_string()
+                .starts_with("it is a device, not a regular file"),
+            "{e}"
+        );
+        // Nothing left behind by the refusals.
+        let mut names: Vec<String> = std::fs::read_dir(&d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["f.scn", "fifo", "link"]);
+        std::fs::remove_dir_all(&d).unwrap();
+    }
+
+    #[test]
+    fn the_same_file_by_any_name() {
+        let d = scratch("same-file");
+        let f = d.join("a");
+        std::fs::write(&f, "x").unwrap();
+        std::fs::write(d.join("b"), "x").unwrap();
+        std::fs::create_dir(d.join("sub")).unwrap();
+        assert!(same_file(&f, &d.join("sub/../a")));
+        assert!(!same_file(&f, &d.join("b")));
+        assert!(!same_file(&f, &d.join("missing")));
+        std::fs::remove_dir_all(&d).unwrap();
+    }
 }

@@ -165,6 +165,27 @@ fn header_path(rest: &str) -> Option<String> {
     (p != "/dev/null").then(|| p.to_string())
 }
 
+/// Why a header's path could reach outside the tree it is applied in, if
+/// it could: an absolute path, a `..` component, an empty name or a NUL.
+/// A patch names files below its tree (`a/drivers/...`), nothing else.
+fn outside_the_tree(p: &str) -> Option<String> {
+    if p.is_empty() {
+        Some("expected a file's path after `--- ` or `+++ `, found none".into())
+    } else if p.starts_with('/') {
+        Some(format!(
+            "expected a path inside the tree (`a/...`, `b/...` or /dev/null), found the absolute path `{p}`"
+        ))
+    } else if p.split('/').any(|c| c == "..") {
+        Some(format!(
+            "expected a path inside the tree, found `{p}`, whose `..` leads out of it"
+        ))
+    } else if p.contains('\0') {
+        Some("expected a path inside the tree, found a NUL in it".into())
+    } else {
+        None
+    }
+}
+
 /// `@@ -a[,b] +c[,d] @@ context` as numbers.
 fn hunk_header(l: &str) -> Option<(usize, usize, usize, usize, String)> {
     let rest = l.strip_prefix("@@ -")?;
@@ -272,6 +293,14 @@ impl Series {
                         "expected a hunk header `@@ -A,B +C,D @@` after the `---`/`+++` lines"
                             .into(),
                     ));
+                }
+                // A path from the patch names a file of the scratch tree
+                // and nothing else: refused before anything is read or
+                // written.
+                for (k, p) in [old, new].iter().enumerate() {
+                    if let Some(why) = header_path(p).as_deref().and_then(outside_the_tree) {
+                        return Err(err(n + k, 5, why));
+                    }
                 }
                 let mut fp = FilePatch {
                     old: header_path(old),
@@ -737,5 +766,29 @@ base-commit: abc123
             "{}",
             e.message
         );
+    }
+
+    /// A patch's paths stay inside the tree it is applied in: an absolute
+    /// path or a `..` on either header line is refused where it stands,
+    /// before anything is read or written (a hunk `+++ b/../../tmp/x`
+    /// once created /tmp/x).
+    #[test]
+    fn a_patch_path_outside_the_tree_is_refused_at_its_line() {
+        let refused = |t: &str| Series::parse(Path::new("p"), t).unwrap_err();
+        let e = refused("--- /dev/null\n+++ b/../../../../tmp/x/evil.txt\n@@ -0,0 +1 @@\n+x\n");
+        assert_eq!(
+            e.to_string(),
+            "p:2:5: expected a path inside the tree, found `b/../../../../tmp/x/evil.txt`, whose `..` leads out of it"
+        );
+        let e = refused("--- a/../outside.c\n+++ b/f.c\n@@ -1 +1 @@\n-x\n+y\n");
+        assert_eq!((e.line, e.col), (1, 5));
+        let e = refused("--- /etc/passwd\n+++ /etc/passwd\n@@ -1 +1 @@\n-x\n+y\n");
+        assert_eq!(
+            e.message,
+            "expected a path inside the tree (`a/...`, `b/...` or /dev/null), found the absolute path `/etc/passwd`"
+        );
+        // A name with dots that is not `..` is a file of the tree.
+        let s = parse("--- a/dir/..f.c\n+++ b/dir/..f.c\n@@ -1 +1 @@\n-x\n+y\n");
+        assert_eq!(s.paths(), vec!["a/dir/..f.c", "b/dir/..f.c"]);
     }
 }
