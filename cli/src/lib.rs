@@ -8,6 +8,15 @@ use efimap_core::search::explore::Bound;
 use efimap_core::Era;
 use std::path::PathBuf;
 
+/// The longest any time flag may ask for: a year. Longer, a deadline
+/// would overflow the clock (`--budget 18446744073709551615` panicked).
+pub const MAX_SECONDS: u64 = 366 * 24 * 3600;
+/// The most threads or workers a flag may ask for (`--jobs 10000` failed
+/// to spawn its threads).
+pub const MAX_JOBS: u64 = 256;
+/// The most random scenarios a flag may ask for: at a few thousand a
+/// second, days.
+pub const MAX_RANDOM: u64 = 1_000_000_000;
 #[derive(Parser)]
 #[command(
     name = "efimap",
@@ -246,7 +255,7 @@ pub struct BootArgs {
     #[arg(long, conflicts_with = "log")]
     pub firmware: Option<PathBuf>,
     /// With --kernel: seconds a boot may take before QEMU is stopped.
-    #[arg(long, conflicts_with = "log", default_value_t = 180, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, conflicts_with = "log", default_value_t = 180, value_parser = clap::value_parser!(u64).range(1..=MAX_SECONDS))]
     pub timeout: u64,
     /// With --kernel: boot again without efi=debug and hold that log
     /// against the model too (as --second).
@@ -299,8 +308,8 @@ pub fn parse_mebibytes(s: &str) -> Result<u64, String> {
 
 #[derive(clap::Args)]
 pub struct HuntArgs {
-    /// Seconds to hunt for, minimization included.
-    #[arg(long, default_value_t = 30)]
+    /// Seconds to hunt for, minimization included (at most a year).
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(..=MAX_SECONDS))]
     pub budget: u64,
     /// The random search's seed (default: from the clock; printed).
     #[arg(long)]
@@ -316,8 +325,8 @@ pub struct HuntArgs {
     #[command(flatten)]
     pub tree: TreeArg,
     /// Threads for the random phase (default: the machine's cores; a
-    /// tree's engine runs on one).
-    #[arg(long)]
+    /// tree's engine runs on one; at most 256).
+    #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=MAX_JOBS))]
     pub jobs: Option<usize>,
 }
 
@@ -325,11 +334,11 @@ pub struct HuntArgs {
 pub struct FuzzArgs {
     /// A fuzz target of fuzz/Cargo.toml (boot_flow, fake_mem, ...).
     pub target: String,
-    /// libFuzzer workers (-fork=N).
-    #[arg(long, default_value_t = 2)]
+    /// libFuzzer workers (-fork=N; at most 256).
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u32).range(1..=MAX_JOBS as i64))]
     pub jobs: u32,
-    /// Seconds to fuzz for (-max_total_time).
-    #[arg(long, default_value_t = 60)]
+    /// Seconds to fuzz for (-max_total_time; at most a year).
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(..=MAX_SECONDS))]
     pub budget: u64,
     /// The corpus to start from and merge into (default: fuzz/corpus/TARGET).
     #[arg(long)]
@@ -370,8 +379,8 @@ pub struct ExploreArgs {
     #[arg(long, requires = "orders")]
     pub marks: bool,
     /// Threads (default: the machine's cores; a tree's engine runs on
-    /// one). The result is the same for any number.
-    #[arg(long)]
+    /// one; at most 256). The result is the same for any number.
+    #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=MAX_JOBS))]
     pub jobs: Option<usize>,
     /// With --orders: only count the order types (no boots), for a
     /// projection.
@@ -390,7 +399,8 @@ pub struct MinimizeArgs {
     /// The signature to keep, CLASS/FUNCTION (default: that era's first).
     #[arg(long)]
     pub signature: Option<Signature>,
-    #[arg(long, default_value_t = 30)]
+    /// Seconds to minimize for at most (at most a year).
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(..=MAX_SECONDS))]
     pub seconds: u64,
     /// Keep the signature on this tree's own code instead of a model era.
     #[arg(long)]
@@ -447,11 +457,13 @@ pub struct DiffArgs {
     /// for it and for new findings, not compared.
     #[arg(long)]
     pub except: Option<Signature>,
-    /// Seconds for the random phase after the minimum number of scenarios.
-    #[arg(long, default_value_t = 0)]
+    /// Seconds the random phase goes on after its --random scenarios (at
+    /// most a year): the run takes as long as the corpus, the exhaustive
+    /// bound and --random scenarios take, then this.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(..=MAX_SECONDS))]
     pub budget: u64,
-    /// Random scenarios to run at least.
-    #[arg(long, default_value_t = 100_000)]
+    /// Random scenarios to run at least (at most 10^9).
+    #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(..=MAX_RANDOM))]
     pub random: u64,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -485,11 +497,14 @@ pub struct ReviewArgs {
     /// the patch's base-commit when it is a git tree that has it).
     #[arg(long)]
     pub tree: Option<PathBuf>,
-    /// Seconds for the random phase after the minimum number of scenarios.
-    #[arg(long, default_value_t = 0)]
+    /// Seconds the random phase goes on after its --random scenarios (at
+    /// most a year): the review takes as long as its builds, the corpus,
+    /// the exhaustive bound and --random scenarios on both trees take,
+    /// then this.
+    #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u64).range(..=MAX_SECONDS))]
     pub budget: u64,
-    /// Random scenarios to run at least.
-    #[arg(long, default_value_t = 20_000)]
+    /// Random scenarios to run at least (at most 10^9).
+    #[arg(long, default_value_t = 20_000, value_parser = clap::value_parser!(u64).range(..=MAX_RANDOM))]
     pub random: u64,
     #[arg(long, default_value_t = 1)]
     pub seed: u64,

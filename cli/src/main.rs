@@ -92,7 +92,32 @@ fn show_at(e: &InputFileError) {
     );
 }
 
+/// Standard output that cannot be written ends the run as a Unix tool
+/// ends it, not with a panic: a reader that went away (`efimap hunt | head
+/// -1`) quietly, a full or failing device with exit 2 and the error.
+/// `println!` reports both by panicking, from whichever thread printed.
+fn on_stdout_failure() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let msg = payload
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| payload.downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if let Some(err) = msg.strip_prefix("failed printing to stdout: ") {
+            if err.starts_with("Broken pipe") {
+                std::process::exit(0);
+            }
+            eprintln!("efimap: cannot write to standard output: {err}");
+            std::process::exit(2);
+        }
+        default(info)
+    }));
+}
+
 fn main() -> ExitCode {
+    on_stdout_failure();
     let result = match Cli::parse().command {
         Command::Hunt(a) => match &a.tree.tree {
             None => hunt::run(

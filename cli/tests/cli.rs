@@ -677,3 +677,54 @@ fn export_verify_is_for_reports_only() {
     );
     assert!(o.stdout.is_empty());
 }
+
+/// Numbers no run can use are refused by the flag, exit 2, before any
+/// work: a budget past the clock's range once panicked adding it to the
+/// time, 10,000 threads failed to spawn.
+#[test]
+fn flags_past_their_range_are_exit_2() {
+    let scn = corpus("single-8g-sp-clean.scn");
+    let huge = "18446744073709551615";
+    for (args, flag) in [
+        (vec!["hunt", "--budget", huge], "--budget <BUDGET>"),
+        (
+            vec!["minimize", &scn, "-o", "/tmp/never.scn", "--seconds", huge],
+            "--seconds <SECONDS>",
+        ),
+        (
+            vec!["diff", "--model", "v5.6", "--era", "v5.6", "--budget", huge],
+            "--budget <BUDGET>",
+        ),
+        (
+            vec!["diff", "--model", "v5.6", "--era", "v5.6", "--random", huge],
+            "--random <RANDOM>",
+        ),
+        (vec!["explore", "--jobs", "10000"], "--jobs <JOBS>"),
+        (vec!["hunt", "--jobs", "0"], "--jobs <JOBS>"),
+    ] {
+        let o = efimap(&args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(
+            stderr(&o).starts_with("error: invalid value ") && stderr(&o).contains(flag),
+            "{args:?}: {}",
+            stderr(&o)
+        );
+        assert!(o.stdout.is_empty());
+    }
+}
+
+/// Standard output on a full device is an error with exit 2, not a panic
+/// (exit 101, "failed printing to stdout").
+#[test]
+fn a_full_standard_output_is_exit_2() {
+    let o = Command::new(env!("CARGO_BIN_EXE_efimap"))
+        .args(["export", &corpus("single-8g-sp-clean.scn"), "--as", "dmesg"])
+        .stdout(std::fs::File::create("/dev/full").unwrap())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o),
+        "efimap: cannot write to standard output: No space left on device (os error 28)\n"
+    );
+}
