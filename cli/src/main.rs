@@ -279,12 +279,19 @@ fn cache_dir() -> PathBuf {
 
 /// Every scenario file of the corpus folder `dir`, loaded; none when
 /// there is no such folder.
+/// The scenarios of `--corpus DIR`. A folder that is not there is an
+/// error, not an empty corpus (`--corpus /nonexistent` once ran "corpus 0"
+/// and passed).
 fn load_corpus(dir: &Path) -> Result<Vec<Scenario>, Failure> {
+    if !dir.is_dir() {
+        return Err(Failure::Input(format!(
+            "--corpus {}: no such folder (give the corpus folder, or an empty folder to run none)",
+            dir.display()
+        )));
+    }
     let mut out = Vec::new();
-    if dir.is_dir() {
-        for path in corpus::scenario_files(dir)? {
-            out.push(corpus::load(&path)?);
-        }
+    for path in corpus::scenario_files(dir)? {
+        out.push(corpus::load(&path)?);
     }
     Ok(out)
 }

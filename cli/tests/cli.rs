@@ -728,3 +728,56 @@ fn a_full_standard_output_is_exit_2() {
         "efimap: cannot write to standard output: No space left on device (os error 28)\n"
     );
 }
+
+/// A header line that starts as an expectation is one: `# Expect ...` or
+/// `# expect ...` without its colon is an error at its line, never
+/// "(no expectation)" and exit 0 (the README promises no silent miss).
+/// `--corpus` that is not there is an error, not a corpus of none.
+#[test]
+fn a_misspelt_expectation_or_a_missing_corpus_is_an_error() {
+    let d = scratch("expect");
+    let body = "map\n  Conventional 0x0 0x100 0xf\n";
+    for (head, col, why) in [
+        (
+            "# Expect v5.5: none\n",
+            3,
+            "expected `expect` in lower case, as an expectation line begins",
+        ),
+        (
+            "# a case\n# expect v5.5 none\n",
+            3,
+            "expected `expect ERA...: SIGNATURE...` (or `: none`), found no colon",
+        ),
+    ] {
+        let f = d.join("case.scn");
+        std::fs::write(&f, format!("{head}{body}")).unwrap();
+        let o = efimap(&["run", f.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(2), "{head}");
+        let line = head.lines().count();
+        assert!(
+            stderr(&o).starts_with(&format!(
+                "efimap: {}:{line}:{col}: in an `expect` line: {why}\n",
+                f.display()
+            )),
+            "{}",
+            stderr(&o)
+        );
+    }
+    let o = efimap(&[
+        "diff",
+        "--model",
+        "v5.6",
+        "--era",
+        "v5.6",
+        "--corpus",
+        "/nonexistent",
+        "--random",
+        "1",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o),
+        "efimap: --corpus /nonexistent: no such folder (give the corpus folder, or an empty folder to run none)\n"
+    );
+    std::fs::remove_dir_all(&d).unwrap();
+}

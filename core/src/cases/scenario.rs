@@ -172,23 +172,36 @@ pub const MAX_SETUP_DATA: usize = 64;
 
 impl Scenario {
     /// The signatures the header expects, by era: `expect v5.5: a b`, or
-    /// `expect v5.6: none`. Header lines that do not start `expect ` or
-    /// have no colon are description; in an `expect` line every era and
-    /// every signature must be real, or it is an error naming the header
-    /// line (0-based) and the word.
+    /// `expect v5.6: none`. Header lines whose first word is not `expect`
+    /// (in any case) are description; a line that starts so is an
+    /// expectation and must be written as one (lower case, a colon after
+    /// the eras: `# Expect v5.5 none` was once read as description, a
+    /// silent miss), with every era and signature real, or it is an error
+    /// naming the header line (0-based) and the word.
     pub fn expectations(&self) -> Result<Expectations, BadExpectation> {
         let mut out = BTreeMap::new();
         for (index, line) in self.header.iter().enumerate() {
-            let Some(rest) = line.trim().strip_prefix("expect ") else {
-                continue;
-            };
-            let Some((eras, sigs)) = rest.split_once(':') else {
-                continue;
-            };
             let bad = |word: &str, why: String| BadExpectation {
                 index,
                 word: word.to_string(),
                 why,
+            };
+            let first = line.split_whitespace().next().unwrap_or("");
+            if !first.eq_ignore_ascii_case("expect") {
+                continue;
+            }
+            if first != "expect" {
+                return Err(bad(
+                    first,
+                    "expected `expect` in lower case, as an expectation line begins".into(),
+                ));
+            }
+            let rest = line.trim().strip_prefix("expect").unwrap_or("");
+            let Some((eras, sigs)) = rest.split_once(':') else {
+                return Err(bad(
+                    first,
+                    "expected `expect ERA...: SIGNATURE...` (or `: none`), found no colon".into(),
+                ));
             };
             let mut set = BTreeSet::new();
             for w in sigs.split_whitespace().filter(|s| *s != "none") {
