@@ -100,6 +100,9 @@ fn kasan_findings(path: &Path, text: &str) -> usize {
 /// Compares `log` (a boot with `efi=debug`) and, if given, `second` (a
 /// boot of the same machine without it) with the model.
 pub fn replay(log: &Path, second: Option<&Path>, out: Option<&Path>) -> Result<(), Failure> {
+    if let Some(out) = out {
+        crate::writable_folder("-o", out)?;
+    }
     let text = read(log)?;
     let first = BootLog::read(&text).map_err(at(log))?;
     let sc = first.scenario();

@@ -40,6 +40,7 @@ pub fn run(
     bound: Bound,
     jobs: Option<usize>,
 ) -> Result<(), Failure> {
+    crate::writable_folder("-o", out)?;
     let seed = seed.unwrap_or_else(|| {
         SystemTime::now()
             .duration_since(UNIX_EPOCH)

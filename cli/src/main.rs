@@ -504,6 +504,24 @@ fn check_output(out: &Path, inputs: &[&Path]) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Makes `dir` (with its parents) and checks a file can be written in it,
+/// before the work whose results go there: `hunt -o /read-only/h` once
+/// hunted and minimized for its whole budget, then failed and lost it all.
+fn writable_folder(flag: &str, dir: &Path) -> Result<(), Failure> {
+    let fail = |e: std::io::Error| {
+        Failure::Input(format!("{flag} {}: cannot write in it: {e}", dir.display()))
+    };
+    std::fs::create_dir_all(dir).map_err(fail)?;
+    let probe = dir.join(format!(".efimap-probe-{}", std::process::id()));
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+        .map_err(fail)?;
+    let _ = std::fs::remove_file(&probe);
+    Ok(())
+}
+
 fn write_out(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
     corpus::write_atomic(path, bytes)
         .map_err(|e| Failure::Input(format!("{}: cannot write: {e}", path.display())))
@@ -907,10 +925,11 @@ fn minimize(a: &MinimizeArgs) -> Result<(), Failure> {
         let what = a
             .signature
             .map_or_else(|| "any finding".to_string(), |s| s.to_string());
-        return Err(Failure::Input(format!(
-            "{}: no era shows {what}",
-            input.display()
-        )));
+        let said = match a.era {
+            Some(e) => format!("era {e} does not show {what}"),
+            None => format!("no era of the case shows {what}"),
+        };
+        return Err(Failure::Input(format!("{}: {said}", input.display())));
     };
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(a.seconds);
     let done = minimizer::minimize_until(&sc, &|s: &Scenario| goal.holds(s), deadline);

@@ -781,3 +781,45 @@ fn a_misspelt_expectation_or_a_missing_corpus_is_an_error() {
     );
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+/// Where a run's results go is checked before the run: `hunt -o` where no
+/// folder can be made fails at once, not after the whole budget; `minimize
+/// --era E` that E does not show says which era.
+#[test]
+fn an_output_folder_is_checked_first_and_errors_name_the_era() {
+    let d = scratch("out-first");
+    let file = d.join("a-file");
+    std::fs::write(&file, "x").unwrap();
+    let under = file.join("found");
+    let started = std::time::Instant::now();
+    let o = efimap(&["hunt", "--budget", "30", "-o", under.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "it hunted first"
+    );
+    assert_eq!(
+        stderr(&o),
+        format!(
+            "efimap: -o {}: cannot write in it: Not a directory (os error 20)\n",
+            under.display()
+        )
+    );
+    let scn = corpus("single-8g-sp-clean.scn");
+    let out = d.join("m.scn");
+    let o = efimap(&[
+        "minimize",
+        &scn,
+        "-o",
+        out.to_str().unwrap(),
+        "--era",
+        "v6.12.y",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert_eq!(
+        stderr(&o),
+        format!("efimap: {scn}: era v6.12.y does not show any finding\n")
+    );
+    assert!(!out.exists());
+    std::fs::remove_dir_all(&d).unwrap();
+}
