@@ -329,11 +329,15 @@ fn without_tree_the_base_commit_of_a_git_tree_is_used() {
     text.push_str(&format!("\nbase-commit: {base}\n"));
     std::fs::write(&patch, text).unwrap();
     let out = dir.join("out");
+    let no_corpus = dir.join("no-corpus");
+    std::fs::create_dir_all(&no_corpus).unwrap();
     let o = Command::new(env!("CARGO_BIN_EXE_efimap"))
         .current_dir(&repo)
         .arg("review")
         .arg(&patch)
-        .args(["--random", "0", "--no-coverage", "--corpus", "none", "-o"])
+        .args(["--random", "0", "--no-coverage", "--corpus"])
+        .arg(&no_corpus)
+        .arg("-o")
         .arg(&out)
         .output()
         .unwrap();
