@@ -44,6 +44,11 @@ impl From<InputFileError> for Failure {
     }
 }
 
+/// Lines longer than this are shown as a window of [`WINDOW`] bytes either
+/// side of the column.
+const LONG_LINE: usize = 240;
+const WINDOW: usize = 80;
+
 /// The offending line of `e`'s file with a caret under its column, as
 /// Rust's own tools show an error (codespan-reporting); nothing when the
 /// file cannot be read again.
@@ -73,6 +78,33 @@ fn show_at(e: &InputFileError) {
     let mut start = at;
     while !text.is_char_boundary(start) {
         start -= 1;
+    }
+    if line_len > LONG_LINE {
+        // A long line is shown as a window around the column: a 20 MB
+        // comment once went to the terminal whole.
+        let floor = |mut i: usize| {
+            while !text.is_char_boundary(i) {
+                i -= 1;
+            }
+            i
+        };
+        let line_end = line_start + line_len;
+        let from = floor(start.saturating_sub(WINDOW).max(line_start));
+        let to = floor((start + WINDOW).min(line_end));
+        let lead = if from > line_start { "…" } else { "" };
+        let tail = if to < line_end { "…" } else { "" };
+        let number = e.line.to_string();
+        let pad = " ".repeat(number.len() + 1);
+        let caret = " ".repeat(lead.chars().count() + text[from..start].chars().count());
+        eprintln!(
+            "error: {}\n{pad}┌─ {}:{}:{}\n{pad}│\n{number} │ {lead}{}{tail}\n{pad}│ {caret}^",
+            e.message,
+            e.path.display(),
+            e.line,
+            e.col,
+            &text[from..to]
+        );
+        return;
     }
     let file = SimpleFile::new(e.path.display().to_string(), text);
     let diagnostic = Diagnostic::error()

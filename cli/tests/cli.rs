@@ -823,3 +823,25 @@ fn an_output_folder_is_checked_first_and_errors_name_the_era() {
     assert!(!out.exists());
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+/// An error in a long line shows a window around its column, not the line:
+/// a scenario whose first line was a 20 MB comment once printed 16 MB.
+#[test]
+fn an_error_in_a_long_line_shows_a_window_of_it() {
+    let d = scratch("long-line");
+    let f = d.join("big.scn");
+    std::fs::write(&f, format!("# {}\nmap\n", "x".repeat(1 << 20))).unwrap();
+    let o = efimap(&["run", f.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    let want = format!(
+        "efimap: {p}:1:16385: expected a header line of at most 16384 bytes, found `more`\n\
+         error: expected a header line of at most 16384 bytes, found `more`\n  ┌─ {p}:1:16385\n  │\n\
+         1 │ …{x}…\n  │ {caret}^\n",
+        p = f.display(),
+        x = "x".repeat(160),
+        caret = " ".repeat(81)
+    );
+    assert_eq!(err, want);
+    std::fs::remove_dir_all(&d).unwrap();
+}
