@@ -199,6 +199,17 @@ pub fn seed_inputs(sc: &Scenario) -> Vec<(&'static str, Vec<u8>)> {
         ("parse_scenario", sc.to_text().into_bytes()),
         ("parse_cmdline", sc.input.cmdline.clone().into_bytes()),
         ("parse_dmesg", dmesg.into_bytes()),
+        // The patch reader's seed: one well-formed hunk whose context is
+        // the scenario's command line (the same for every scenario that
+        // has none, which the seeds' content names merge).
+        (
+            "parse_patch",
+            format!(
+                "--- a/drivers/firmware/efi/efi.c\n+++ b/drivers/firmware/efi/efi.c\n@@ -1,2 +1,2 @@\n {}\n-x\n+y\n",
+                sc.input.cmdline.lines().next().unwrap_or("")
+            )
+            .into_bytes(),
+        ),
     ]
 }
 

@@ -165,6 +165,18 @@ fn header_path(rest: &str) -> Option<String> {
     (p != "/dev/null").then(|| p.to_string())
 }
 
+/// Whether `p`, joined to a folder, names a file below that folder and
+/// nothing else: relative, every component a plain name (no `..`, `.`,
+/// empty or root component), no NUL.
+pub fn confined(p: &str) -> bool {
+    !p.is_empty()
+        && !p.contains('\0')
+        && Path::new(p)
+            .components()
+            .all(|c| matches!(c, std::path::Component::Normal(_)))
+        && !p.split('/').any(|c| c == "..")
+}
+
 /// Why a header's path could reach outside the tree it is applied in, if
 /// it could: an absolute path, a `..` component, an empty name or a NUL.
 /// A patch names files below its tree (`a/drivers/...`), nothing else.
@@ -181,6 +193,10 @@ fn outside_the_tree(p: &str) -> Option<String> {
         ))
     } else if p.contains('\0') {
         Some("expected a path inside the tree, found a NUL in it".into())
+    } else if !confined(p) {
+        Some(format!(
+            "expected a path of plain names inside the tree, found `{p}`"
+        ))
     } else {
         None
     }
@@ -342,7 +358,8 @@ impl Series {
                                 ),
                             ));
                         };
-                        let (mark, rest) = body.split_at(body.len().min(1));
+                        let (mark, rest) =
+                            body.split_at(body.chars().next().map_or(0, char::len_utf8));
                         match mark {
                             " " | "" => {
                                 hunk.lines.push(HunkLine::Context(rest.to_string()));
@@ -787,8 +804,50 @@ base-commit: abc123
             e.message,
             "expected a path inside the tree (`a/...`, `b/...` or /dev/null), found the absolute path `/etc/passwd`"
         );
+        let e = refused("--- ./a/f.c\n+++ ./b/f.c\n@@ -1 +1 @@\n-x\n+y\n");
+        assert_eq!(
+            e.message,
+            "expected a path of plain names inside the tree, found `./a/f.c`"
+        );
         // A name with dots that is not `..` is a file of the tree.
         let s = parse("--- a/dir/..f.c\n+++ b/dir/..f.c\n@@ -1 +1 @@\n-x\n+y\n");
         assert_eq!(s.paths(), vec!["a/dir/..f.c", "b/dir/..f.c"]);
+    }
+
+    #[test]
+    fn confined_paths_stay_below_their_folder() {
+        for p in ["a/b.c", "drivers/firmware/efi/efi.c", "..f", "a/..b/c"] {
+            assert!(confined(p), "{p}");
+        }
+        for p in [
+            "",
+            "/etc/passwd",
+            "../x",
+            "a/../../x",
+            "a/..",
+            "./a",
+            "a\0b",
+        ] {
+            assert!(!confined(p), "{p:?}");
+        }
+    }
+
+    /// A hunk line that starts with a character of several bytes is an
+    /// error at its line, not a panic (the parse_patch fuzz target found
+    /// the reader slicing inside U+FFFD).
+    #[test]
+    fn a_hunk_line_starting_with_a_wide_character_is_an_error() {
+        let e = Series::parse(
+            Path::new("p"),
+            "--- a/f\n+++ b/f\n@@ -1,2 +1,2 @@\n \n\u{fffd}x\n+y\n",
+        )
+        .unwrap_err();
+        assert_eq!((e.line, e.col), (5, 1));
+        assert!(
+            e.message
+                .contains("expected a line starting with ' ', '-' or '+'"),
+            "{}",
+            e.message
+        );
     }
 }

@@ -409,6 +409,50 @@ pub fn parse_scenario(data: &[u8]) {
     }
 }
 
+/// `parse_patch`: a patch from a mailing list, read and resolved as
+/// `efimap review` reads it, never names a path outside the tree it is
+/// applied in (every path it keeps is [`crate::cases::patch::confined`]),
+/// and each file's hunks apply or are rejected without a panic, to the
+/// file the hunks' own old lines make and to an empty one.
+pub fn parse_patch(data: &[u8]) {
+    use crate::cases::patch::{apply, confined, HunkLine, Series};
+    let text = String::from_utf8_lossy(data);
+    let Ok(mut series) = Series::parse(std::path::Path::new("fuzzed.patch"), &text) else {
+        return;
+    };
+    let escapes = |s: &Series| -> Option<String> {
+        s.patches
+            .iter()
+            .flat_map(|p| &p.files)
+            .flat_map(|f| [&f.old, &f.new])
+            .flatten()
+            .find(|p| !confined(p))
+            .cloned()
+    };
+    if let Some(p) = escapes(&series) {
+        panic!("efimap finding: escape/patch_parse `{p}` leads out of the tree");
+    }
+    if series.resolve(|_| true).is_ok() {
+        if let Some(p) = escapes(&series) {
+            panic!("efimap finding: escape/patch_resolve `{p}` leads out of the tree");
+        }
+    }
+    for fp in series.patches.iter().flat_map(|p| &p.files) {
+        let old: String = fp
+            .hunks
+            .iter()
+            .flat_map(|h| &h.lines)
+            .filter_map(|l| match l {
+                HunkLine::Context(t) | HunkLine::Removed(t) => Some(format!("{t}\n")),
+                HunkLine::Added(_) => None,
+            })
+            .collect();
+        let _ = apply(fp, Some(&old));
+        let _ = apply(fp, Some(""));
+        let _ = apply(fp, None);
+    }
+}
+
 /// `parse_dmesg`: every line through the `efi: memNN:` reader; never panics.
 pub fn parse_dmesg(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
@@ -422,7 +466,7 @@ pub type Check = fn(&[u8], &Config);
 
 /// Every fuzz target of `fuzz/` by name, with the check it runs (the
 /// targets that read no config ignore it).
-pub const TARGETS: [(&str, Check); 8] = [
+pub const TARGETS: [(&str, Check); 9] = [
     ("boot_flow", boot_flow),
     ("fake_mem", fake_mem),
     ("split_count_vs_insert", split_count_vs_insert),
@@ -430,6 +474,7 @@ pub const TARGETS: [(&str, Check); 8] = [
     ("parse_cmdline", |d, _| parse_cmdline(d)),
     ("parse_scenario", |d, _| parse_scenario(d)),
     ("parse_dmesg", |d, _| parse_dmesg(d)),
+    ("parse_patch", |d, _| parse_patch(d)),
     ("empty", |d, _| {
         std::hint::black_box(d);
     }),
@@ -660,7 +705,8 @@ mod tests {
                 "parse_dmesg",
                 "naive",
                 "empty",
-                "diff_tree"
+                "diff_tree",
+                "parse_patch"
             ]
         );
         let mut names = names.clone();

@@ -2,7 +2,7 @@
 //! and the files the patch touches, copied from a tree (or read at a
 //! commit), the series applied to one of them.
 
-use crate::cases::patch::{apply, FilePatch, Series};
+use crate::cases::patch::{apply, confined, FilePatch, Series};
 use crate::engine::tree::{Tree, TreeError};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -104,6 +104,20 @@ pub fn prepare(
     })
 }
 
+/// `dir` joined with `rel`, a path the series or the engine names: only
+/// below `dir`. The series' parser refuses what is not; this holds it
+/// again where the files are written.
+fn inside(dir: &Path, rel: &str) -> Result<PathBuf, PrepareError> {
+    if confined(rel) {
+        Ok(dir.join(rel))
+    } else {
+        Err(PrepareError::Io(format!(
+            "{rel}: not a path inside the scratch tree {}",
+            dir.display()
+        )))
+    }
+}
+
 /// Copies `files` (those `read` has) into each of `dirs`.
 fn fill(
     files: &[String],
@@ -118,7 +132,7 @@ fn fill(
         }
         let Some(bytes) = read(f) else { continue };
         for d in dirs {
-            let p = d.join(f);
+            let p = inside(d, f)?;
             if let Some(parent) = p.parent() {
                 std::fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
             }
@@ -131,7 +145,7 @@ fn fill(
 /// Applies one file's hunks in the scratch tree `dir`.
 fn apply_file(fp: &FilePatch, dir: &Path, subject: &str) -> Result<(), PrepareError> {
     let io = |what: &Path, e: std::io::Error| PrepareError::Io(format!("{}: {e}", what.display()));
-    let old: Option<PathBuf> = fp.old.as_ref().map(|p| dir.join(p));
+    let old: Option<PathBuf> = fp.old.as_deref().map(|p| inside(dir, p)).transpose()?;
     let text = match &old {
         Some(p) => Some(std::fs::read_to_string(p).map_err(|e| io(p, e))?),
         None => None,
@@ -160,7 +174,7 @@ fn apply_file(fp: &FilePatch, dir: &Path, subject: &str) -> Result<(), PrepareEr
         }
     }
     if let (Some(text), Some(path)) = (new, &fp.new) {
-        let p = dir.join(path);
+        let p = inside(dir, path)?;
         if let Some(parent) = p.parent() {
             std::fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
         }
