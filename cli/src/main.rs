@@ -1059,6 +1059,31 @@ fn import_dmesg(a: ImportArgs) -> Result<(), Failure> {
         m.form,
         m.descs.len()
     )];
+    // The kernel and the command line the log names, unless --cmdline
+    // says otherwise: the log's efi_fake_mem= and efi= are inputs.
+    use efimap_core::cases::boot_log::{command_line_at, linux_release_at};
+    if let Some((n, release)) = linux_release_at(&text) {
+        header.push(format!("Linux {release} (line {n} of the log)"));
+    }
+    let cmdline = match (cmdline, command_line_at(&text)) {
+        (Some(c), _) => c,
+        (None, Some((n, c))) => {
+            let c = c.trim();
+            let bad = c.len() > MAX_CMDLINE
+                || c.split_whitespace().count() > MAX_CMDLINE_WORDS
+                || c.chars().any(|ch| ch != ' ' && !ch.is_ascii_graphic());
+            if bad {
+                return Err(Failure::Input(format!(
+                    "{}:{n}: expected a command line of printable ASCII words, at most \
+                     {MAX_CMDLINE} bytes and {MAX_CMDLINE_WORDS} words (or give --cmdline)",
+                    log.display()
+                )));
+            }
+            header.push(format!("command line from line {n} of the log"));
+            c.to_string()
+        }
+        (None, None) => String::new(),
+    };
     // The header holds at most 255 lines: the first hundred warnings.
     header.extend(
         m.warnings
@@ -1074,7 +1099,7 @@ fn import_dmesg(a: ImportArgs) -> Result<(), Failure> {
         input: BootInput {
             desc_size,
             map: m.descs,
-            cmdline: cmdline.unwrap_or_default(),
+            cmdline,
             reservations: reserve,
             e820: (!e820.bios.is_empty()).then_some(e820.bios),
             setup_data: e820.setup_data,

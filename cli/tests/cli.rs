@@ -845,3 +845,61 @@ fn an_error_in_a_long_line_shows_a_window_of_it() {
     assert_eq!(err, want);
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+/// `import-dmesg` keeps what the log says the kernel had: its release
+/// as a header line and its `Command line:` as the scenario's (the
+/// log's efi_fake_mem= is an input); --cmdline still says otherwise.
+#[test]
+fn import_keeps_the_logs_kernel_and_command_line() {
+    let d = scratch("import-cmdline");
+    let fixture = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../core/tests/data/dmesg/03-qemu-ovmf-x86_64.txt"),
+    )
+    .unwrap();
+    let log = d.join("boot.log");
+    std::fs::write(
+        &log,
+        format!(
+            "[    0.000000] Linux version 6.1.0-99-amd64 (debian-kernel@lists.debian.org) #1 SMP\n\
+             [    0.000000] Command line: BOOT_IMAGE=/vmlinuz efi_fake_mem=4G@9G:0x40000 efi=debug\n{fixture}"
+        ),
+    )
+    .unwrap();
+    let out = d.join("case.scn");
+    let o = efimap(&[
+        "import-dmesg",
+        log.to_str().unwrap(),
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        text.contains("\n# Linux 6.1.0-99-amd64 (line 1 of the log)\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\n# command line from line 2 of the log\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("\ncmdline BOOT_IMAGE=/vmlinuz efi_fake_mem=4G@9G:0x40000 efi=debug\n"),
+        "{text}"
+    );
+    let o = efimap(&[
+        "import-dmesg",
+        log.to_str().unwrap(),
+        "--cmdline",
+        "efi=debug",
+        "-o",
+        out.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&out).unwrap();
+    assert!(
+        text.contains("\ncmdline efi=debug\n") && !text.contains("command line from line"),
+        "{text}"
+    );
+    std::fs::remove_dir_all(&d).unwrap();
+}

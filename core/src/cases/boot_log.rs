@@ -247,10 +247,26 @@ fn printed(text: &str, (from, to): (usize, usize)) -> Vec<Printed> {
 
 /// What the kernel's `Command line: ` line gives.
 fn command_line(text: &str) -> Option<&str> {
+    command_line_at(text).map(|(_, c)| c)
+}
+
+/// The kernel's `Command line: ` line of a log: its number (1-based) and
+/// what it gives.
+pub fn command_line_at(text: &str) -> Option<(usize, &str)> {
     const AT: &str = "Command line: ";
-    text.lines().find_map(|l| {
+    text.lines().enumerate().find_map(|(i, l)| {
         l.find(AT)
-            .map(|at| l[at + AT.len()..].trim_end_matches('\r'))
+            .map(|at| (i + 1, l[at + AT.len()..].trim_end_matches('\r')))
+    })
+}
+
+/// The release a log's `Linux version` line names, with its line number
+/// (1-based).
+pub fn linux_release_at(text: &str) -> Option<(usize, &str)> {
+    const AT: &str = "Linux version ";
+    text.lines().enumerate().find_map(|(i, l)| {
+        l.find(AT)
+            .map(|at| (i + 1, l[at + AT.len()..].split(' ').next().unwrap_or("")))
     })
 }
 
