@@ -45,6 +45,8 @@ pub enum Command {
     Run(RunArgs),
     /// Decode a cargo-fuzz artifact into a scenario file.
     Show {
+        /// The artifact: libFuzzer's crash-*, leak-*, timeout-* or
+        /// corpus file of a scenario target.
         artifact: PathBuf,
         /// Write the scenario here instead of printing it.
         #[arg(short, long)]
@@ -80,9 +82,13 @@ pub enum Command {
     /// Print a scenario as an efi_fake_mem= line, as dmesg maps before and
     /// after per era, as a KUnit test case, or as a mailing-list report.
     Export {
+        /// The scenario file (.scn, or .json).
         file: PathBuf,
+        /// The form to print it in.
         #[arg(long = "as", value_enum)]
         form: Form,
+        /// Write it to this file instead of printing it (a regular file,
+        /// never the input).
         #[arg(short, long)]
         output: Option<PathBuf>,
         /// With `--as report`, when the case's eras include a proposed fix:
@@ -153,8 +159,10 @@ pub enum Command {
     Fuzz(FuzzArgs),
     /// Turn a corpus folder into cargo-fuzz seed inputs, one folder per target.
     Seeds {
+        /// The corpus folder of scenario files.
         #[arg(default_value = "corpus")]
         corpus: PathBuf,
+        /// The fuzz corpus folder: one subfolder per target.
         #[arg(short, long, default_value = "fuzz/corpus")]
         output: PathBuf,
     },
@@ -163,6 +171,8 @@ pub enum Command {
 /// The eras to run (comma-separated; default: every era, or the file's).
 #[derive(clap::Args)]
 pub struct ErasArg {
+    /// The model eras to run, comma-separated (default: the scenario's
+    /// own `eras` line, or every era).
     #[arg(long, value_delimiter = ',')]
     pub eras: Vec<Era>,
 }
@@ -390,7 +400,10 @@ pub struct ExploreArgs {
 
 #[derive(clap::Args)]
 pub struct MinimizeArgs {
+    /// The scenario file, or a fuzz artifact.
     pub input: PathBuf,
+    /// Where the minimized scenario goes (a regular file, never the
+    /// input).
     #[arg(short, long)]
     pub output: PathBuf,
     /// The era to keep the signature in (default: the first that shows one).
@@ -417,6 +430,7 @@ pub struct MinimizeArgs {
 
 #[derive(clap::Args)]
 pub struct RunArgs {
+    /// The scenario file (.scn, or .json).
     pub file: PathBuf,
     #[command(flatten)]
     pub eras: ErasArg,
@@ -528,6 +542,8 @@ pub struct ReviewArgs {
 
 #[derive(clap::Args)]
 pub struct ImportArgs {
+    /// The kernel log (dmesg, or a serial console's) with an EFI memory
+    /// map printed under efi=debug.
     pub log: PathBuf,
     /// The kernel command line to go with it, e.g. "efi_fake_mem=...".
     #[arg(long)]
@@ -542,6 +558,8 @@ pub struct ImportArgs {
     /// the first).
     #[arg(long, default_value_t = 1)]
     pub map: usize,
+    /// Write the scenario to this file instead of printing it (a regular
+    /// file, never the log).
     #[arg(short, long)]
     pub output: Option<PathBuf>,
 }
