@@ -105,6 +105,15 @@ pub fn replay(log: &Path, second: Option<&Path>, out: Option<&Path>) -> Result<(
     }
     let text = read(log)?;
     let first = BootLog::read(&text).map_err(at(log))?;
+    // The second log is read before anything is compared: one of another
+    // kernel is refused before any output.
+    let second = match second {
+        Some(path) => {
+            let text = read(path)?;
+            Some((path, first.second(&text).map_err(at(path))?))
+        }
+        None => None,
+    };
     let sc = first.scenario();
     let outcome = run(first.era(), &sc.input).map_err(|e| Failure::Input(e.to_string()))?;
     println!(
@@ -114,6 +123,9 @@ pub fn replay(log: &Path, second: Option<&Path>, out: Option<&Path>) -> Result<(
         first.era(),
         first.cmdline
     );
+    if let Some(caveat) = efimap_core::engine::tree::pairing_caveat(first.version) {
+        println!("  note: {caveat}");
+    }
     let c = boot_log::compare(&first, &sc.input, &outcome);
     let mut lines: usize = c.compared.iter().map(|(_, n)| n).sum();
     let mut divergences = show(log, &c);
@@ -135,9 +147,7 @@ pub fn replay(log: &Path, second: Option<&Path>, out: Option<&Path>) -> Result<(
         let path = write_case(out, &format!("boot-{}.scn", stem(log)), &sc)?;
         println!("  scenario: {}", path.display());
     }
-    if let Some(second) = second {
-        let text = read(second)?;
-        let log2 = first.second(&text).map_err(at(second))?;
+    if let Some((second, log2)) = second {
         let sc2 = log2.scenario();
         let o2 = run(first.era(), &sc2.input).map_err(|e| Failure::Input(e.to_string()))?;
         let c2 = boot_log::compare(&log2, &sc2.input, &o2);

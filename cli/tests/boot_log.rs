@@ -66,3 +66,45 @@ fn a_kasan_report_in_the_log_is_a_finding() {
     );
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `--second` takes a second boot of the same kernel: a log of another
+/// release is refused before any comparison (its divergences were once
+/// blamed on the model), and a release past every era is paired with a
+/// note saying so, not silently.
+#[test]
+fn a_second_log_of_another_kernel_is_refused_and_an_unknown_release_noted() {
+    let first = corpus_log("6.1-pc-512.log");
+    let other = corpus_log("6.12-pc-2048.log");
+    let o = efimap(&[
+        "boot",
+        "--log",
+        first.to_str().unwrap(),
+        "--second",
+        other.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(o.stdout.is_empty());
+    assert_eq!(
+        String::from_utf8_lossy(&o.stderr),
+        format!(
+            "efimap: {}:2:0: expected the first log's kernel, `Linux version 6.1.0-57-amd64` \
+             (this log is of 6.12.118+deb12-amd64): --second takes a second boot of the same kernel\n",
+            other.display()
+        )
+    );
+    let text = std::fs::read_to_string(&other)
+        .unwrap()
+        .replace("Linux version 6.12.118+deb12-amd64", "Linux version 99.99");
+    let log = std::env::temp_dir().join(format!("efimap-boot-99-{}.log", std::process::id()));
+    std::fs::write(&log, text).unwrap();
+    let o = efimap(&["boot", "--log", log.to_str().unwrap()]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        out.contains(
+            "\n  note: Linux 99.99.0 is newer than every modelled era (the newest is v7.0-rc): \
+             held against v7.0-rc, the nearest, its divergences may be the release's, not the model's\n"
+        ),
+        "{out}"
+    );
+    std::fs::remove_file(&log).unwrap();
+}

@@ -435,6 +435,20 @@ impl BootLog {
     /// table) stands for it; its command line, setup_data nodes (if it
     /// printed them), init lines and freeing line are its own.
     pub fn second(&self, text: &str) -> Result<BootLog, ImportError> {
+        // The second boot is of the same kernel: another release's
+        // divergences would be blamed on the model.
+        if let Some((n, release)) = linux_release_at(text) {
+            if release != self.release {
+                return Err(error(
+                    n,
+                    &format!(
+                        "the first log's kernel, `Linux version {}` (this log is of {release}): \
+                         --second takes a second boot of the same kernel",
+                        self.release
+                    ),
+                ));
+            }
+        }
         let cmdline = command_line(text)
             .ok_or_else(|| error(0, "a `Command line:` line: a kernel's boot log"))?;
         let setup_data = crate::cases::dmesg::import_e820(text)?.setup_data;

@@ -435,6 +435,27 @@ pub fn paired_era(version: (u32, u32, u32)) -> Era {
     }
 }
 
+/// Why [`paired_era`]'s era is only a guess for `version`, when it is
+/// one: a release older than every modelled era or newer than the newest
+/// stands for code no era was written from.
+pub fn pairing_caveat(version: (u32, u32, u32)) -> Option<String> {
+    let (major, minor, sub) = version;
+    let era = paired_era(version);
+    if version < (5, 4, 0) {
+        Some(format!(
+            "Linux {major}.{minor}.{sub} is older than every modelled era (the oldest is v5.4): \
+             held against {era}, the nearest, its divergences may be the release's, not the model's"
+        ))
+    } else if version >= (7, 1, 0) {
+        Some(format!(
+            "Linux {major}.{minor}.{sub} is newer than every modelled era (the newest is v7.0-rc): \
+             held against {era}, the nearest, its divergences may be the release's, not the model's"
+        ))
+    } else {
+        None
+    }
+}
+
 /// The request for one boot (`kernel/PROTOCOL.md`).
 pub fn request(input: &BootInput, quiet: bool) -> String {
     let mut s = String::from("boot\n");
