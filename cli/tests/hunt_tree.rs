@@ -62,6 +62,10 @@ fn row<'a>(stdout: &'a str, signature: &str) -> Option<&'a str> {
 /// smallest case: split count 1, so 1 + 1 - 1 = 1 descriptor (48 bytes) is
 /// allocated and efi_memmap_insert writes 2 (96 bytes), 48 past the end.
 #[test]
+#[cfg_attr(
+    not(efimap_trees),
+    ignore = "needs the Debian kernel trees: EFIMAP_TREES=DIR, made by bash .ci/trees.sh DIR"
+)]
 fn hunt_finds_a_broken_size_in_a_real_tree_and_minimizes_it() {
     let Some(trees) = trees() else { return };
     let copy = mutant(

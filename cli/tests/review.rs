@@ -179,6 +179,10 @@ fn snapshot(name: &str, text: &str) {
 /// one two-page descriptor and a one-page reservation; its revert, on the
 /// tree the patch made, fixes it on exactly as many scenarios.
 #[test]
+#[cfg_attr(
+    not(efimap_trees),
+    ignore = "needs the Debian kernel trees: EFIMAP_TREES=DIR, made by bash .ci/trees.sh DIR"
+)]
 fn a_broken_size_is_a_new_overrun_and_its_revert_fixes_it() {
     let Some(tree) = tree() else { return };
     let dir = scratch("size");
@@ -236,6 +240,10 @@ fn a_broken_size_is_a_new_overrun_and_its_revert_fixes_it() {
 
 /// A comment changes nothing, and gcov knows it is no code.
 #[test]
+#[cfg_attr(
+    not(efimap_trees),
+    ignore = "needs the Debian kernel trees: EFIMAP_TREES=DIR, made by bash .ci/trees.sh DIR"
+)]
 fn a_comment_changes_nothing() {
     let Some(tree) = tree() else { return };
     let dir = scratch("comment");
@@ -256,6 +264,10 @@ fn a_comment_changes_nothing() {
 /// A hunk that does not apply: exit 2, the patch's line named, nothing
 /// left in the output folder.
 #[test]
+#[cfg_attr(
+    not(efimap_trees),
+    ignore = "needs the Debian kernel trees: EFIMAP_TREES=DIR, made by bash .ci/trees.sh DIR"
+)]
 fn a_patch_that_does_not_apply_is_refused() {
     let Some(tree) = tree() else { return };
     let dir = scratch("reject");
@@ -294,6 +306,10 @@ fn copy_tree(from: &Path, to: &Path) {
 /// base-commit, not from the working tree (here edited so that the
 /// patch would not apply to it).
 #[test]
+#[cfg_attr(
+    not(efimap_trees),
+    ignore = "needs the Debian kernel trees: EFIMAP_TREES=DIR, made by bash .ci/trees.sh DIR"
+)]
 fn without_tree_the_base_commit_of_a_git_tree_is_used() {
     let Some(tree) = tree() else { return };
     let dir = scratch("base");

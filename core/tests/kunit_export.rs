@@ -128,6 +128,10 @@ const SEED_IDENT: &str = "dan_williams_two_contiguous_sp";
 /// written past a buffer, and the map is the fixed kernel's seven
 /// descriptors, on both trees.
 #[test]
+#[cfg_attr(
+    not(efimap_trees),
+    ignore = "needs the Debian kernel trees: EFIMAP_TREES=DIR, made by bash .ci/trees.sh DIR"
+)]
 fn the_seed_case_passes_on_the_real_6_1_and_6_12() {
     let Some(dir) = trees() else { return };
     let runs: Vec<(String, Run)> = std::thread::scope(|s| {
@@ -161,6 +165,10 @@ fn the_seed_case_passes_on_the_real_6_1_and_6_12() {
 /// assertion fails there, naming efi_memmap_insert, and no byte is written
 /// past the block (no fault line).
 #[test]
+#[cfg_attr(
+    not(efimap_trees),
+    ignore = "needs the Debian kernel trees: EFIMAP_TREES=DIR, made by bash .ci/trees.sh DIR"
+)]
 fn the_seed_case_fails_on_6_12_with_a_split_in_three_counted_as_two() {
     let Some(dir) = trees() else { return };
     let work = scratch("mutant");
@@ -196,6 +204,10 @@ fn the_seed_case_fails_on_6_12_with_a_split_in_three_counted_as_two() {
 /// descriptors and the guard): the guard assertion fails, and the shim's
 /// fault names efi_memmap_insert, the buffer and the bytes.
 #[test]
+#[cfg_attr(
+    not(efimap_trees),
+    ignore = "needs the Debian kernel trees: EFIMAP_TREES=DIR, made by bash .ci/trees.sh DIR"
+)]
 fn the_overlap_fails_on_the_real_6_12_with_a_write_past_the_buffer() {
     let Some(dir) = trees() else { return };
     let work = scratch("overlap");

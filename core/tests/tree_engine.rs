@@ -44,6 +44,10 @@ fn engine(v: &str) -> Option<TreeEngine> {
 }
 
 #[test]
+#[cfg_attr(
+    not(efimap_trees),
+    ignore = "needs the Debian kernel trees: EFIMAP_TREES=DIR, made by bash .ci/trees.sh DIR"
+)]
 fn both_trees_pass_the_engine_smoke_test() {
     for (v, era) in [("6.1", Era::V6_1_Y), ("6.12", Era::V6_12_Y)] {
         let Some(mut e) = engine(v) else { return };
@@ -53,6 +57,10 @@ fn both_trees_pass_the_engine_smoke_test() {
 }
 
 #[test]
+#[cfg_attr(
+    not(efimap_trees),
+    ignore = "needs the Debian kernel trees: EFIMAP_TREES=DIR, made by bash .ci/trees.sh DIR"
+)]
 fn dan_williams_on_the_real_6_1_installs_7_descriptors_without_a_fault() {
     let Some(mut e) = engine("6.1") else { return };
     let sc = load(&root().join("corpus/dan-williams-two-contiguous-sp.scn")).unwrap();
@@ -63,6 +71,10 @@ fn dan_williams_on_the_real_6_1_installs_7_descriptors_without_a_fault() {
 }
 
 #[test]
+#[cfg_attr(
+    not(efimap_trees),
+    ignore = "needs the Debian kernel trees: EFIMAP_TREES=DIR, made by bash .ci/trees.sh DIR"
+)]
 fn the_overlap_overruns_the_real_efi_arch_mem_reserve_by_the_models_bytes() {
     let sc = load(&root().join("corpus/overlapping-descriptors-reserve-overrun.scn")).unwrap();
     for (v, era) in [("6.1", Era::V6_1_Y), ("6.12", Era::V6_12_Y)] {
@@ -93,6 +105,10 @@ fn the_overlap_overruns_the_real_efi_arch_mem_reserve_by_the_models_bytes() {
 /// past, inside the buffer's page, on the real 6.1 and 6.12; the fixed
 /// count of v7.0-rc+fix allocates 4 and writes 4.
 #[test]
+#[cfg_attr(
+    not(efimap_trees),
+    ignore = "needs the Debian kernel trees: EFIMAP_TREES=DIR, made by bash .ci/trees.sh DIR"
+)]
 fn the_smallest_overlap_overruns_the_real_code_by_one_descriptor() {
     let sc =
         load(&root().join("corpus/boot-services-data-overlapped-by-one-page-reserve-overrun.scn"))
@@ -121,6 +137,10 @@ fn the_smallest_overlap_overruns_the_real_code_by_one_descriptor() {
 /// with efi=debug differs from the real code's, and the differential says
 /// so, with a minimized case.
 #[test]
+#[cfg_attr(
+    not(efimap_trees),
+    ignore = "needs the Debian kernel trees: EFIMAP_TREES=DIR, made by bash .ci/trees.sh DIR"
+)]
 fn an_altered_model_is_caught_as_a_divergence() {
     let Some(mut e) = engine("6.12") else { return };
     let altered = Era::register(EraDef {
@@ -175,6 +195,10 @@ fn an_altered_model_is_caught_as_a_divergence() {
 /// Boot Services Data descriptor and one reservation, and on that case the
 /// altered tree overruns its buffer while the model does not.
 #[test]
+#[cfg_attr(
+    not(efimap_trees),
+    ignore = "needs the Debian kernel trees: EFIMAP_TREES=DIR, made by bash .ci/trees.sh DIR"
+)]
 fn a_broken_size_in_the_real_code_is_found_and_minimized() {
     let Some(dir) = std::env::var_os("EFIMAP_TREES") else {
         assert!(std::env::var_os("CI").is_none(), "CI must set EFIMAP_TREES");
@@ -253,6 +277,10 @@ fn a_broken_size_in_the_real_code_is_found_and_minimized() {
 
 /// A driver that dies is the engine's failure, not a property of the input.
 #[test]
+#[cfg_attr(
+    not(efimap_trees),
+    ignore = "needs the Debian kernel trees: EFIMAP_TREES=DIR, made by bash .ci/trees.sh DIR"
+)]
 fn a_driver_that_dies_is_an_engine_error() {
     let Some(dir) = std::env::var_os("EFIMAP_TREES") else {
         assert!(std::env::var_os("CI").is_none(), "CI must set EFIMAP_TREES");
@@ -274,6 +302,10 @@ fn a_driver_that_dies_is_an_engine_error() {
 /// The explorer through the real 6.1 code finds, in the hunt's bound, what
 /// it finds through the model: the same signatures, the same examples.
 #[test]
+#[cfg_attr(
+    not(efimap_trees),
+    ignore = "needs the Debian kernel trees: EFIMAP_TREES=DIR, made by bash .ci/trees.sh DIR"
+)]
 fn exploring_the_real_code_finds_what_the_model_finds() {
     use efimap_core::search::explore::{explore, explore_engines};
     let Some(mut e) = engine("6.1") else { return };

@@ -60,6 +60,10 @@ fn corpus() -> Vec<BootInput> {
 }
 
 #[test]
+#[cfg_attr(
+    not(efimap_trees),
+    ignore = "needs the Debian kernel trees: EFIMAP_TREES=DIR, made by bash .ci/trees.sh DIR"
+)]
 fn both_trees_pass_the_engine_smoke_test_in_process() {
     for (v, era) in [("6.1", Era::V6_1_Y), ("6.12", Era::V6_12_Y)] {
         let Some((mut ffi, _)) = engines(v) else {
@@ -74,6 +78,10 @@ fn both_trees_pass_the_engine_smoke_test_in_process() {
 /// hunt's bound on 6.12, loud and quiet: the same outcome through either
 /// transport.
 #[test]
+#[cfg_attr(
+    not(efimap_trees),
+    ignore = "needs the Debian kernel trees: EFIMAP_TREES=DIR, made by bash .ci/trees.sh DIR"
+)]
 fn the_library_and_the_driver_process_give_the_same_outcomes() {
     for v in ["6.1", "6.12"] {
         let Some((mut ffi, mut process)) = engines(v) else {
@@ -101,6 +109,10 @@ fn the_library_and_the_driver_process_give_the_same_outcomes() {
 /// The text out of efimap_driver_run is the driver's standard output, byte
 /// for byte, for one batch of many scenarios.
 #[test]
+#[cfg_attr(
+    not(efimap_trees),
+    ignore = "needs the Debian kernel trees: EFIMAP_TREES=DIR, made by bash .ci/trees.sh DIR"
+)]
 fn one_batch_gives_the_drivers_text() {
     let Some(t) = tree("6.12") else { return };
     let lib = build_library(&t, &root().join("kernel"), &cache()).unwrap();
