@@ -30,6 +30,21 @@ pub fn bar(total: u64, what: &str) -> ProgressBar {
     b
 }
 
+/// A spinner with a running message on a terminal (phase, counts, time
+/// since the start), hidden when standard error is not one.
+pub fn counter(what: &str) -> ProgressBar {
+    if !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let s = ProgressBar::new_spinner();
+    s.set_style(
+        ProgressStyle::with_template("{spinner} {prefix}: {msg} ({elapsed})")
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+    );
+    s.set_prefix(what.to_string());
+    s
+}
+
 /// Hunts in the models of `eras`, or in `tree` (a kernel tree's engine) alone.
 pub fn run(
     budget: u64,

@@ -414,8 +414,16 @@ fn diff(a: &DiffArgs) -> Result<(), Failure> {
         except: a.except,
     };
     println!("efimap diff: {} against the model of {era}", engine.name());
-    let r = efimap_core::search::diff::diff(&mut *engine, &cfg)
-        .map_err(|e| Failure::Input(e.to_string()))?;
+    let total = cfg.phases.corpus.len() as u64 + a.random;
+    let spinner = hunt::counter("efimap diff");
+    let r = efimap_core::search::diff::diff_with_progress(&mut *engine, &cfg, &mut |n, d| {
+        spinner.set_message(format!(
+            "{n} scenarios (the corpus, the exhaustive bound, then at least {total} with the random), {d} diverged"
+        ));
+        spinner.tick();
+    })
+    .map_err(|e| Failure::Input(e.to_string()))?;
+    spinner.finish_and_clear();
     let mut written = 0;
     if !r.found.is_empty() {
         std::fs::create_dir_all(&a.out)

@@ -205,6 +205,14 @@ pub fn run(a: &ReviewArgs) -> Result<(), Failure> {
         }?;
         Ok((d, start.elapsed()))
     };
+    // The corpus is read before anything is built: a bad one fails at once.
+    let corpus_files = load_corpus(&a.corpus)?;
+    let spinner = crate::hunt::counter("efimap review");
+    spinner.enable_steady_tick(Duration::from_millis(200));
+    spinner.set_message(format!(
+        "building the tree before and after the patch{}",
+        if gcov { ", with gcov" } else { "" }
+    ));
     // The two builds at once, one per core.
     let (before_built, after_built) = std::thread::scope(|s| {
         let after = s.spawn(|| build(&prepared.after));
@@ -223,7 +231,6 @@ pub fn run(a: &ReviewArgs) -> Result<(), Failure> {
         }
     }
     let era = prepared.after.paired_era();
-    let corpus_files = load_corpus(&a.corpus)?;
     let cfg = ReviewConfig {
         phases: Phases {
             corpus: corpus_files,
@@ -246,8 +253,15 @@ pub fn run(a: &ReviewArgs) -> Result<(), Failure> {
         };
         let mut before = start(&before_driver, &prepared.before, &counts[0])?;
         let mut after = start(&after_driver, &prepared.after, &counts[1])?;
+        spinner.set_message(format!(
+            "the corpus ({}), the exhaustive bound and at least {} random scenarios on both trees, \
+             then the changes minimized",
+            cfg.phases.corpus.len(),
+            a.random
+        ));
         review::review(&mut before, &mut after, &cfg).map_err(|e| Failure::Input(e.to_string()))?
     };
+    spinner.finish_and_clear();
     let searched = search.elapsed();
     let touched = if gcov {
         let read_counts = |d: &Path, c: &Path| -> Result<LineCounts, Failure> {

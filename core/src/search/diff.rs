@@ -84,6 +84,9 @@ impl Phases {
     }
 }
 
+/// How often [`diff_with_progress`] reports, in scenarios.
+pub const PROGRESS_EVERY: u64 = 256;
+
 /// What to run.
 #[derive(Clone, Debug)]
 pub struct DiffConfig {
@@ -130,6 +133,16 @@ impl DiffReport {
 /// Runs `engine` against the model of `cfg.era` on the corpus, the
 /// exhaustive bound and random scenarios.
 pub fn diff(engine: &mut dyn Engine, cfg: &DiffConfig) -> Result<DiffReport, EngineError> {
+    diff_with_progress(engine, cfg, &mut |_, _| {})
+}
+
+/// [`diff`], telling `progress` after every [`PROGRESS_EVERY`] scenarios
+/// how many ran and how many diverged.
+pub fn diff_with_progress(
+    engine: &mut dyn Engine,
+    cfg: &DiffConfig,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<DiffReport, EngineError> {
     let engine = RefCell::new(engine);
     let model = RefCell::new(ModelEngine(cfg.era));
     let mut report = DiffReport::default();
@@ -206,9 +219,15 @@ pub fn diff(engine: &mut dyn Engine, cfg: &DiffConfig) -> Result<DiffReport, Eng
         Ok(())
     };
     let mut counts = PhaseCounts::default();
-    let ran = cfg
-        .phases
-        .run(cfg.era, &mut counts, |sc| note(sc, &mut report));
+    let mut ran_so_far = 0u64;
+    let ran = cfg.phases.run(cfg.era, &mut counts, |sc| {
+        note(sc, &mut report)?;
+        ran_so_far += 1;
+        if ran_so_far % PROGRESS_EVERY == 0 {
+            progress(ran_so_far, report.diverged);
+        }
+        Ok(())
+    });
     report.corpus = counts.corpus;
     report.exhaustive = counts.exhaustive;
     report.random = counts.random;
