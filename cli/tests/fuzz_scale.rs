@@ -28,7 +28,7 @@ fn an_unknown_target_is_refused_with_the_targets_named() {
     assert!(
         err.starts_with("efimap: boot-flow: expected a fuzz target of ")
             && err.ends_with(
-                "(split_count_vs_insert, fake_mem, boot_flow, parse_cmdline, parse_scenario, parse_dmesg, naive, empty, diff_tree), found `boot-flow`\n"
+                "(split_count_vs_insert, fake_mem, boot_flow, parse_cmdline, parse_scenario, parse_dmesg, naive, empty, diff_tree, parse_patch), found `boot-flow`\n"
             ),
         "{err}"
     );
