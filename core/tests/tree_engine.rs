@@ -293,10 +293,39 @@ fn a_driver_that_dies_is_an_engine_error() {
     std::thread::sleep(Duration::from_millis(100));
     match e.boot(&sc.input, true) {
         Err(efimap_core::engine::EngineError::Failed(m)) => {
-            assert!(m.contains("the kernel driver"), "{m}")
+            assert!(m.starts_with("the kernel driver: "), "{m}");
+            assert!(m.ends_with(": it exited with status 0"), "{m}");
         }
         other => panic!("{other:?}"),
     }
+    // A driver that cannot map its simulated memory (as under ulimit -v)
+    // says so on its standard error: the error carries it, and what the
+    // limit must allow. (It once said only that the driver exited.)
+    let script = std::env::temp_dir().join(format!("efimap-dies-{}.sh", std::process::id()));
+    std::fs::write(
+        &script,
+        "#!/bin/sh\necho 'efimap: mmap arena: Cannot allocate memory' >&2\nexit 1\n",
+    )
+    .unwrap();
+    std::process::Command::new("chmod")
+        .arg("+x")
+        .arg(&script)
+        .status()
+        .unwrap();
+    let mut e = TreeEngine::start(&script, &tree, Era::V6_12_Y).unwrap();
+    std::thread::sleep(Duration::from_millis(100));
+    match e.boot(&sc.input, true) {
+        Err(efimap_core::engine::EngineError::Failed(m)) => assert!(
+            m.ends_with(
+                ": it exited with status 1; it said: efimap: mmap arena: Cannot allocate memory \
+                 (the driver reserves 64 GiB of address space, not memory, for the simulated \
+                 physical memory: a limit on virtual memory such as ulimit -v must allow it)"
+            ),
+            "{m}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    std::fs::remove_file(&script).unwrap();
 }
 
 /// The explorer through the real 6.1 code finds, in the hunt's bound, what
