@@ -108,3 +108,48 @@ fn a_second_log_of_another_kernel_is_refused_and_an_unknown_release_noted() {
     );
     std::fs::remove_file(&log).unwrap();
 }
+
+/// A log cut inside a map is said to be cut, exit 2, not counted as the
+/// model's divergences (a log cut inside the runtime map once gave 29 and
+/// exit 1).
+#[test]
+fn a_log_cut_inside_a_map_is_said_to_be_cut() {
+    let whole = std::fs::read_to_string(corpus_log("6.12-pc-2048.log")).unwrap();
+    let heading = whole
+        .lines()
+        .position(|l| l.contains("EFI runtime memory map:"))
+        .unwrap();
+    let d = std::env::temp_dir().join(format!("efimap-cut-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    for (keep, want) in [
+        (
+            heading + 21,
+            format!(
+                ":{}:0: expected the boot to go on after the runtime map: the log ends inside it, at line {} \
+                 (it was cut; give the whole log)\n",
+                heading + 21,
+                heading + 21
+            ),
+        ),
+        (
+            heading + 1,
+            format!(
+                ":{}:0: expected the runtime map's lines after its heading: the log has none (it was cut, \
+                 or lines came between; give the whole log)\n",
+                heading + 1
+            ),
+        ),
+    ] {
+        let log = d.join(format!("cut-{keep}.log"));
+        let text: Vec<&str> = whole.lines().take(keep).collect();
+        std::fs::write(&log, text.join("\n") + "\n").unwrap();
+        let o = efimap(&["boot", "--log", log.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(2));
+        assert!(o.stdout.is_empty());
+        assert_eq!(
+            String::from_utf8_lossy(&o.stderr),
+            format!("efimap: {}{want}", log.display())
+        );
+    }
+    std::fs::remove_dir_all(&d).unwrap();
+}

@@ -313,6 +313,33 @@ impl BootLog {
                 break;
             }
         }
+        // A boot goes on after it prints a map: a log whose last line is
+        // a map's was cut there, and what it lacks is not the model's
+        // divergence (a log cut inside the runtime map once counted 29).
+        let last = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty())
+            .last()
+            .map_or(0, |(i, _)| i + 1);
+        for (what, lines) in [("firmware", &firmware_lines), ("runtime", &runtime_lines)] {
+            if lines.last().is_some_and(|p| p.line == last) {
+                return Err(error(
+                    last,
+                    &format!(
+                        "the boot to go on after the {what} map: the log ends inside it, at line \
+                         {last} (it was cut; give the whole log)"
+                    ),
+                ));
+            }
+        }
+        if runtime_at != usize::MAX && runtime_lines.is_empty() {
+            return Err(error(
+                runtime_at,
+                "the runtime map's lines after its heading: the log has none (it was cut, \
+                 or lines came between; give the whole log)",
+            ));
+        }
         let memattr = match find("MEMATTR=") {
             Some((n, rest)) => {
                 let hex = rest.trim_start_matches("0x");
