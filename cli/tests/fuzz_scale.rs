@@ -118,7 +118,7 @@ fn the_clusterfuzzlite_build_makes_every_target() {
         .filter_map(|b| b.lines().find_map(|l| l.strip_prefix("name = \"")))
         .filter_map(|n| n.strip_suffix('"'))
         .collect();
-    assert_eq!(bins.len(), 9);
+    assert_eq!(bins.len(), 10);
     for b in &bins {
         // diff_tree needs a kernel tree, which the image has not.
         assert_eq!(out.join(b).is_file(), *b != "diff_tree", "{b} in $OUT");
