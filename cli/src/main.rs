@@ -521,27 +521,8 @@ fn check_output(out: &Path, inputs: &[&Path]) -> Result<(), Failure> {
             input.display()
         )));
     }
-    if let Ok(m) = std::fs::symlink_metadata(out) {
-        if !m.file_type().is_file() {
-            return Err(Failure::Input(format!(
-                "{}: cannot write: it is {}, not a regular file (efimap writes a new file or replaces a regular one)",
-                out.display(),
-                corpus::file_kind(&m.file_type())
-            )));
-        }
-    }
-    let dir = out
-        .parent()
-        .filter(|d| !d.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    if !dir.is_dir() {
-        return Err(Failure::Input(format!(
-            "{}: cannot write: no folder {}",
-            out.display(),
-            dir.display()
-        )));
-    }
-    Ok(())
+    corpus::replaceable(out)
+        .map_err(|e| Failure::Input(format!("{}: cannot write: {e}", out.display())))
 }
 
 /// Makes `dir` (with its parents) and checks a file can be written in it,

@@ -287,9 +287,9 @@ impl BootLog {
                 .enumerate()
                 .find_map(|(i, l)| l.find(needle).map(|at| (i + 1, &l[at + needle.len()..])))
         };
-        let (n, rest) = find("Linux version ")
+        let (n, release) = linux_release_at(text)
             .ok_or_else(|| error(0, "a `Linux version` line: a kernel's boot log"))?;
-        let release = rest.split(' ').next().unwrap_or("").to_string();
+        let release = release.to_string();
         let version = parse_version(&release).ok_or_else(|| {
             error(
                 n,

@@ -116,23 +116,22 @@ pub fn scenario_files(dir: &Path) -> Result<Vec<PathBuf>, InputFileError> {
     Ok(files)
 }
 
-/// Writes `bytes` to `path` so that the file appears whole or not at all:
-/// a temporary file in the same folder, then a rename.
-pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+/// Whether `path` can take a command's output, before anything is
+/// written: its folder exists (a folder that is not there is the caller's
+/// mistake, a typo in -o, not something to create), and whatever is at
+/// the path is a regular file: a rename over a symlink, a device node or
+/// a FIFO would destroy it (and a FIFO's reader would wait on).
+pub fn replaceable(path: &Path) -> std::io::Result<()> {
     let dir = path
         .parent()
         .filter(|d| !d.as_os_str().is_empty())
         .unwrap_or(Path::new("."));
-    // A folder that is not there is the caller's mistake (a typo in -o),
-    // not something to create.
     if !dir.is_dir() {
         return Err(std::io::Error::new(
             std::io::ErrorKind::NotFound,
             format!("no folder {}", dir.display()),
         ));
     }
-    // Only a regular file is replaced: a rename over a symlink, a device
-    // node or a FIFO would destroy it (and a FIFO's reader would wait on).
     if let Ok(m) = std::fs::symlink_metadata(path) {
         if !m.file_type().is_file() {
             return Err(std::io::Error::new(
@@ -144,6 +143,17 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
             ));
         }
     }
+    Ok(())
+}
+
+/// Writes `bytes` to `path` so that the file appears whole or not at all:
+/// a temporary file in the same folder, then a rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    replaceable(path)?;
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let name = path
         .file_name()
         .map_or_else(|| "out".into(), |n| n.to_string_lossy().into_owned());
