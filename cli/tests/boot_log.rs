@@ -153,3 +153,42 @@ fn a_log_cut_inside_a_map_is_said_to_be_cut() {
     }
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+/// A line the serial console wrote between two lines of a map (noise on
+/// the line, another message) is not the kernel's map: the same log with
+/// such lines inside the firmware and the runtime map compares exactly as
+/// without them (they once counted as the model's divergences).
+#[test]
+fn serial_noise_inside_a_map_is_not_a_divergence() {
+    let whole = std::fs::read_to_string(corpus_log("6.12-pc-2048.log")).unwrap();
+    let lines: Vec<&str> = whole.lines().collect();
+    let firmware = lines
+        .iter()
+        .position(|l| l.contains("efi: mem03: "))
+        .unwrap();
+    let heading = lines
+        .iter()
+        .position(|l| l.contains("EFI runtime memory map:"))
+        .unwrap();
+    let mut noisy = Vec::new();
+    for (i, l) in lines.iter().enumerate() {
+        if i == firmware {
+            noisy.push("\u{1b}[0m\u{fffd}\u{fffd}~~ serial noise ~~");
+            noisy.push("[    0.012345] ACPI: Early table checksum verification disabled");
+        }
+        if i == heading + 4 {
+            noisy.push("garbage on the line");
+        }
+        noisy.push(l);
+    }
+    let log = std::env::temp_dir().join(format!("efimap-noise-{}.log", std::process::id()));
+    std::fs::write(&log, noisy.join("\n") + "\n").unwrap();
+    let o = efimap(&["boot", "--log", log.to_str().unwrap()]);
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(
+        out.ends_with("432 lines compared, 0 divergences, 0 KASAN reports\n"),
+        "{out}"
+    );
+    std::fs::remove_file(&log).unwrap();
+}

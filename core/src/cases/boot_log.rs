@@ -228,13 +228,15 @@ pub(crate) fn message(line: &str) -> &str {
     }
 }
 
-/// The lines of `text` from `from` to `to` (1-based, inclusive) from
-/// their `efi: ` on.
-fn printed(text: &str, (from, to): (usize, usize)) -> Vec<Printed> {
+/// A map's lines of `text` (1-based `numbers`, ascending) from their
+/// `efi: ` on. Only the map's own: a line the console wrote between two
+/// of them (noise on the serial line, another message) is not the
+/// kernel's map and not held against the model.
+fn printed(text: &str, numbers: &[usize]) -> Vec<Printed> {
+    let mut wanted = numbers.iter().copied().peekable();
     text.lines()
         .enumerate()
-        .skip(from - 1)
-        .take(to + 1 - from)
+        .filter(|&(i, _)| wanted.next_if_eq(&(i + 1)).is_some())
         .map(|(i, l)| {
             let m = message(l);
             Printed {
@@ -302,14 +304,14 @@ impl BootLog {
         // firmware's, and one more per reprint, e.g. after efi_fake_mem)
         // is the firmware section; the first after it, the runtime map.
         let runtime_at = find("EFI runtime memory map:").map_or(usize::MAX, |(n, _)| n);
-        let mut firmware_lines = printed(text, firmware.lines);
+        let mut firmware_lines = printed(text, &firmware.numbers);
         let mut runtime_lines = Vec::new();
         for which in 2..=firmware.maps {
-            let lines = import_map(text, which)?.lines;
-            if lines.0 < runtime_at {
-                firmware_lines.extend(printed(text, lines));
+            let map = import_map(text, which)?;
+            if map.lines.0 < runtime_at {
+                firmware_lines.extend(printed(text, &map.numbers));
             } else {
-                runtime_lines = printed(text, lines);
+                runtime_lines = printed(text, &map.numbers);
                 break;
             }
         }

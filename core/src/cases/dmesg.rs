@@ -390,8 +390,12 @@ pub struct Imported {
     pub descs: Vec<MemoryDesc>,
     /// Which form it was printed in (its first line's).
     pub form: &'static str,
-    /// 1-based lines the map came from.
+    /// 1-based lines the map came from: its first and last.
     pub lines: (usize, usize),
+    /// The 1-based line of each descriptor, in order: a line between
+    /// them that is not one of the map's (console noise, another CPU's
+    /// message) is not among them.
+    pub numbers: Vec<usize>,
     /// What the reader noticed and did not stop for, by 1-based line.
     pub warnings: Vec<(usize, String)>,
     /// Which map of the log this is (1-based), and how many it prints.
@@ -431,6 +435,7 @@ struct Reading {
     descs: Vec<MemoryDesc>,
     form: &'static str,
     lines: (usize, usize),
+    numbers: Vec<usize>,
     warnings: Vec<(usize, String)>,
     /// The x86 indices seen, with their lines.
     seen: Vec<(u64, usize)>,
@@ -542,6 +547,7 @@ pub fn import_map(text: &str, which: usize) -> Result<Imported, ImportError> {
             }
             r.seen.push((index, n));
             r.descs.push(d);
+            r.numbers.push(n);
             r.lines.1 = n;
         } else if arm64 && arm64_start(line).is_some() {
             let d = parse_arm64_line(line).map_err(err)?;
@@ -551,6 +557,7 @@ pub fn import_map(text: &str, which: usize) -> Result<Imported, ImportError> {
                 r.form = "arm64";
             }
             r.descs.push(d);
+            r.numbers.push(n);
             r.lines.1 = n;
         }
     }
@@ -605,6 +612,7 @@ pub fn import_map(text: &str, which: usize) -> Result<Imported, ImportError> {
         descs: m.descs,
         form: m.form,
         lines: m.lines,
+        numbers: m.numbers,
         warnings: m.warnings,
         map: which,
         maps: count,
