@@ -66,6 +66,9 @@ fn show_at(e: &InputFileError) {
         .take(e.line.saturating_sub(1))
         .map(str::len)
         .sum();
+    if e.line > text.split_inclusive('\n').count().max(1) {
+        return; // a position the file does not have: no snippet
+    }
     let line_len = text[line_start.min(text.len())..]
         .split('\n')
         .next()

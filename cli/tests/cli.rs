@@ -531,6 +531,56 @@ fn the_json_form_is_read_where_the_text_form_is() {
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
 
+/// A JSON scenario that the text form's checks refuse is placed at the
+/// JSON key the bad value is under, not at the printed text's line and
+/// column (a one-line file once got `:18:11`), and neither a long line
+/// nor a megabyte value is repeated on the terminal.
+#[test]
+fn a_json_scenarios_error_is_placed_at_its_key_and_kept_short() {
+    let d = scratch("json-error");
+    let json = d.join("dave.json");
+    let o = efimap(&[
+        "export",
+        &corpus("dave-young-two-inside-ranges.scn"),
+        "--as",
+        "json",
+        "-o",
+        json.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    v["header"] = serde_json::json!(["h".repeat(10_000)]);
+    v["cmdline"] = serde_json::json!("efi=debug\u{1}");
+    let one_line = serde_json::to_string(&v).unwrap();
+    let bad = d.join("one-line.json");
+    std::fs::write(&bad, &one_line).unwrap();
+    let o = efimap(&["run", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let col = one_line.find("\"cmdline\"").unwrap() + 1;
+    let err = stderr(&o);
+    assert!(
+        err.starts_with(&format!(
+            "efimap: {}:1:{col}: expected in \"cmdline\": printable text (no control, invisible or \
+             replacement characters), found `'\\u{{1}}'`\n",
+            bad.display()
+        )),
+        "{}",
+        &err[..err.len().min(400)]
+    );
+    assert!(err.len() < 1000, "{} bytes of error", err.len());
+    // A value serde refuses is cut in the message, not repeated whole.
+    v["desc_size"] = serde_json::json!("x".repeat(1 << 20));
+    std::fs::write(&bad, serde_json::to_string(&v).unwrap()).unwrap();
+    let o = efimap(&["run", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).len() < 1000,
+        "{} bytes of error",
+        stderr(&o).len()
+    );
+}
+
 /// The hunt's tables say how many fixed-era findings are new (none, on
 /// the fixed code as it is) and mark the 2019 thread's four.
 #[test]

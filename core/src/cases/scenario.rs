@@ -539,10 +539,22 @@ impl Scenario {
             line: e.line(),
             col: e.column(),
             expected: "a scenario in JSON".into(),
-            found: e.to_string(),
+            found: clipped(&e.to_string()),
         })?;
-        // Reuse the text checks: print and parse.
-        let back = Scenario::parse(&sc.to_text())?;
+        // Reuse the text checks: print and parse. An error is placed at
+        // the JSON key whose value the text line came from, never at the
+        // printed text's line and column, which the file does not have.
+        let text = sc.to_text();
+        let back = Scenario::parse(&text).map_err(|e| {
+            let key = json_key_of(&text, e.line);
+            let (line, col) = json_key_at(json, key).unwrap_or((1, 1));
+            ParseError {
+                line,
+                col,
+                expected: format!("in \"{key}\": {}", e.expected),
+                found: clipped(&e.found),
+            }
+        })?;
         if back != sc {
             return Err(ParseError {
                 line: 1,
@@ -555,6 +567,72 @@ impl Scenario {
         }
         Ok(sc)
     }
+}
+
+/// At most [`FOUND_MAX`] characters of what an error found, `…` marking
+/// the cut: a value of a megabyte is not repeated whole.
+fn clipped(found: &str) -> String {
+    match found.char_indices().nth(FOUND_MAX) {
+        Some((at, _)) => format!("{}…", &found[..at]),
+        None => found.to_string(),
+    }
+}
+
+const FOUND_MAX: usize = 120;
+
+/// The JSON key of the value that line `n` (1-based) of a scenario's
+/// text form ([`Scenario::to_text`]) was printed from.
+fn json_key_of(text: &str, n: usize) -> &'static str {
+    let lines: Vec<&str> = text.lines().collect();
+    let Some(line) = lines.get(n.wrapping_sub(1)) else {
+        return "header";
+    };
+    if line.starts_with('#') {
+        return "header";
+    }
+    if line.starts_with(' ') {
+        // An entry of the map or of the e820 table: the heading above.
+        let heading = lines[..n - 1]
+            .iter()
+            .rev()
+            .find(|l| !l.starts_with(' '))
+            .copied();
+        return if heading == Some("e820") {
+            "e820"
+        } else {
+            "map"
+        };
+    }
+    match line.split(' ').next().unwrap_or("") {
+        "eras" => "eras",
+        "desc_size" => "desc_size",
+        "fill" => "fill",
+        "map" => "map",
+        "cmdline" => "cmdline",
+        "reserve" => "reservations",
+        "e820" => "e820",
+        "setup_data" => "setup_data",
+        "memblock" => "memblock",
+        "bgrt" => "bgrt",
+        "kexec_file" => "kexec_file",
+        _ => "later",
+    }
+}
+
+/// The 1-based line and column of `"key":` in a JSON document: the first
+/// occurrence outside a string (a key inside a string value is escaped).
+fn json_key_at(json: &str, key: &str) -> Option<(usize, usize)> {
+    let quoted = format!("\"{key}\"");
+    let at = json.match_indices(&quoted).map(|(at, _)| at).find(|&at| {
+        !json[..at].ends_with('\\') && json[at + quoted.len()..].trim_start().starts_with(':')
+    })?;
+    let before = &json[..at];
+    let line = before.matches('\n').count() + 1;
+    let col = before[before.rfind('\n').map_or(0, |i| i + 1)..]
+        .chars()
+        .count()
+        + 1;
+    Some((line, col))
 }
 
 fn fill_name(f: Fill) -> String {
