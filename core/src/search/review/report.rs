@@ -57,7 +57,9 @@ pub fn touched(
             };
             let line = line.map_or(0, |i| i + 1);
             let function = counts.and_then(|c| c.function_at(line)).map(str::to_string);
-            let count = counts.and_then(|c| c.lines.get(&line).copied());
+            let count = counts
+                .filter(|_| !only_declares(change.value()))
+                .and_then(|c| c.lines.get(&line).copied());
             let at = match out
                 .iter()
                 .position(|t| t.file == *path && t.function == function)
@@ -80,6 +82,42 @@ pub fn touched(
         }
     }
     out
+}
+
+/// Whether a line of C only declares: a type and names, no initializer,
+/// no call (`struct efi_mem_range mr;`, `int num_entries;`, `void *new;`,
+/// `u64 a, b[4];`). Such a line has no code of its own, but gcc at -O2
+/// files the function's first block under it and gcov then counts it as
+/// often as the function ran (a review once said such a line "ran
+/// 7,821x"): it is shown as a line without code.
+fn only_declares(line: &str) -> bool {
+    // The line without its comments.
+    let mut code = String::new();
+    let mut rest = line.split("//").next().unwrap_or("");
+    while let Some(open) = rest.find("/*") {
+        code.push_str(&rest[..open]);
+        code.push(' ');
+        rest = rest[open + 2..]
+            .split_once("*/")
+            .map_or("", |(_, after)| after);
+    }
+    code.push_str(rest);
+    let Some(body) = code.trim().strip_suffix(';') else {
+        return false;
+    };
+    let allowed = |c: char| c.is_ascii_alphanumeric() || c.is_whitespace() || "_*,[]".contains(c);
+    // Two names in a row before the first comma: a type and a variable,
+    // which no expression statement has.
+    let first = body.split(',').next().unwrap_or("");
+    let words = first
+        .split(|c: char| c.is_whitespace() || c == '*')
+        .filter(|w| !w.is_empty())
+        .count();
+    let statement = matches!(
+        first.split_whitespace().next(),
+        Some("return" | "goto" | "break" | "continue" | "else" | "do" | "case")
+    );
+    body.chars().all(allowed) && words >= 2 && !statement
 }
 
 /// Everything a review found, for [`Review::text`] and [`Review::mail`].
@@ -608,5 +646,63 @@ impl Review {
         s.push('\n');
         s.push_str(&self.body(None));
         s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::coverage::FileCounts;
+
+    /// A changed declaration is a line without code even where gcov (gcc
+    /// at -O2) counts the function's entries on it; a changed statement
+    /// keeps its count.
+    #[test]
+    fn a_changed_declaration_is_not_code_that_ran() {
+        let old = "void f(int x)\n{\n\tstruct efi_mem_range mr;\n\tint n;\n\tn = x;\n}\n";
+        let new = "void f(int x)\n{\n\tstruct efi_mem_range mr; /* range */\n\tlong n;\n\tn = x + 1;\n}\n";
+        let mut counts = LineCounts::default();
+        counts.files.insert(
+            "f.c".into(),
+            FileCounts {
+                lines: [(1, 7821), (3, 7821), (4, 7821), (5, 7821)].into(),
+                functions: vec![("f".into(), 1, 6)],
+                ..FileCounts::default()
+            },
+        );
+        let files = [("f.c".to_string(), old.to_string(), new.to_string())];
+        let t = touched(&files, &counts, &counts);
+        assert_eq!(t.len(), 1);
+        assert_eq!(t[0].removed, vec![(3, None), (4, None), (5, Some(7821))]);
+        assert_eq!(t[0].added, vec![(3, None), (4, None), (5, Some(7821))]);
+        assert_eq!(t[0].code(), (2, 2));
+    }
+
+    #[test]
+    fn declarations_are_told_from_statements() {
+        for d in [
+            "\tstruct efi_mem_range mr;",
+            "\tint num_entries;\n",
+            "\tvoid *new;",
+            "\tu64 a, b[4]; // two",
+            "\tunsigned long /* flags */ flags;",
+            "static int count;",
+        ] {
+            assert!(only_declares(d), "{d:?}");
+        }
+        for s in [
+            "\tstruct efi_memory_map_data data = { 0 };",
+            "\tn = x;",
+            "\ti++;",
+            "\treturn ret;",
+            "\tgoto out;",
+            "\tfoo(a, b);",
+            "\tbreak;",
+            "\ta, b;",
+            "\t/* int n; */",
+            "",
+        ] {
+            assert!(!only_declares(s), "{s:?}");
+        }
     }
 }
