@@ -8,6 +8,11 @@ use efimap_core::search::explore::Bound;
 use efimap_core::Era;
 use std::path::PathBuf;
 
+/// The corpus efimap was built with: its source tree's `corpus/` folder,
+/// the default wherever efimap is run from (a relative `corpus` once
+/// failed outside the source tree).
+pub const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../corpus");
+
 /// The longest any time flag may ask for: a year. Longer, a deadline
 /// would overflow the clock (`--budget 18446744073709551615` panicked).
 pub const MAX_SECONDS: u64 = 366 * 24 * 3600;
@@ -60,7 +65,7 @@ pub enum Command {
     /// Run every scenario of a folder; exit 1 if any file's expected
     /// signatures (from its header) do not match.
     Replay {
-        #[arg(default_value = "corpus")]
+        #[arg(default_value = CORPUS)]
         dir: PathBuf,
         /// Also run each file on this tree's own code, held against the
         /// model era paired with it (and against the file's expectations).
@@ -107,7 +112,7 @@ pub enum Command {
         /// Random-search seeds for the time-to-bug figure.
         #[arg(long, default_value_t = 10)]
         seeds: u64,
-        #[arg(long, default_value = "corpus")]
+        #[arg(long, default_value = CORPUS)]
         corpus: PathBuf,
         /// Instead, measure this kernel tree: its build, cold and cached,
         /// and boots per second through its code and through the model.
@@ -160,7 +165,7 @@ pub enum Command {
     /// Turn a corpus folder into cargo-fuzz seed inputs, one folder per target.
     Seeds {
         /// The corpus folder of scenario files.
-        #[arg(default_value = "corpus")]
+        #[arg(default_value = CORPUS)]
         corpus: PathBuf,
         /// The fuzz corpus folder: one subfolder per target.
         #[arg(short, long, default_value = "fuzz/corpus")]
@@ -482,7 +487,7 @@ pub struct DiffArgs {
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// The corpus to run first.
-    #[arg(long, default_value = "corpus")]
+    #[arg(long, default_value = CORPUS)]
     pub corpus: PathBuf,
     /// Where the divergent scenarios go.
     #[arg(short, long, default_value = "diverged")]
@@ -523,7 +528,7 @@ pub struct ReviewArgs {
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
     /// The corpus to run first.
-    #[arg(long, default_value = "corpus")]
+    #[arg(long, default_value = CORPUS)]
     pub corpus: PathBuf,
     /// Seconds for minimizing each kind of change.
     #[arg(long, default_value_t = 10)]

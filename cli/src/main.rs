@@ -1137,7 +1137,7 @@ fn verify_fix(
                 .find(|f| f.class.is_memory_safety())
                 .map(|f| f.signature())
         });
-    let corpus_files = load_corpus(Path::new("corpus"))?;
+    let corpus_files = load_corpus(Path::new(efimap_cli::CORPUS))?;
     let cfg = DiffConfig {
         era: base,
         phases: Phases {

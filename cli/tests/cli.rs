@@ -953,3 +953,24 @@ fn import_keeps_the_logs_kernel_and_command_line() {
     );
     std::fs::remove_dir_all(&d).unwrap();
 }
+
+/// The commands whose default corpus is `corpus` find the one efimap was
+/// built with from any folder: run elsewhere, `efimap replay` replays
+/// exactly what it replays given the source tree's folder (a relative
+/// default once failed outside the source tree).
+#[test]
+fn the_default_corpus_is_found_from_any_folder() {
+    let d = scratch("elsewhere");
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_efimap"))
+            .current_dir(&d)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let given = run(&["replay", &corpus("")]);
+    let default = run(&["replay"]);
+    assert_eq!(default.status.code(), Some(0), "{}", stderr(&default));
+    assert_eq!(default.stdout, given.stdout);
+    assert!(String::from_utf8_lossy(&default.stdout).ends_with(" 0 mismatched\n"));
+}
