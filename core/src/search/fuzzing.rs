@@ -646,7 +646,26 @@ mod tests {
             change: |f| f.len += 1,
         };
         let line = differential_finding(&input, &mut longer).expect("a longer fault differs");
-        assert!(line.contains(" era=v5.5 fault 0: model Fault {"), "{line}");
+        let o = crate::model::boot::run_with(era, &input, true).unwrap();
+        let f = &o.faults[0];
+        let end = f.offset + f.len;
+        assert!(line.contains(" era=v5.5 fault 0: model "), "{line}");
+        assert!(
+            line.contains(&format!(
+                "bytes {:#x}..{end:#x}, by {}, tree ",
+                f.offset, f.by
+            )),
+            "{line}"
+        );
+        assert!(
+            line.ends_with(&format!(
+                "bytes {:#x}..{:#x}, by {}",
+                f.offset,
+                end + 1,
+                f.by
+            )),
+            "{line}"
+        );
     }
 
     #[test]
