@@ -6,7 +6,7 @@
 #   bash bench/review.sh [TREE]     (default: target/trees/6.12)
 #
 # Two patches made from TREE's arch/x86/platform/efi/quirks.c as the
-# review tests make them (cli/tests/review.rs): the line of
+# review tests make them (cli/tests/all/review.rs): the line of
 # efi_arch_mem_reserve that adds efi.memmap.nr_map to num_entries deleted
 # (a broken size), and a comment line put before its split count. Each is
 # reviewed with an empty build cache (cold: the copy, two builds, both

@@ -4,7 +4,7 @@
 //! corpus file and for thousands of scenarios of the hunt's exhaustive
 //! bound, and the same reply text byte for byte.
 //!
-//! As in core/tests/tree_engine.rs, set `EFIMAP_TREES=DIR` (the files
+//! As in core/tests/all/tree_engine.rs, set `EFIMAP_TREES=DIR` (the files
 //! `.ci/trees.sh DIR` extracts) to run these; without it they say so and
 //! pass only outside CI.
 

@@ -170,7 +170,7 @@ fn report(o: &Output, out: &Path) -> String {
 
 fn snapshot(name: &str, text: &str) {
     let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path("../../snapshots/review");
+    settings.set_snapshot_path("../../../snapshots/review");
     settings.set_prepend_module_to_snapshot(false);
     settings.bind(|| insta::assert_snapshot!(name, text));
 }

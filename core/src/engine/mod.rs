@@ -77,7 +77,7 @@ pub trait Engine {
 
 pub mod smoke {
     //! The smoke test every engine passes, through one helper (the model's
-    //! eras in the unit tests, kernel trees in `core/tests/tree_engine.rs`).
+    //! eras in the unit tests, kernel trees in `core/tests/all/tree_engine.rs`).
     use super::*;
     use crate::model::desc::{attr, ty, MemoryDesc};
 

@@ -14,7 +14,7 @@ fn overrun() -> efimap_core::judge::signature::Signature {
 
 #[test]
 fn a_crash_artifact_reproduces_as_a_scenario() {
-    let bytes = include_bytes!("data/boot_flow-v5.5-overrun.crash");
+    let bytes = include_bytes!("../data/boot_flow-v5.5-overrun.crash");
     let sc = Scenario::parse(&decode(bytes).to_text()).unwrap();
     let cfg = Config {
         eras: vec![Era::V5_5],

@@ -86,7 +86,7 @@ fn a_reply_to_the_patch() {
     assert!(mail.contains("> @@ -10,3 +10,3 @@ void efi_arch_mem_reserve(void)\n"));
     assert!(!mail.contains("static void other"));
     let mut settings = insta::Settings::clone_current();
-    settings.set_snapshot_path("../../snapshots/review");
+    settings.set_snapshot_path("../../../snapshots/review");
     settings.set_prepend_module_to_snapshot(false);
     settings.bind(|| insta::assert_snapshot!("review_mail_reply", mail));
 }
