@@ -779,6 +779,23 @@ fn a_full_standard_output_is_exit_2() {
     );
 }
 
+/// A reader that goes away (`efimap replay | head -1`) ends the run as a
+/// Unix tool ends: quietly, exit 0, not a panic ("failed printing to
+/// stdout", exit 101).
+#[test]
+fn a_reader_that_goes_away_ends_the_run_quietly() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_efimap"))
+        .args(["replay", &corpus("")])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take()); // the reader is gone before the first line
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(stderr(&o), "");
+}
+
 /// A header line that starts as an expectation is one: `# Expect ...` or
 /// `# expect ...` without its colon is an error at its line, never
 /// "(no expectation)" and exit 0 (the README promises no silent miss).

@@ -365,7 +365,7 @@ impl Scenario {
                     let mut eras = Vec::new();
                     for &(col, a) in &args {
                         eras.push(a.parse::<Era>().map_err(|_| {
-                            let names: Vec<&str> = Era::all().iter().map(|e| e.name()).collect();
+                            let names: Vec<&str> = Era::known().iter().map(|e| e.name()).collect();
                             line.error(col, &format!("an era ({})", names.join(", ")), a)
                         })?);
                     }

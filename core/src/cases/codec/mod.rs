@@ -198,7 +198,7 @@ pub fn decode(bytes: &[u8]) -> Scenario {
         sc.header.push(header_text(&raw));
     }
     let mask = era_bits(&mut r);
-    let eras: Vec<Era> = Era::all()
+    let eras: Vec<Era> = Era::known()
         .into_iter()
         .filter(|e| e.index() < 64 && mask & (1 << e.index()) != 0)
         .collect();

@@ -166,7 +166,7 @@ pub fn decode(bytes: &[u8]) -> Scenario {
     if r.u8() & 1 == 1 {
         sc.input.later = vec![LaterStep::VirtualMode];
     }
-    let eras: Vec<Era> = Era::all()
+    let eras: Vec<Era> = Era::known()
         .into_iter()
         .filter(|e| e.index() < 64 && mask & (1 << e.index()) != 0)
         .collect();
