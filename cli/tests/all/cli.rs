@@ -910,6 +910,26 @@ fn an_error_in_a_long_line_shows_a_window_of_it() {
         caret = " ".repeat(81)
     );
     assert_eq!(err, want);
+    // A 5 MB command line (once 21 s of snippet on the terminal): the
+    // same window, at once.
+    let f = d.join("cmdline.scn");
+    std::fs::write(
+        &f,
+        format!("map\ncmdline {}\n", "efi=debug ".repeat(500_000)),
+    )
+    .unwrap();
+    let o = efimap(&["run", f.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(
+        err.starts_with(&format!(
+            "efimap: {}:2:1: expected a command line of at most 4096 bytes and 255 words, found `more`\n",
+            f.display()
+        )),
+        "{}",
+        &err[..err.len().min(400)]
+    );
+    assert!(err.len() < 1000, "{} bytes of error", err.len());
     std::fs::remove_dir_all(&d).unwrap();
 }
 
