@@ -402,8 +402,9 @@ mod tests {
     use crate::model::boot::run;
     use crate::model::desc::{ty, MemoryDesc};
 
-    #[test]
-    fn the_first_differing_field_is_named() {
+    /// v6.12.y's boot of a Boot Services Data descriptor of 16 pages at
+    /// 1 MiB with one page reserved inside it.
+    fn one_page_reserved() -> Outcome {
         let input = BootInput {
             map: vec![MemoryDesc::new(
                 ty::BOOT_SERVICES_DATA,
@@ -414,7 +415,12 @@ mod tests {
             reservations: vec![(0x10_4000, 0x1000)],
             ..BootInput::default()
         };
-        let o = run(Era::V6_12_Y, &input).unwrap();
+        run(Era::V6_12_Y, &input).unwrap()
+    }
+
+    #[test]
+    fn the_first_differing_field_is_named() {
+        let o = one_page_reserved();
         assert_eq!(kernel_divergence(&o, &o.clone()), None);
         let mut t = o.clone();
         t.map_bytes[24] ^= 1; // one page more in the first descriptor
@@ -440,17 +446,7 @@ mod tests {
     #[test]
     fn a_divergence_is_shown_in_the_kernels_terms() {
         use crate::model::desc::attr;
-        let input = BootInput {
-            map: vec![MemoryDesc::new(
-                ty::BOOT_SERVICES_DATA,
-                0x10_0000,
-                0x10,
-                0xf,
-            )],
-            reservations: vec![(0x10_4000, 0x1000)],
-            ..BootInput::default()
-        };
-        let o = run(Era::V6_12_Y, &input).unwrap();
+        let o = one_page_reserved();
         let mut t = o.clone();
         t.allocations[0] = AllocInfo {
             id: 0,
