@@ -35,7 +35,8 @@
 /* ------------------------------------------------------------------ */
 /* Names                                                               */
 
-/* Every function the model names (kernel.rs FUNCTIONS). */
+/* The functions on the model's call stack: func.rs's table up to its
+ * helpers, in its order (a test there holds the two equal). */
 static const char *const model_functions[] = {
 	"start_kernel", "setup_arch", "parse_early_param", "setup_fake_mem",
 	"efi_memblock_x86_reserve_range", "efi_init", "efi_clean_memmap",
@@ -52,7 +53,8 @@ static const char *const model_functions[] = {
 	"efi_bgrt_init",
 };
 
-/* The memmap API (kernel.rs MEMMAP_API): acts on a caller's behalf. */
+/* The memmap API, acting on a caller's behalf: kernel.rs's MEMMAP_API
+ * (the same test holds them equal). */
 static const char *const memmap_api[] = {
 	"efi_memmap_split_count", "efi_memmap_insert", "efi_memmap_alloc",
 	"__efi_memmap_free", "__efi_memmap_init", "efi_memmap_install",

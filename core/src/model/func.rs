@@ -156,4 +156,36 @@ mod tests {
         }
         assert_eq!(Func::named("efi_memmap_inser"), None);
     }
+
+    /// The names in a C array `static const char *const NAME[] = { ... };`
+    /// of `text`, in order.
+    fn c_array<'a>(text: &'a str, name: &str) -> Vec<&'a str> {
+        let start = text
+            .find(&format!("*const {name}[] = {{"))
+            .unwrap_or_else(|| panic!("kernel/shim.c has no {name}[]"));
+        let body = &text[start..];
+        let body = &body[body.find('{').unwrap() + 1..body.find("};").unwrap()];
+        body.split(',')
+            .map(|w| w.trim().trim_matches('"'))
+            .filter(|w| !w.is_empty())
+            .collect()
+    }
+
+    /// The tree engine's shim names the functions on the call stack and
+    /// the memmap API in lists of its own (C cannot read the table): they
+    /// are the table's, in its order, the helpers (from
+    /// `parse_efi_cmdline` on, never on the stack) left out.
+    #[test]
+    fn the_shims_lists_are_the_tables() {
+        let shim = std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../kernel/shim.c"),
+        )
+        .unwrap();
+        let helpers = Func::ParseEfiCmdline as usize;
+        assert_eq!(c_array(&shim, "model_functions"), FUNCTIONS[..helpers]);
+        assert_eq!(
+            c_array(&shim, "memmap_api"),
+            crate::model::kernel::MEMMAP_API
+        );
+    }
 }
