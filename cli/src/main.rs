@@ -605,16 +605,17 @@ fn replay_tree(dir: &Path, tree_dir: &Path, era: Option<Era>) -> Result<(), Fail
         let name = path
             .file_name()
             .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-        let o = match engine.boot(&sc.input, false) {
-            Ok(o) => o,
-            Err(efimap_core::engine::EngineError::Input(e)) => {
+        let checked = efimap_core::judge::findings::check_on(&mut engine, &sc.input, false)
+            .map_err(|e| Failure::Input(e.to_string()))?;
+        let (o, c) = match checked {
+            Ok(checked) => checked,
+            Err(e) => {
                 println!("{name}  rejected: {e}");
                 continue;
             }
-            Err(e) => return Err(Failure::Input(e.to_string())),
         };
         runs += 1;
-        let got = efimap_core::judge::findings::classify(&sc.input, &o).signatures();
+        let got = c.signatures();
         let want = sc.expectations().unwrap_or_default().get(&era).cloned();
         let div = efimap_core::model::boot::run(era, &sc.input)
             .ok()

@@ -420,15 +420,13 @@ pub fn engine_section(
     let mut s = String::new();
     let era = engine.era();
     let _ = writeln!(s, "== {} (held against {era})", engine.name());
-    let o = match engine.boot(&sc.input, false) {
-        Ok(o) => o,
-        Err(crate::engine::EngineError::Input(e)) => {
+    let (o, c) = match crate::judge::findings::check_on(engine, &sc.input, false)? {
+        Ok(checked) => checked,
+        Err(e) => {
             let _ = writeln!(s, "rejected: {e}");
             return Ok((s, false));
         }
-        Err(e) => return Err(e),
     };
-    let c = crate::judge::findings::classify(&sc.input, &o);
     let _ = writeln!(
         s,
         "findings:{}",

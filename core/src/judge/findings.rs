@@ -3,10 +3,11 @@
 //! reads the outcome's typed records (faults, inserts, installs, event
 //! kinds), never the text the kernel printed.
 
+use crate::engine::{Engine, EngineError, ModelEngine};
 use crate::judge::geometry::{compare, overlaps, Discrepancy};
 use crate::judge::oracle::{Oracle, OutsideDomain};
 pub use crate::judge::signature::{Class, Signature};
-use crate::model::boot::{run, BootInput, InputError, Outcome};
+use crate::model::boot::{BootInput, InputError, Outcome};
 use crate::model::desc::{MemRange, MemoryDesc};
 use crate::model::era::Era;
 use crate::model::kernel::{EventKind, InsertCall, InstallKind, Level, Stage};
@@ -150,19 +151,52 @@ impl Classification {
 /// What [`check`] gives.
 pub type Checked = Result<(Outcome, Classification), InputError>;
 
+/// The one way to run a case: boots `input` on `engine` (with `quiet`,
+/// the KERN_INFO and KERN_DEBUG text may be left out: no finding depends
+/// on it) and classifies the outcome. An input no engine runs is a
+/// [`Checked`] error, the same for every engine; an engine that failed
+/// (a driver that died) is the outer error, never a verdict.
+pub fn check_on(
+    engine: &mut dyn Engine,
+    input: &BootInput,
+    quiet: bool,
+) -> Result<Checked, EngineError> {
+    judged(input, engine.boot(input, quiet))
+}
+
+/// What [`check_on`] makes of a boot: for the engines that boot in two
+/// halves ([`Engine::begin`] and [`Engine::finish`]).
+pub fn judged(
+    input: &BootInput,
+    boot: Result<Outcome, EngineError>,
+) -> Result<Checked, EngineError> {
+    match boot {
+        Ok(o) => {
+            let c = classify(input, &o);
+            Ok(Ok((o, c)))
+        }
+        Err(EngineError::Input(e)) => Ok(Err(e)),
+        Err(e) => Err(e),
+    }
+}
+
+/// [`check_on`] a model era, which fails on its input only.
+fn check_model(era: Era, input: &BootInput, quiet: bool) -> Checked {
+    match check_on(&mut ModelEngine(era), input, quiet) {
+        Ok(checked) => checked,
+        Err(e) => unreachable!("the model engine fails on its input only: {e}"),
+    }
+}
+
 /// Runs `era` on `input` and classifies the outcome.
 pub fn check(era: Era, input: &BootInput) -> Checked {
-    let o = run(era, input)?;
-    let c = classify(input, &o);
-    Ok((o, c))
+    check_model(era, input, false)
 }
 
 /// [`check`] without the KERN_INFO and KERN_DEBUG text: the same findings,
 /// faster.
 pub fn check_quiet(era: Era, input: &BootInput) -> Checked {
-    let o = crate::model::boot::run_with(era, input, true)?;
-    let c = classify(input, &o);
-    Ok((o, c))
+    check_model(era, input, true)
 }
 
 /// Turns an outcome into findings.

@@ -3,7 +3,7 @@
 //! judges, or they diverge (the only outcome that is a bug report).
 
 use crate::engine::{Engine, EngineError};
-use crate::judge::findings::{check_quiet, classify, Checked};
+use crate::judge::findings::{check_on, check_quiet, Checked};
 use crate::judge::geometry::effective_map;
 use crate::judge::signature::Signature;
 use crate::model::boot::{AllocInfo, BootInput, Outcome};
@@ -43,17 +43,7 @@ pub fn differential_engines(
     a: &mut dyn Engine,
     b: &mut dyn Engine,
 ) -> Result<Verdict, EngineError> {
-    let checked = |e: &mut dyn Engine| -> Result<Checked, EngineError> {
-        match e.boot(input, true) {
-            Ok(o) => {
-                let c = classify(input, &o);
-                Ok(Ok((o, c)))
-            }
-            Err(EngineError::Input(i)) => Ok(Err(i)),
-            Err(f) => Err(f),
-        }
-    };
-    let (ra, rb) = (checked(a)?, checked(b)?);
+    let (ra, rb) = (check_on(a, input, true)?, check_on(b, input, true)?);
     Ok(verdict(&ra, &rb))
 }
 

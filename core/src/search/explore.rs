@@ -26,7 +26,7 @@
 
 use crate::cases::scenario::Scenario;
 use crate::engine::{Engine, EngineError, ModelEngine};
-use crate::judge::findings::classify;
+use crate::judge::findings::check_on;
 use crate::judge::signature::Signature;
 use crate::model::boot::BootInput;
 use crate::model::desc::{attr, ty, MemRange, MemoryDesc, EFI_PAGE_SIZE};
@@ -483,12 +483,12 @@ fn explore_part(
                     found.reach.scenario(&sc.input);
                     for engine in engines.iter_mut() {
                         let era = engine.era();
-                        let c = match engine.boot(&sc.input, true) {
-                            Ok(o) => {
+                        let c = match check_on(&mut **engine, &sc.input, true) {
+                            Ok(Ok((o, c))) => {
                                 found.reach.boot(&o);
-                                classify(&sc.input, &o)
+                                c
                             }
-                            Err(EngineError::Input(_)) => continue,
+                            Ok(Err(_)) => continue,
                             Err(e) => {
                                 failure = Some(e);
                                 return false;

@@ -15,7 +15,7 @@
 use crate::cases::codec::random_scenario;
 use crate::cases::scenario::Scenario;
 use crate::engine::{Engine, EngineError, ModelEngine};
-use crate::judge::findings::classify;
+use crate::judge::findings::check_on;
 use crate::judge::known::{explain, KnownBug};
 use crate::judge::signature::Signature;
 use crate::model::era::{Era, FakeMem};
@@ -153,10 +153,9 @@ fn counted(
     sc: &Scenario,
     reach: &mut Reach,
 ) -> Result<Vec<(Signature, Option<&'static KnownBug>)>, EngineError> {
-    match engine.boot(&sc.input, true) {
-        Ok(o) => {
+    match check_on(engine, &sc.input, true)? {
+        Ok((o, c)) => {
             reach.boot(&o);
-            let c = classify(&sc.input, &o);
             let mut out: Vec<(Signature, Option<&'static KnownBug>)> = Vec::new();
             for f in c.counted_all() {
                 let (sig, cause) = (f.signature(), explain(&sc.input, &o, f));
@@ -172,8 +171,7 @@ fn counted(
             }
             Ok(out)
         }
-        Err(EngineError::Input(_)) => Ok(Vec::new()),
-        Err(e) => Err(e),
+        Err(_) => Ok(Vec::new()),
     }
 }
 

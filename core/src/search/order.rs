@@ -64,8 +64,8 @@
 //! same minimal examples.
 
 use crate::cases::scenario::Scenario;
-use crate::engine::{Engine, EngineError, ModelEngine};
-use crate::judge::findings::classify;
+use crate::engine::ModelEngine;
+use crate::judge::findings::check_on;
 use crate::judge::signature::Signature;
 use crate::model::desc::{ty, MemRange, MemoryDesc, EFI_PAGE_SIZE};
 use crate::model::era::Era;
@@ -685,17 +685,18 @@ fn check_one(sc: &Scenario, engines: &mut [ModelEngine], into: &mut Certificate)
     let mut k: Option<Key> = None;
     into.reach.scenario(&sc.input);
     for engine in engines.iter_mut() {
-        let o = match engine.boot(&sc.input, true) {
-            Ok(o) => {
+        let era = engine.0;
+        let c = match check_on(engine, &sc.input, true) {
+            Ok(Ok((o, c))) => {
                 into.reach.boot(&o);
-                o
+                c
             }
-            Err(EngineError::Input(_)) => continue,
-            Err(e) => unreachable!("the model engine does not fail: {e}"),
+            Ok(Err(_)) => continue,
+            Err(e) => unreachable!("the model engine fails on its input only: {e}"),
         };
-        for f in classify(&sc.input, &o).counted() {
+        for f in c.counted() {
             let k = k.get_or_insert_with(|| key(sc));
-            into.offer((engine.0, f.signature()), sc, k);
+            into.offer((era, f.signature()), sc, k);
         }
     }
 }

@@ -13,7 +13,7 @@
 
 use crate::cases::scenario::Scenario;
 use crate::engine::{Engine, EngineError};
-use crate::judge::findings::{classify, Classification};
+use crate::judge::findings::{judged, Classification};
 use crate::judge::signature::Signature;
 use crate::judge::verdict::{kernel_divergence, KernelDivergence};
 use crate::model::boot::Outcome;
@@ -175,18 +175,15 @@ fn boot_both(
     };
     let a = after.begin(input, true);
     // The boot begun on `before` is finished whatever `after` did.
-    let ob = match b {
-        Some(o) => o,
-        None => before.finish(input)?,
-    };
-    let oa = match a {
-        Ok(Some(o)) => o,
-        Ok(None) => after.finish(input)?,
-        Err(EngineError::Input(_)) => return Ok(None),
-        Err(e) => return Err(e),
-    };
-    let (cb, ca) = (classify(input, &ob), classify(input, &oa));
-    Ok(Some([(ob, cb), (oa, ca)]))
+    let b = judged(input, b.map_or_else(|| before.finish(input), Ok))?;
+    let a = judged(
+        input,
+        a.and_then(|a| a.map_or_else(|| after.finish(input), Ok)),
+    )?;
+    match (b, a) {
+        (Ok(b), Ok(a)) => Ok(Some([b, a])),
+        _ => Ok(None),
+    }
 }
 
 /// Runs both engines on the corpus, the exhaustive bound and random
@@ -414,12 +411,11 @@ mod tests {
         let case = s.gained_case.as_ref().unwrap();
         assert_eq!(case.side, Side::After);
         let on = |era| {
-            classify(
-                &case.scenario.input,
-                &crate::model::boot::run(era, &case.scenario.input).unwrap(),
-            )
-            .signatures()
-            .contains(&sig)
+            crate::judge::findings::check(era, &case.scenario.input)
+                .unwrap()
+                .1
+                .signatures()
+                .contains(&sig)
         };
         assert!(on(Era::V5_5) && !on(Era::V5_6));
         // And the fix itself fixes it, on the same scenarios.
