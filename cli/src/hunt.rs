@@ -1,12 +1,11 @@
 //! `efimap hunt`: runs the core's hunt, shows progress (a bar on a
 //! terminal, plain lines otherwise), writes the reproducers, prints the table.
 
+use crate::engines::Chosen;
 use crate::{write_out, Failure};
-use efimap_core::engine::{Engine, ModelEngine};
 use efimap_core::judge::findings::check_quiet;
 use efimap_core::judge::known::listed;
 use efimap_core::judge::signature::SEED_SIGNATURES;
-use efimap_core::model::era::Era;
 use efimap_core::search::explore::Bound;
 use efimap_core::search::hunt::{
     hunt_engines, reproducer, Group, Hit, HuntConfig, Phase, Progress,
@@ -45,12 +44,12 @@ pub fn counter(what: &str) -> ProgressBar {
     s
 }
 
-/// Hunts in the models of `eras`, or in `tree` (a kernel tree's engine) alone.
+/// Hunts in the engines `chosen`: the models of some eras, or a kernel
+/// tree's engine alone.
 pub fn run(
     budget: u64,
     seed: Option<u64>,
-    eras: Vec<Era>,
-    tree: Option<(Box<dyn Engine>, &Path)>,
+    mut chosen: Chosen,
     out: &Path,
     bound: Bound,
     jobs: Option<usize>,
@@ -62,34 +61,17 @@ pub fn run(
             .map_or(0, |d| d.as_secs() ^ u64::from(d.subsec_nanos()))
     });
     let cfg = HuntConfig {
-        eras: if eras.is_empty() { Era::all() } else { eras },
+        eras: chosen.eras(),
         budget: Duration::from_secs(budget),
         seed,
         bound,
         jobs: jobs.map_or(HuntConfig::default().jobs, |j| j.max(1)),
         random_scenarios: None,
     };
-    let tree_name = tree.as_ref().map(|(t, _)| t.name());
-    let repeat_tree = tree
-        .as_ref()
-        .map(|(_, dir)| format!(" --tree {}", dir.display()))
-        .unwrap_or_default();
-    let mut models: Vec<ModelEngine> = match tree {
-        Some(_) => Vec::new(),
-        None => cfg.eras.iter().map(|&e| ModelEngine(e)).collect(),
-    };
-    let mut tree = tree.map(|(t, _)| t);
-    let mut engines: Vec<&mut dyn Engine> = match tree.as_mut() {
-        Some(t) => vec![&mut **t],
-        None => models.iter_mut().map(|m| m as &mut dyn Engine).collect(),
-    };
-    let what = match &tree_name {
-        Some(name) => name.clone(),
-        None => {
-            let names: Vec<&str> = cfg.eras.iter().map(|e| e.name()).collect();
-            format!("eras {}", names.join(","))
-        }
-    };
+    let what = chosen.what();
+    let tree_name = chosen.tree.is_some().then(|| what.clone());
+    let repeat_tree = chosen.again();
+    let mut engines = chosen.as_mut();
     println!(
         "efimap hunt --seed {seed} --budget {budget}: {what}, exhaustive bound {} descriptors, {} ranges, {} pages",
         bound.descs,

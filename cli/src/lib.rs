@@ -381,9 +381,10 @@ pub struct ExploreArgs {
     pub no_reserve: bool,
     #[command(flatten)]
     pub eras: ErasArg,
-    /// Explore this tree's own code instead of the model eras.
-    #[arg(long)]
-    pub tree: Option<PathBuf>,
+    /// With --tree, this tree's own code is explored instead of the model
+    /// eras, as the era it matches (or --tree-era).
+    #[command(flatten)]
+    pub tree: TreeArg,
     /// Enumerate order types (every way the boundaries compare, maps in
     /// any order and overlapping) instead of page values; --descs and
     /// --ranges bound it (default 3 and 2), --pages caps the realisations.

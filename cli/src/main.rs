@@ -4,6 +4,7 @@
 
 mod bench;
 mod boot;
+mod engines;
 mod fuzz;
 mod hunt;
 mod review;
@@ -20,6 +21,7 @@ use efimap_core::search::explore::{self as explorer, Bound};
 use efimap_core::search::minimize::{self as minimizer, Goal};
 use efimap_core::BootInput;
 use efimap_core::Era;
+use engines::tree_engine;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -154,38 +156,27 @@ fn on_stdout_failure() {
 fn main() -> ExitCode {
     on_stdout_failure();
     let result = match Cli::parse().command {
-        Command::Hunt(a) => match &a.tree.tree {
-            None => hunt::run(
+        Command::Hunt(a) => engines::choose(a.eras.or(Era::all()), &a.tree).and_then(|chosen| {
+            hunt::run(
                 a.budget,
                 a.seed,
-                a.eras.or(Era::all()),
-                None,
+                chosen,
                 &a.out,
                 a.bound.or(Bound::HUNT),
                 a.jobs,
-            ),
-            Some(dir) => tree_engine(dir, a.tree.tree_era).and_then(|engine| {
-                hunt::run(
-                    a.budget,
-                    a.seed,
-                    vec![efimap_core::engine::Engine::era(&engine)],
-                    Some((Box::new(engine), dir.as_path())),
-                    &a.out,
-                    a.bound.or(Bound::HUNT),
-                    a.jobs,
-                )
-            }),
-        },
+            )
+        }),
         Command::Explore(a) if a.orders => explore_orders(&a),
-        Command::Explore(a) => explore(
-            Bound {
-                reserve: !a.no_reserve,
-                ..a.bound.or(Bound::EXPLORE)
-            },
-            &a.eras.or(Era::all()),
-            a.tree.as_deref(),
-            a.jobs,
-        ),
+        Command::Explore(a) => engines::choose(a.eras.or(Era::all()), &a.tree).and_then(|chosen| {
+            explore(
+                Bound {
+                    reserve: !a.no_reserve,
+                    ..a.bound.or(Bound::EXPLORE)
+                },
+                chosen,
+                a.jobs,
+            )
+        }),
         Command::Minimize(a) => minimize(&a),
         Command::Diff(a) => diff(&a),
         Command::Review(a) => review::run(&a),
@@ -329,14 +320,6 @@ fn load_corpus(dir: &Path) -> Result<Vec<Scenario>, Failure> {
         out.push(corpus::load(&path)?);
     }
     Ok(out)
-}
-
-/// Opens, builds (or finds cached) and starts the engine of the tree `dir`.
-fn tree_engine(dir: &Path, era: Option<Era>) -> Result<TreeEngine, Failure> {
-    let bad = |e: tree::TreeError| Failure::Input(e.to_string());
-    let t = tree::Tree::open(dir).map_err(bad)?;
-    let driver = tree::build(&t, &shim_dir(), &cache_dir()).map_err(bad)?;
-    TreeEngine::start(&driver, &t, era.unwrap_or_else(|| t.paired_era())).map_err(bad)
 }
 
 /// The tree figures of BENCHMARKS.md: build time cold (an empty cache)
@@ -780,16 +763,11 @@ fn explore_orders(a: &ExploreArgs) -> Result<(), Failure> {
     Ok(())
 }
 
-fn explore(
-    bound: Bound,
-    eras: &[Era],
-    tree: Option<&Path>,
-    jobs: Option<usize>,
-) -> Result<(), Failure> {
+fn explore(bound: Bound, mut chosen: engines::Chosen, jobs: Option<usize>) -> Result<(), Failure> {
     let bad = |e: explorer::BoundTooLarge| Failure::Input(e.to_string());
     bound.check().map_err(bad)?;
     let total = explorer::count(&bound).expect("a checked bound");
-    let runs = if tree.is_some() { 1 } else { eras.len() };
+    let runs = chosen.engines.len();
     println!(
         "the bound holds {total} scenarios (descs <= {}, ranges <= {}, pages {}), each in {runs} {}",
         bound.descs,
@@ -808,18 +786,12 @@ fn explore(
         bar.set_position(checked);
         true
     };
-    let found = match tree {
-        None => match jobs {
-            Some(jobs) => explorer::explore_jobs(&bound, eras, jobs.max(1), progress),
-            None => explorer::explore(&bound, eras, progress),
-        },
-        Some(dir) => {
-            let mut engine = tree_engine(dir, None)?;
-            println!("exploring {}", efimap_core::engine::Engine::name(&engine));
-            explorer::explore_engines(&bound, &mut [&mut engine], progress)
-                .map_err(|e| Failure::Input(e.to_string()))?
-        }
-    };
+    if chosen.tree.is_some() {
+        println!("exploring {}", chosen.what());
+    }
+    let jobs = jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let found = explorer::explore_engines_jobs(&bound, &mut chosen.as_mut(), jobs.max(1), progress)
+        .map_err(|e| Failure::Input(e.to_string()))?;
     bar.finish_and_clear();
     println!(
         "checked {} scenarios (descs <= {}, ranges <= {}, pages {}, reservation {})",

@@ -130,3 +130,50 @@ fn hunt_finds_a_broken_size_in_a_real_tree_and_minimizes_it() {
         "{stdout}"
     );
 }
+
+/// `explore --tree` takes `--tree-era` as the other commands do (the era
+/// the tree's engine is held to was once always the paired one) and
+/// says which engine and era it explores.
+#[test]
+#[cfg_attr(
+    not(efimap_trees),
+    ignore = "needs the Debian kernel trees: EFIMAP_TREES=DIR, made by bash .ci/trees.sh DIR"
+)]
+fn explore_on_a_tree_takes_its_era() {
+    let Some(trees) = trees() else { return };
+    let tree = trees.join("6.12");
+    let t = tree.to_str().unwrap();
+    let (code, out) = efimap(&[
+        "explore",
+        "--tree",
+        t,
+        "--tree-era",
+        "v6.1.y",
+        "--descs",
+        "1",
+        "--ranges",
+        "1",
+        "--pages",
+        "2",
+    ]);
+    assert_eq!(code, Some(0), "{out}");
+    let heading = out
+        .lines()
+        .find(|l| l.starts_with("exploring "))
+        .unwrap_or_else(|| panic!("{out}"));
+    assert!(heading.starts_with("exploring tree 6.12."), "{heading}");
+    assert!(heading.ends_with(&format!(" ({t}) as v6.1.y")), "{heading}");
+    let bound = efimap_core::search::explore::Bound {
+        descs: 1,
+        ranges: 1,
+        pages: 2,
+        reserve: true,
+    };
+    let n = efimap_core::search::explore::count(&bound).unwrap();
+    assert!(
+        out.contains(&format!(
+            "\nchecked {n} scenarios (descs <= 1, ranges <= 1, pages 2, reservation optional)\n"
+        )),
+        "{out}"
+    );
+}
