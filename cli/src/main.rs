@@ -19,7 +19,6 @@ use efimap_core::engine::tree::{self, TreeEngine};
 use efimap_core::search::diff::{DiffConfig, Phases};
 use efimap_core::search::explore::{self as explorer, Bound};
 use efimap_core::search::minimize::{self as minimizer, Goal};
-use efimap_core::BootInput;
 use efimap_core::Era;
 use engines::tree_engine;
 use std::path::{Path, PathBuf};
@@ -1008,81 +1007,21 @@ fn import_dmesg(a: ImportArgs) -> Result<(), Failure> {
     let bytes = std::fs::read(log)
         .map_err(|e| Failure::Input(format!("{}: cannot read: {e}", log.display())))?;
     let text = String::from_utf8_lossy(&bytes);
-    let at_log = boot::at(log);
-    let m = efimap_core::cases::dmesg::import_map(&text, map).map_err(&at_log)?;
-    let e820 = efimap_core::cases::dmesg::import_e820(&text).map_err(at_log)?;
-    for (line, w) in &m.warnings {
-        eprintln!("{}:{line}: warning: {w}", log.display());
-    }
     let name = log
         .file_name()
         .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-    let mut header = vec![format!(
-        "imported from {name}, lines {}-{} ({}): {} descriptors",
-        m.lines.0,
-        m.lines.1,
-        m.form,
-        m.descs.len()
-    )];
-    // The kernel and the command line the log names, unless --cmdline
-    // says otherwise: the log's efi_fake_mem= and efi= are inputs.
-    use efimap_core::cases::boot_log::{command_line_at, linux_release_at};
-    if let Some((n, release)) = linux_release_at(&text) {
-        header.push(format!("Linux {release} (line {n} of the log)"));
-    }
-    let cmdline = match (cmdline, command_line_at(&text)) {
-        (Some(c), _) => c,
-        (None, Some((n, c))) => {
-            let c = c.trim();
-            let bad = c.len() > MAX_CMDLINE
-                || c.split_whitespace().count() > MAX_CMDLINE_WORDS
-                || c.chars().any(|ch| ch != ' ' && !ch.is_ascii_graphic());
-            if bad {
-                return Err(Failure::Input(format!(
-                    "{}:{n}: expected a command line of printable ASCII words, at most \
-                     {MAX_CMDLINE} bytes and {MAX_CMDLINE_WORDS} words (or give --cmdline)",
-                    log.display()
-                )));
-            }
-            header.push(format!("command line from line {n} of the log"));
-            c.to_string()
-        }
-        (None, None) => String::new(),
+    let opts = efimap_core::cases::dmesg::LogImport {
+        map,
+        desc_size,
+        reservations: reserve,
+        cmdline,
     };
-    // The header holds at most 255 lines: the first hundred warnings.
-    header.extend(
-        m.warnings
-            .iter()
-            .take(100)
-            .map(|(line, w)| format!("warning, line {line}: {w}")),
-    );
-    if m.warnings.len() > 100 {
-        header.push(format!("and {} more warnings", m.warnings.len() - 100));
+    let (sc, warnings) =
+        efimap_core::cases::dmesg::scenario_of_log(&text, &name, opts).map_err(boot::at(log))?;
+    for (line, w) in &warnings {
+        eprintln!("{}:{line}: warning: {w}", log.display());
     }
-    let sc = Scenario {
-        header,
-        input: BootInput {
-            desc_size,
-            map: m.descs,
-            cmdline,
-            reservations: reserve,
-            e820: (!e820.bios.is_empty()).then_some(e820.bios),
-            setup_data: e820.setup_data,
-            ..BootInput::default()
-        },
-        ..Scenario::default()
-    };
-    // Everything the user gave was checked above, by flag or by log line;
-    // what is left is the scenario's own consistency.
     let text = sc.to_text();
-    if let Err(e) = Scenario::parse(&text) {
-        return Err(Failure::Input(format!(
-            "{}: lines {}-{}: the map does not make a scenario: {e}",
-            log.display(),
-            m.lines.0,
-            m.lines.1
-        )));
-    }
     emit(&text, output)
 }
 

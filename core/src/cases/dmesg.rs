@@ -11,6 +11,8 @@
 //! Any prefix before the `efi:` is ignored: a `[ seconds]` timestamp, a
 //! syslog or journal prefix, a `<6>` level.
 
+use crate::cases::scenario::Scenario;
+use crate::model::boot::BootInput;
 use crate::model::desc::{attr, MemoryDesc, EFI_PAGE_SHIFT};
 use crate::model::e820::{E820Entry, E820Type};
 use crate::model::print::{ATTR_HOT_PLUGGABLE, LONG_NAMES, SHORT_NAMES};
@@ -619,9 +621,142 @@ pub fn import_map(text: &str, which: usize) -> Result<Imported, ImportError> {
     })
 }
 
+/// What `efimap import-dmesg` takes besides the log.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct LogImport {
+    /// Which map of the log, 1-based ([`import_map`]).
+    pub map: usize,
+    pub desc_size: u64,
+    pub reservations: Vec<(u64, u64)>,
+    /// Instead of the command line the log names.
+    pub cmdline: Option<String>,
+}
+
+/// A scenario from a boot log named `name`: the map `opts.map`, the
+/// boot loader's e820 table and the setup_data nodes, the kernel and the
+/// command line the log names (its `efi_fake_mem=` and `efi=` are
+/// inputs) unless `opts.cmdline` says otherwise, and the reader's
+/// warnings in the header (at most a hundred) and returned by line.
+pub fn scenario_of_log(
+    text: &str,
+    name: &str,
+    opts: LogImport,
+) -> Result<(Scenario, Vec<(usize, String)>), ImportError> {
+    use crate::cases::boot_log::{command_line_at, linux_release_at};
+    use crate::cases::scenario::{MAX_CMDLINE, MAX_CMDLINE_WORDS};
+    let m = import_map(text, opts.map)?;
+    let e820 = import_e820(text)?;
+    let mut header = vec![format!(
+        "imported from {name}, lines {}-{} ({}): {} descriptors",
+        m.lines.0,
+        m.lines.1,
+        m.form,
+        m.descs.len()
+    )];
+    if let Some((n, release)) = linux_release_at(text) {
+        header.push(format!("Linux {release} (line {n} of the log)"));
+    }
+    let cmdline = match (opts.cmdline, command_line_at(text)) {
+        (Some(c), _) => c,
+        (None, Some((n, c))) => {
+            let c = c.trim();
+            let bad = c.len() > MAX_CMDLINE
+                || c.split_whitespace().count() > MAX_CMDLINE_WORDS
+                || c.chars().any(|ch| ch != ' ' && !ch.is_ascii_graphic());
+            if bad {
+                return Err(ImportError {
+                    line: n,
+                    col: 1,
+                    expected: format!(
+                        "a command line of printable ASCII words, at most {MAX_CMDLINE} bytes \
+                         and {MAX_CMDLINE_WORDS} words (or give --cmdline)"
+                    ),
+                });
+            }
+            header.push(format!("command line from line {n} of the log"));
+            c.to_string()
+        }
+        (None, None) => String::new(),
+    };
+    // The header holds at most 255 lines: the first hundred warnings.
+    header.extend(
+        m.warnings
+            .iter()
+            .take(100)
+            .map(|(line, w)| format!("warning, line {line}: {w}")),
+    );
+    if m.warnings.len() > 100 {
+        header.push(format!("and {} more warnings", m.warnings.len() - 100));
+    }
+    let sc = Scenario {
+        header,
+        input: BootInput {
+            desc_size: opts.desc_size,
+            map: m.descs,
+            cmdline,
+            reservations: opts.reservations,
+            e820: (!e820.bios.is_empty()).then_some(e820.bios),
+            setup_data: e820.setup_data,
+            ..BootInput::default()
+        },
+        ..Scenario::default()
+    };
+    // What the caller gave is its to check; what is left is the
+    // scenario's own consistency, which the text form's checks hold.
+    if let Err(e) = Scenario::parse(&sc.to_text()) {
+        return Err(ImportError {
+            line: m.lines.0,
+            col: 1,
+            expected: format!(
+                "a map that makes a scenario (lines {}-{}): {e}",
+                m.lines.0, m.lines.1
+            ),
+        });
+    }
+    Ok((sc, m.warnings))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A log's kernel and command line go into the scenario (the
+    /// command line as its input); a command line with a control
+    /// character is an error at its line unless --cmdline replaces it.
+    #[test]
+    fn a_log_makes_a_scenario_with_its_kernel_and_command_line() {
+        let map = "[    0.0] efi: mem00: [Boot Data   |   |  |  |  |  |  |  |  |  |  |   |WB|WT|WC|UC] range=[0x0000000000100000-0x000000000010ffff] (0MB)\n";
+        let log = format!(
+            "[    0.0] Linux version 6.1.0-9-amd64 (x@y) #1\n\
+             [    0.0] Command line: efi=debug efi_fake_mem=4G@9G:0x40000\n{map}"
+        );
+        let opts = LogImport {
+            map: 1,
+            desc_size: 48,
+            ..LogImport::default()
+        };
+        let (sc, warnings) = scenario_of_log(&log, "boot.log", opts.clone()).unwrap();
+        assert_eq!(
+            sc.header,
+            vec![
+                "imported from boot.log, lines 3-3 (x86 bracketed): 1 descriptors",
+                "Linux 6.1.0-9-amd64 (line 1 of the log)",
+                "command line from line 2 of the log",
+            ]
+        );
+        assert_eq!(sc.input.cmdline, "efi=debug efi_fake_mem=4G@9G:0x40000");
+        assert_eq!(sc.input.map, vec![MemoryDesc::new(4, 0x10_0000, 0x10, 0xf)]);
+        assert!(warnings.is_empty());
+        let bad = log.replace("efi=debug", "efi=de\x07bug");
+        let e = scenario_of_log(&bad, "boot.log", opts.clone()).unwrap_err();
+        assert_eq!((e.line, e.col), (2, 1));
+        let given = LogImport {
+            cmdline: Some("quiet".into()),
+            ..opts
+        };
+        let (sc, _) = scenario_of_log(&bad, "boot.log", given).unwrap();
+        assert_eq!(sc.input.cmdline, "quiet");
+    }
     use crate::model::era::PrinterFormat;
     use crate::model::print::memmap_line;
 
