@@ -1030,50 +1030,10 @@ fn verify_fix(
     sc: &Scenario,
     random: u64,
 ) -> Result<Option<efimap_core::cases::export::FixCheck>, Failure> {
-    use efimap_core::engine::ModelEngine;
-    let Some(&fix) = sc.eras.iter().find(|e| e.is_proposed()) else {
-        return Err(Failure::Input(
-            "--verify: expected a proposed era (such as v7.0-rc+fix) among the case's eras".into(),
-        ));
-    };
-    let Some(&base) = sc.eras.iter().rev().find(|e| !e.is_proposed()) else {
-        return Err(Failure::Input(
-            "--verify: expected a kernel era among the case's eras".into(),
-        ));
-    };
-    let except = efimap_core::judge::findings::check(base, &sc.input)
-        .ok()
-        .and_then(|(_, c)| {
-            c.findings
-                .iter()
-                .find(|f| f.class.is_memory_safety())
-                .map(|f| f.signature())
-        });
     let corpus_files = load_corpus(Path::new(efimap_cli::CORPUS))?;
-    let cfg = DiffConfig {
-        era: base,
-        phases: Phases {
-            corpus: corpus_files,
-            bound: Bound::HUNT,
-            random,
-            budget: std::time::Duration::ZERO,
-            seed: 1,
-        },
-        minimize: std::time::Duration::from_secs(1),
-        except,
-    };
-    let r = efimap_core::search::diff::diff(&mut ModelEngine(fix), &cfg)
-        .map_err(|e| Failure::Input(e.to_string()))?;
-    Ok(Some(efimap_core::cases::export::FixCheck {
-        fix,
-        base,
-        corpus: r.corpus,
-        exhaustive: r.exhaustive,
-        random: r.random,
-        fixed: r.fixed,
-        still: r.still,
-        diverged: r.diverged,
-    }))
+    efimap_core::search::diff::verify_fix(sc, corpus_files, random)
+        .map(Some)
+        .map_err(|e| Failure::Input(format!("--verify: expected {e}")))
 }
 
 fn export(

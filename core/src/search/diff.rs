@@ -235,9 +235,86 @@ pub fn diff_with_progress(
     ran.map(|()| report)
 }
 
+/// The figures of `diff --model FIX --era BASE --except SIG` that a
+/// report's `--verify` gives: the case's proposed era (`FIX`) held
+/// against the last kernel era among its eras (`BASE`) on `corpus`, the
+/// hunt's exhaustive bound and `random` scenarios, the memory-safety
+/// finding `BASE` shows on the case excepted (it is the bug the fix is
+/// for). An error says which era the case lacks.
+pub fn verify_fix(
+    sc: &Scenario,
+    corpus: Vec<Scenario>,
+    random: u64,
+) -> Result<crate::cases::export::FixCheck, String> {
+    let Some(&fix) = sc.eras.iter().find(|e| e.is_proposed()) else {
+        return Err("a proposed era (such as v7.0-rc+fix) among the case's eras".into());
+    };
+    let Some(&base) = sc.eras.iter().rev().find(|e| !e.is_proposed()) else {
+        return Err("a kernel era among the case's eras".into());
+    };
+    let except = crate::judge::findings::check(base, &sc.input)
+        .ok()
+        .and_then(|(_, c)| {
+            c.findings
+                .iter()
+                .find(|f| f.class.is_memory_safety())
+                .map(|f| f.signature())
+        });
+    let cfg = DiffConfig {
+        era: base,
+        phases: Phases {
+            corpus,
+            bound: Bound::HUNT,
+            random,
+            budget: Duration::ZERO,
+            seed: 1,
+        },
+        minimize: Duration::from_secs(1),
+        except,
+    };
+    let r = diff(&mut ModelEngine(fix), &cfg).map_err(|e| e.to_string())?;
+    Ok(crate::cases::export::FixCheck {
+        fix,
+        base,
+        corpus: r.corpus,
+        exhaustive: r.exhaustive,
+        random: r.random,
+        fixed: r.fixed,
+        still: r.still,
+        diverged: r.diverged,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `--verify` takes the case's proposed era and the last kernel era
+    /// before it; a case without either is told which it lacks.
+    #[test]
+    fn a_fix_is_verified_against_the_last_kernel_era() {
+        let mut sc =
+            Scenario::parse("map\n  BootServicesData 0x100000 0x10 0xf\nreserve 0x104000 0x1000\n")
+                .unwrap();
+        sc.eras = vec![Era::V6_12_Y];
+        assert_eq!(
+            verify_fix(&sc, Vec::new(), 0),
+            Err("a proposed era (such as v7.0-rc+fix) among the case's eras".into())
+        );
+        sc.eras = vec![Era::V7_0_RC_FIX];
+        assert_eq!(
+            verify_fix(&sc, Vec::new(), 0),
+            Err("a kernel era among the case's eras".into())
+        );
+        sc.eras = vec![Era::V6_12_Y, Era::V7_0_RC, Era::V7_0_RC_FIX];
+        let check = verify_fix(&sc, Vec::new(), 0).unwrap();
+        assert_eq!((check.fix, check.base), (Era::V7_0_RC_FIX, Era::V7_0_RC));
+        assert_eq!((check.corpus, check.random), (0, 0));
+        assert_eq!(
+            u128::from(check.exhaustive),
+            crate::search::explore::count(&Bound::HUNT).unwrap()
+        );
+    }
 
     /// The model of an era against itself: nothing diverges.
     #[test]
