@@ -25,6 +25,7 @@ use std::time::{Duration, Instant};
 
 pub mod prepare;
 pub mod report;
+pub mod session;
 
 pub use prepare::{prepare, PrepareError, Prepared};
 pub use report::{touched, Review, Touched};
