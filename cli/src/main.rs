@@ -351,6 +351,19 @@ fn bench_tree(dir: &Path) -> Result<(), Failure> {
     Ok(())
 }
 
+/// What diff and review run on both engines: the corpus at `corpus`,
+/// the hunt's exhaustive bound, then at least `random` scenarios from
+/// `seed`, for `budget` seconds more.
+fn phases(corpus: &Path, random: u64, budget: u64, seed: u64) -> Result<Phases, Failure> {
+    Ok(Phases {
+        corpus: load_corpus(corpus)?,
+        bound: Bound::HUNT,
+        random,
+        budget: std::time::Duration::from_secs(budget),
+        seed,
+    })
+}
+
 fn diff(a: &DiffArgs) -> Result<(), Failure> {
     use efimap_core::engine::{Engine, ModelEngine};
     // With --coverage: the gcov build's folder and where its counts go.
@@ -385,16 +398,9 @@ fn diff(a: &DiffArgs) -> Result<(), Failure> {
         }
         (None, None) => unreachable!("clap requires --tree or --model"),
     };
-    let corpus_files = load_corpus(&a.corpus)?;
     let cfg = DiffConfig {
         era,
-        phases: Phases {
-            corpus: corpus_files,
-            bound: Bound::HUNT,
-            random: a.random,
-            budget: std::time::Duration::from_secs(a.budget),
-            seed: a.seed,
-        },
+        phases: phases(&a.corpus, a.random, a.budget, a.seed)?,
         minimize: std::time::Duration::from_secs(10),
         except: a.except,
     };

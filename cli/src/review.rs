@@ -3,12 +3,10 @@
 //! with a spinner, prints the report and what the review reached. Exit 1
 //! when the patch adds a finding.
 
-use crate::{cache_dir, load_corpus, shim_dir, Failure};
+use crate::{cache_dir, shim_dir, Failure};
 use efimap_cli::{ReviewArgs, ReviewForm};
 use efimap_core::cases::corpus::InputFileError;
 use efimap_core::cases::patch::Series;
-use efimap_core::search::diff::Phases;
-use efimap_core::search::explore::Bound;
 use efimap_core::search::review::session::{self, ReviewFolder, Session, SessionError, Source};
 use efimap_core::search::review::ReviewConfig;
 use std::time::{Duration, Instant};
@@ -24,21 +22,14 @@ pub fn run(a: &ReviewArgs) -> Result<(), Failure> {
     let src = Source::find(a.tree.as_deref(), &cwd, &series).map_err(Failure::Input)?;
     let fresh = !a.out.exists();
     let _claim = ReviewFolder::claim(&a.out).map_err(Failure::Input)?;
-    // The corpus is read before anything is built: a bad one fails at once.
-    let corpus_files = load_corpus(&a.corpus)?;
     let gcov = !a.no_coverage;
     let (shims, cache) = (shim_dir(), cache_dir());
+    // The corpus is read before anything is built: a bad one fails at once.
     let s = Session {
         out: &a.out,
         gcov,
         config: ReviewConfig {
-            phases: Phases {
-                corpus: corpus_files,
-                bound: Bound::HUNT,
-                random: a.random,
-                budget: Duration::from_secs(a.budget),
-                seed: a.seed,
-            },
+            phases: crate::phases(&a.corpus, a.random, a.budget, a.seed)?,
             minimize: Duration::from_secs(a.minimize),
         },
         shims: &shims,
