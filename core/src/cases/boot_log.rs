@@ -587,8 +587,7 @@ fn is_e820_name(name: &str) -> bool {
 /// `e820_table` at once: each entry [`iomem_busy`] or below 1 MiB, as
 /// `%08llx-%08llx : NAME`.
 pub fn predicted_iomem(input: &BootInput, o: &Outcome) -> Vec<String> {
-    input
-        .e820_after(o)
+    o.e820_boot(input)
         .table
         .entries
         .iter()
@@ -771,7 +770,7 @@ fn unnumbered(text: &str) -> &str {
 /// (`e820__setup_pci_gap`), and the RAM buffers of
 /// `e820__reserve_resources_late`.
 pub fn predicted_e820(input: &BootInput, o: &Outcome) -> Vec<String> {
-    let e = input.e820_after(o);
+    let e = o.e820_boot(input);
     let efi = |before: bool| {
         o.events
             .iter()
@@ -815,8 +814,7 @@ pub fn predicted_runtime_sysfs(o: &Outcome) -> Vec<String> {
 /// `firmware_map_add_early` of each entry, its last byte as `end`.
 pub fn predicted_memmap_sysfs(input: &BootInput, o: &Outcome) -> Vec<String> {
     let fields = ["start", "end", "type"];
-    input
-        .e820_after(o)
+    o.e820_boot(input)
         .bios
         .entries
         .iter()

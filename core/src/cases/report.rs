@@ -116,7 +116,7 @@ pub fn render(o: &Outcome) -> String {
 /// `kexec_file_load` puts the next kernel.
 pub fn render_e820(input: &crate::model::boot::BootInput, o: &Outcome) -> String {
     use crate::model::kexec::kexec_file_load;
-    let e = input.e820_after(o);
+    let e = o.e820_boot(input);
     let mut s = String::new();
     let _ = writeln!(s, "e820 printed:");
     for l in e.lines().chain(&e.pci_gap).chain(&e.late) {

@@ -276,7 +276,7 @@ fn kexec_findings(input: &BootInput, o: &Outcome, found: &mut Vec<Finding>) {
     if kept.is_empty() {
         return;
     }
-    let e = input.e820_after(o);
+    let e = o.e820_boot(input);
     let segments = input
         .kexec_file
         .map(|k| kexec_file_load(o.era.features().kexec_walk, &e.table, &k).unwrap_or_default())

@@ -504,7 +504,7 @@ fn wrapping_e820_entry(input: &BootInput, o: &Outcome, f: &Finding) -> bool {
     let Evidence::KexecClobber { ref usable, .. } = f.evidence else {
         return false;
     };
-    let e = input.e820_after(o);
+    let e = o.e820_boot(input);
     // A wrapping entry in the table e820__reserve_resources reads: no
     // sanitize since it came in has run, so entries overlap as added.
     !usable.is_empty() && e.table.entries.iter().any(|x| x.end() < x.addr)

@@ -122,19 +122,6 @@ impl BootInput {
     pub fn reserve_calls(&self) -> Vec<(u64, u64)> {
         self.reservations.iter().copied().chain(self.bgrt).collect()
     }
-
-    /// What e820 went through in the boot that gave `o`
-    /// ([`crate::model::kexec::e820_boot`] of this input and `o`'s requests).
-    pub fn e820_after(&self, o: &Outcome) -> crate::model::kexec::E820Boot {
-        crate::model::kexec::e820_boot(
-            o.era,
-            &self.map,
-            self.e820.as_deref(),
-            &self.setup_data,
-            &self.cmdline,
-            &o.e820,
-        )
-    }
 }
 
 /// An input the runner does not model.
@@ -235,9 +222,45 @@ pub struct Outcome {
     /// How often the boot called each kernel function; all zero from an
     /// engine that does not count.
     pub calls: crate::model::func::Calls,
+    /// What e820 went through in the boot ([`Outcome::e820_boot`]),
+    /// computed the first time it is asked for.
+    pub e820_pass: E820Pass,
 }
 
+/// The e820 pass of one boot, computed once, when first asked for, and
+/// kept with its outcome: the judge, the report and the boot-log
+/// comparison all read it, and a search's quiet boots that none of them
+/// reads never compute it. A function of the outcome's other fields and
+/// its input, so two outcomes are equal whether or not it has been
+/// computed.
+#[derive(Clone, Debug, Default)]
+pub struct E820Pass(std::sync::OnceLock<crate::model::kexec::E820Boot>);
+
+impl PartialEq for E820Pass {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl Eq for E820Pass {}
+
 impl Outcome {
+    /// What e820 went through in the boot: [`crate::model::kexec::e820_boot`]
+    /// of `input`, the input this outcome is the boot of, and the boot's
+    /// e820 requests; computed once.
+    pub fn e820_boot(&self, input: &BootInput) -> &crate::model::kexec::E820Boot {
+        self.e820_pass.0.get_or_init(|| {
+            crate::model::kexec::e820_boot(
+                self.era,
+                &input.map,
+                input.e820.as_deref(),
+                &input.setup_data,
+                &input.cmdline,
+                &self.e820,
+            )
+        })
+    }
+
     /// Bytes written past the end of allocation `id`: the furthest
     /// out-of-bounds write, measured from the end.
     pub fn bytes_written_past(&self, id: AllocId) -> u64 {
@@ -557,6 +580,7 @@ fn finish(k: &mut Kernel, boot_map: Option<Vec<MemoryDesc>>) -> Outcome {
         kept: take(&mut k.kept),
         boot_map,
         calls: k.calls,
+        e820_pass: E820Pass::default(),
     }
 }
 

@@ -244,7 +244,7 @@ fn efi_init_removes_large_mmio_from_e820() {
             "efi: Not removing mem02: MMIO range=[0xfed00000-0xfed3efff] (252KB) from e820 map",
         ]
     );
-    let e = input.e820_after(&o);
+    let e = o.e820_boot(&input);
     assert_eq!(e.bios.entries.len(), 3);
     assert_eq!(
         e.table.entries.last(),
@@ -252,5 +252,5 @@ fn efi_init_removes_large_mmio_from_e820() {
     );
     let o = run(Era::V6_1_Y, &input).unwrap();
     assert!(o.events.iter().all(|e| e.func != "efi_remove_e820_mmio"));
-    assert_eq!(input.e820_after(&o).table.entries.len(), 3);
+    assert_eq!(o.e820_boot(&input).table.entries.len(), 3);
 }

@@ -395,6 +395,7 @@ pub fn parse_outcome(era: Era, input: &BootInput, lines: &[String]) -> Result<Ou
         kept: Vec::new(),
         boot_map: None,
         calls: Default::default(),
+        e820_pass: Default::default(),
     };
     let mut mapped = false;
     for line in lines {
