@@ -443,6 +443,78 @@ struct Reading {
     seen: Vec<(u64, usize)>,
 }
 
+impl Reading {
+    /// Notes what is odd about x86 map line `n` (`line`, its `efi: mem`
+    /// at `at`, its index `index` printed as `digits`) against the lines
+    /// before it: a first line that is not mem00, an index seen before, a
+    /// gap, a line out of order, a form other than the first line's, and
+    /// a printed size its range does not hold (`d` is the line read).
+    fn check_x86(
+        &mut self,
+        n: usize,
+        line: &str,
+        at: usize,
+        index: u64,
+        digits: &str,
+        d: &MemoryDesc,
+    ) {
+        let form = form_of(line, at);
+        if self.descs.is_empty() {
+            self.lines.0 = n;
+            self.form = form;
+            if index != 0 {
+                self.warnings.push((
+                    n,
+                    format!(
+                        "the map starts at mem{digits}: the lines before it are not in the log"
+                    ),
+                ));
+            }
+        } else {
+            let &(prev, _) = self.seen.last().expect("a line seen");
+            if let Some(&(_, first)) = self.seen.iter().find(|&&(i, _)| i == index) {
+                self.warnings.push((
+                    n,
+                    format!("mem{digits} again (first on line {first}): both are imported"),
+                ));
+            } else if index > prev.wrapping_add(1) {
+                let missing = if index - 1 == prev + 1 {
+                    format!("mem{:02} is", prev + 1)
+                } else {
+                    format!("mem{:02}..mem{:02} are", prev + 1, index - 1)
+                };
+                self.warnings.push((
+                    n,
+                    format!("{missing} missing before this line: the map has a gap"),
+                ));
+            } else if index < prev {
+                self.warnings.push((
+                    n,
+                    format!("mem{digits} comes after mem{prev:02}: out of order"),
+                ));
+            }
+            if form != self.form {
+                self.warnings.push((
+                    n,
+                    format!(
+                        "this line is in the {form} form, the map's first (line {}) in the {}",
+                        self.lines.0, self.form
+                    ),
+                ));
+            }
+        }
+        if let Some(mb) = printed_mb(line) {
+            let size = d.num_pages.wrapping_shl(crate::model::desc::EFI_PAGE_SHIFT);
+            if mb != size >> 20 {
+                self.warnings.push((
+                    n,
+                    format!("the line says {mb}MB, its range holds {}MB", size >> 20),
+                ));
+            }
+        }
+    }
+}
+
 /// Reads the first EFI memory map a boot log prints ([`import_map`] 1).
 pub fn import(text: &str) -> Result<Imported, ImportError> {
     import_map(text, 1)
@@ -493,60 +565,7 @@ pub fn import_map(text: &str, which: usize) -> Result<Imported, ImportError> {
                 close(&mut cur, &mut maps);
             }
             let r = cur.get_or_insert_with(Reading::default);
-            let form = form_of(line, at);
-            if r.descs.is_empty() {
-                r.lines.0 = n;
-                r.form = form;
-                if index != 0 {
-                    r.warnings.push((
-                        n,
-                        format!(
-                            "the map starts at mem{digits}: the lines before it are not in the log"
-                        ),
-                    ));
-                }
-            } else {
-                let &(prev, _) = r.seen.last().expect("a line seen");
-                if let Some(&(_, first)) = r.seen.iter().find(|&&(i, _)| i == index) {
-                    r.warnings.push((
-                        n,
-                        format!("mem{digits} again (first on line {first}): both are imported"),
-                    ));
-                } else if index > prev.wrapping_add(1) {
-                    let missing = if index - 1 == prev + 1 {
-                        format!("mem{:02} is", prev + 1)
-                    } else {
-                        format!("mem{:02}..mem{:02} are", prev + 1, index - 1)
-                    };
-                    r.warnings.push((
-                        n,
-                        format!("{missing} missing before this line: the map has a gap"),
-                    ));
-                } else if index < prev {
-                    r.warnings.push((
-                        n,
-                        format!("mem{digits} comes after mem{prev:02}: out of order"),
-                    ));
-                }
-                if form != r.form {
-                    r.warnings.push((
-                        n,
-                        format!(
-                            "this line is in the {form} form, the map's first (line {}) in the {}",
-                            r.lines.0, r.form
-                        ),
-                    ));
-                }
-            }
-            if let Some(mb) = printed_mb(line) {
-                let size = d.num_pages.wrapping_shl(crate::model::desc::EFI_PAGE_SHIFT);
-                if mb != size >> 20 {
-                    r.warnings.push((
-                        n,
-                        format!("the line says {mb}MB, its range holds {}MB", size >> 20),
-                    ));
-                }
-            }
+            r.check_x86(n, line, at, index, &digits, &d);
             r.seen.push((index, n));
             r.descs.push(d);
             r.numbers.push(n);
