@@ -420,8 +420,40 @@ pub fn report(sc: &Scenario, name: &str, fix: Option<&FixCheck>) -> String {
         let _ = writeln!(s, "  {line}");
     }
     let _ = writeln!(s);
+    per_era(&mut s, &results, fix, &sig);
+    let _ = writeln!(s);
+    let _ = writeln!(
+        s,
+        "Minimal scenario (efimap's format; `efimap run FILE` replays it):"
+    );
+    let mut bare = sc.clone();
+    bare.header.retain(|h| h.starts_with("expect "));
+    for line in bare.to_text().lines() {
+        let _ = writeln!(s, "  {line}");
+    }
+    let _ = writeln!(s);
+    commits_involved(&mut s);
+    let _ = writeln!(s);
+    let _ = writeln!(s, "-- ");
+    let _ = writeln!(
+        s,
+        "efimap export {name}.scn --as report{}",
+        fix.map_or_else(String::new, |v| format!(" --verify {}", v.random))
+    );
+    s
+}
+
+/// The report's "Per era" section: each era's findings (or that it is
+/// correct); then each proposed era's fix in words and, when measured,
+/// its verification (`fix`) against the report's finding `sig`.
+fn per_era(
+    s: &mut String,
+    results: &[(Era, crate::judge::findings::Checked)],
+    fix: Option<&FixCheck>,
+    sig: &crate::judge::signature::Signature,
+) {
     let _ = writeln!(s, "Per era:");
-    for (e, r) in &results {
+    for (e, r) in results {
         let verdict = match r {
             Ok((_, c)) if c.findings.is_empty() => "correct".to_string(),
             Ok((_, c)) => c
@@ -474,17 +506,11 @@ pub fn report(sc: &Scenario, name: &str, fix: Option<&FixCheck>) -> String {
             let _ = writeln!(s, "  {line}");
         }
     }
-    let _ = writeln!(s);
-    let _ = writeln!(
-        s,
-        "Minimal scenario (efimap's format; `efimap run FILE` replays it):"
-    );
-    let mut bare = sc.clone();
-    bare.header.retain(|h| h.starts_with("expect "));
-    for line in bare.to_text().lines() {
-        let _ = writeln!(s, "  {line}");
-    }
-    let _ = writeln!(s);
+}
+
+/// The report's list of the commits involved, each with the first
+/// modelled era that has it.
+fn commits_involved(s: &mut String) {
     let _ = writeln!(
         s,
         "The commits involved (each with the first modelled era that has it):"
@@ -499,14 +525,6 @@ pub fn report(sc: &Scenario, name: &str, fix: Option<&FixCheck>) -> String {
             let _ = writeln!(s, "  {} (\"{}\"), {e}", c.id, c.subject);
         }
     }
-    let _ = writeln!(s);
-    let _ = writeln!(s, "-- ");
-    let _ = writeln!(
-        s,
-        "efimap export {name}.scn --as report{}",
-        fix.map_or_else(String::new, |v| format!(" --verify {}", v.random))
-    );
-    s
 }
 
 /// `text` in lines of at most `width` characters, broken at spaces.
