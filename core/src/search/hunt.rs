@@ -486,30 +486,45 @@ pub fn hunt_engines(
             &mut |p| tell(p, &mut progress),
         )],
     };
-    let mut random: BTreeMap<(Signature, Group), First> = BTreeMap::new();
+    let mut random = Firsts::new();
     for part in parts {
         let (part, part_reach) = part?;
         reach.merge(&part_reach);
-        for (key, f) in part {
-            match random.get_mut(&key) {
-                Some(mine) => mine.absorb(f),
-                None => {
-                    random.insert(key, f);
-                }
-            }
-        }
+        absorb(&mut random, part);
     }
-    for (key, f) in random {
-        match first.get_mut(&key) {
-            Some(mine) => mine.absorb(f),
-            None => {
-                first.insert(key, f);
-            }
-        }
-    }
+    absorb(&mut first, random);
 
     // 3. Minimize each on the engine that showed it, sharing what is left
     // of the budget.
+    let hits = minimize_firsts(cfg, engines, first, start, &mut progress)?;
+    Ok(Hunted { hits, reach })
+}
+
+/// Adds the sightings of `more` to `into`: a signature both saw keeps
+/// the earlier first sighting and counts both.
+fn absorb(into: &mut Firsts, more: Firsts) {
+    for (key, f) in more {
+        match into.get_mut(&key) {
+            Some(mine) => mine.absorb(f),
+            None => {
+                into.insert(key, f);
+            }
+        }
+    }
+}
+
+/// The hunt's third step: each signature's first sighting minimized on
+/// the engine that showed it (an unexplained example of the fixed eras
+/// while it stays unexplained), in what is left of the budget shared
+/// evenly; the engines of its group that show the minimized case, and
+/// the known cause that explains it. Stops at an engine's failure.
+fn minimize_firsts(
+    cfg: &HuntConfig,
+    engines: &mut [&mut dyn Engine],
+    first: Firsts,
+    start: Instant,
+    progress: &mut dyn FnMut(Progress) -> bool,
+) -> Result<Vec<Hit>, EngineError> {
     let n = first.len();
     let engines = RefCell::new(engines);
     let failure = RefCell::new(None);
@@ -587,7 +602,7 @@ pub fn hunt_engines(
     }
     match failure.into_inner() {
         Some(e) => Err(e),
-        None => Ok(Hunted { hits, reach }),
+        None => Ok(hits),
     }
 }
 
