@@ -218,6 +218,98 @@ fn hunk_header(l: &str) -> Option<(usize, usize, usize, usize, String)> {
     Some((a, b, c, d, context.trim().to_string()))
 }
 
+/// The hunk whose header is line `i` (0-based) of `lines`, and the
+/// index of the line after it: its body read as its header counts it,
+/// with a `\ No newline at end of file` after its last line.
+fn hunk_at(path: &Path, lines: &[&str], i: usize) -> Result<(Hunk, usize), InputFileError> {
+    let err = |line: usize, col: usize, message: String| InputFileError {
+        path: path.to_path_buf(),
+        line,
+        col,
+        message,
+    };
+    let mut i = i;
+    let h = lines[i];
+    let hn = i + 1;
+    let (a, b, c, d, context) = hunk_header(h).ok_or_else(|| {
+        err(
+            hn,
+            1,
+            format!("expected a hunk header `@@ -A,B +C,D @@`, found `{h}`"),
+        )
+    })?;
+    let mut hunk = Hunk {
+        old_start: a,
+        old_len: b,
+        new_start: c,
+        new_len: d,
+        context,
+        lines: Vec::new(),
+        line: hn,
+    };
+    i += 1;
+    let (mut old_seen, mut new_seen) = (0, 0);
+    while old_seen < b || new_seen < d {
+        let Some(&body) = lines.get(i) else {
+            return Err(err(
+                i + 1,
+                1,
+                format!(
+                    "hunk {} ends early: the patch ends with {} of its {b} old and {} of its {d} new lines",
+                    hunk.header(),
+                    old_seen,
+                    new_seen
+                ),
+            ));
+        };
+        let (mark, rest) = body.split_at(body.chars().next().map_or(0, char::len_utf8));
+        match mark {
+            " " | "" => {
+                hunk.lines.push(HunkLine::Context(rest.to_string()));
+                old_seen += 1;
+                new_seen += 1;
+            }
+            "-" => {
+                hunk.lines.push(HunkLine::Removed(rest.to_string()));
+                old_seen += 1;
+            }
+            "+" => {
+                hunk.lines.push(HunkLine::Added(rest.to_string()));
+                new_seen += 1;
+            }
+            "\\" => {}
+            _ => {
+                return Err(err(
+                    i + 1,
+                    1,
+                    format!(
+                        "hunk {} (line {}): expected a line starting with ' ', '-' or '+', found `{body}`",
+                        hunk.header(),
+                        hunk.line
+                    ),
+                ))
+            }
+        }
+        if old_seen > b || new_seen > d {
+            return Err(err(
+                i + 1,
+                1,
+                format!(
+                    "hunk {} (line {}) has more lines than its header counts",
+                    hunk.header(),
+                    hunk.line
+                ),
+            ));
+        }
+        i += 1;
+    }
+    // `\ No newline at end of file` after the last line.
+    if lines.get(i).is_some_and(|l| l.starts_with('\\')) {
+        i += 1;
+    }
+    Ok((hunk, i))
+}
+
 impl Series {
     /// Parses `text` (read from `path`, which errors name).
     pub fn parse(path: &Path, text: &str) -> Result<Series, InputFileError> {
@@ -325,86 +417,10 @@ impl Series {
                     line: n,
                 };
                 i += 2;
-                while let Some(h) = lines.get(i).filter(|h| h.starts_with("@@ ")) {
-                    let hn = i + 1;
-                    let (a, b, c, d, context) = hunk_header(h).ok_or_else(|| {
-                        err(
-                            hn,
-                            1,
-                            format!("expected a hunk header `@@ -A,B +C,D @@`, found `{h}`"),
-                        )
-                    })?;
-                    let mut hunk = Hunk {
-                        old_start: a,
-                        old_len: b,
-                        new_start: c,
-                        new_len: d,
-                        context,
-                        lines: Vec::new(),
-                        line: hn,
-                    };
-                    i += 1;
-                    let (mut old_seen, mut new_seen) = (0, 0);
-                    while old_seen < b || new_seen < d {
-                        let Some(&body) = lines.get(i) else {
-                            return Err(err(
-                                i + 1,
-                                1,
-                                format!(
-                                    "hunk {} ends early: the patch ends with {} of its {b} old and {} of its {d} new lines",
-                                    hunk.header(),
-                                    old_seen,
-                                    new_seen
-                                ),
-                            ));
-                        };
-                        let (mark, rest) =
-                            body.split_at(body.chars().next().map_or(0, char::len_utf8));
-                        match mark {
-                            " " | "" => {
-                                hunk.lines.push(HunkLine::Context(rest.to_string()));
-                                old_seen += 1;
-                                new_seen += 1;
-                            }
-                            "-" => {
-                                hunk.lines.push(HunkLine::Removed(rest.to_string()));
-                                old_seen += 1;
-                            }
-                            "+" => {
-                                hunk.lines.push(HunkLine::Added(rest.to_string()));
-                                new_seen += 1;
-                            }
-                            "\\" => {}
-                            _ => {
-                                return Err(err(
-                                    i + 1,
-                                    1,
-                                    format!(
-                                        "hunk {} (line {}): expected a line starting with ' ', '-' or '+', found `{body}`",
-                                        hunk.header(),
-                                        hunk.line
-                                    ),
-                                ))
-                            }
-                        }
-                        if old_seen > b || new_seen > d {
-                            return Err(err(
-                                i + 1,
-                                1,
-                                format!(
-                                    "hunk {} (line {}) has more lines than its header counts",
-                                    hunk.header(),
-                                    hunk.line
-                                ),
-                            ));
-                        }
-                        i += 1;
-                    }
-                    // `\ No newline at end of file` after the last line.
-                    if lines.get(i).is_some_and(|l| l.starts_with('\\')) {
-                        i += 1;
-                    }
+                while lines.get(i).is_some_and(|h| h.starts_with("@@ ")) {
+                    let (hunk, next) = hunk_at(path, &lines, i)?;
                     fp.hunks.push(hunk);
+                    i = next;
                 }
                 cur.files.push(fp);
                 continue;
