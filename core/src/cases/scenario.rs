@@ -293,21 +293,12 @@ impl Scenario {
             if trimmed.is_empty() {
                 continue;
             }
-            if let Some(c) = trimmed.strip_prefix('#') {
+            if trimmed.starts_with('#') {
                 if !seen_directive {
                     if sc.header.len() == MAX_HEADER {
                         return Err(line.error(0, "at most 255 header lines", "another"));
                     }
-                    let c = raw.trim_start().strip_prefix('#').unwrap_or(c);
-                    let c = c.strip_prefix(' ').unwrap_or(c);
-                    if c.len() > MAX_HEADER_LINE {
-                        return Err(line.error(
-                            MAX_HEADER_LINE,
-                            "a header line of at most 16384 bytes",
-                            "more",
-                        ));
-                    }
-                    sc.header.push(c.to_string());
+                    sc.header.push(line.header_text()?.to_string());
                 }
                 continue;
             }
@@ -338,14 +329,8 @@ impl Scenario {
                 continue;
             }
             in_e820 = false;
-            if word != "reserve"
-                && word != "kexec"
-                && word != "virtual-mode"
-                && word != "setup_data"
-                && word != "memblock"
-                && !seen.insert(word)
-                && DIRECTIVES.contains(&word)
-            {
+            let repeats = ["reserve", "kexec", "virtual-mode", "setup_data", "memblock"];
+            if !repeats.contains(&word) && !seen.insert(word) && DIRECTIVES.contains(&word) {
                 return Err(line.error(
                     0,
                     "each of eras, desc_size, fill, map, cmdline, e820, kexec_file, bgrt once",
@@ -354,25 +339,7 @@ impl Scenario {
             }
             let args = line.args();
             match word {
-                "eras" => {
-                    if args.is_empty() {
-                        return Err(line.error(
-                            raw.len(),
-                            "at least one era",
-                            "the end of the line",
-                        ));
-                    }
-                    let mut eras = Vec::new();
-                    for &(col, a) in &args {
-                        eras.push(a.parse::<Era>().map_err(|_| {
-                            let names: Vec<&str> = Era::known().iter().map(|e| e.name()).collect();
-                            line.error(col, &format!("an era ({})", names.join(", ")), a)
-                        })?);
-                    }
-                    eras.sort();
-                    eras.dedup();
-                    sc.eras = eras;
-                }
+                "eras" => sc.eras = line.eras(&args)?,
                 "desc_size" => {
                     let [(col, a)] = line.exactly::<1>(&args, "one number")?;
                     let v = number(a).ok_or_else(|| line.error(col, "a number", a))?;
@@ -381,24 +348,7 @@ impl Scenario {
                     }
                     sc.input.desc_size = v;
                 }
-                "fill" => {
-                    let [(col, a)] =
-                        line.exactly::<1>(&args, "zero, stale or a byte such as 0xa5")?;
-                    sc.input.fill = match a {
-                        "zero" => Fill::Zero,
-                        "stale" => Fill::Stale,
-                        _ => match number(a) {
-                            Some(b) if b <= 0xff => Fill::Pattern(b as u8),
-                            _ => {
-                                return Err(line.error(
-                                    col,
-                                    "zero, stale or a byte such as 0xa5",
-                                    a,
-                                ))
-                            }
-                        },
-                    };
-                }
+                "fill" => sc.input.fill = line.fill(&args)?,
                 "map" => {
                     if let Some(&(col, a)) = args.first() {
                         return Err(line.error(
@@ -410,26 +360,7 @@ impl Scenario {
                     in_map = true;
                     have_map = true;
                 }
-                "cmdline" => {
-                    for &(col, a) in &args {
-                        if let Some(i) = a.bytes().position(|b| !(0x21..=0x7e).contains(&b)) {
-                            return Err(line.error(
-                                col + i,
-                                "a command line of printable ASCII",
-                                a,
-                            ));
-                        }
-                    }
-                    let words: Vec<&str> = args.iter().map(|&(_, a)| a).collect();
-                    sc.input.cmdline = words.join(" ");
-                    if sc.input.cmdline.len() > MAX_CMDLINE || words.len() > MAX_CMDLINE_WORDS {
-                        return Err(line.error(
-                            0,
-                            "a command line of at most 4096 bytes and 255 words",
-                            "more",
-                        ));
-                    }
-                }
+                "cmdline" => sc.input.cmdline = line.cmdline(&args)?,
                 "reserve" => {
                     let (a, z) = line.address_and_size(&args)?;
                     if sc.input.reservations.len() == MAX_RESERVATIONS {
@@ -465,34 +396,7 @@ impl Scenario {
                 "bgrt" => {
                     sc.input.bgrt = Some(line.address_and_size(&args)?);
                 }
-                "kexec_file" => {
-                    let mut k = KexecFile::default();
-                    for &(col, a) in &args {
-                        let expected = "purgatory=, params=, kernel=, kernel_align= or initrd= \
-                                        with a size such as 16M";
-                        let (key, v) = a
-                            .split_once('=')
-                            .ok_or_else(|| line.error(col, expected, a))?;
-                        let at = col + key.len() + 1;
-                        let v = size(v)
-                            .ok_or_else(|| line.error(at, "a size such as 16M or 0x1000", v))?;
-                        match key {
-                            "purgatory" => k.purgatory = v,
-                            "params" => k.params = v,
-                            "kernel" => k.kernel = v,
-                            "kernel_align" if v.is_power_of_two() => k.kernel_align = v,
-                            "kernel_align" => {
-                                return Err(line.error(at, "a power of two", &v.to_string()))
-                            }
-                            "initrd" => k.initrd = v,
-                            _ => return Err(line.error(col, expected, key)),
-                        }
-                        if v == 0 {
-                            return Err(line.error(at, "a size above zero", "0"));
-                        }
-                    }
-                    sc.input.kexec_file = Some(k);
-                }
+                "kexec_file" => sc.input.kexec_file = Some(line.kexec_file(&args)?),
                 "kexec" | "virtual-mode" => {
                     if let Some(&(col, a)) = args.first() {
                         return Err(line.error(col, &format!("nothing after `{word}`"), a));
@@ -720,7 +624,7 @@ struct Line<'a> {
     text: &'a str,
 }
 
-impl Line<'_> {
+impl<'a> Line<'a> {
     /// An error at 0-based byte column `col`.
     fn error(&self, col: usize, expected: &str, found: &str) -> ParseError {
         ParseError {
@@ -756,6 +660,101 @@ impl Line<'_> {
             out.push((col, w));
         }
         out
+    }
+
+    /// A header line's text: after its `#` and one space, at most
+    /// [`MAX_HEADER_LINE`] bytes.
+    fn header_text(&self) -> Result<&'a str, ParseError> {
+        let c = self.text.trim_start();
+        let c = c.strip_prefix('#').unwrap_or(c);
+        let c = c.strip_prefix(' ').unwrap_or(c);
+        if c.len() > MAX_HEADER_LINE {
+            return Err(self.error(
+                MAX_HEADER_LINE,
+                "a header line of at most 16384 bytes",
+                "more",
+            ));
+        }
+        Ok(c)
+    }
+
+    /// `eras ERA...`: sorted, without duplicates.
+    fn eras(&self, args: &[(usize, &str)]) -> Result<Vec<Era>, ParseError> {
+        if args.is_empty() {
+            return Err(self.error(self.text.len(), "at least one era", "the end of the line"));
+        }
+        let mut eras = Vec::new();
+        for &(col, a) in args {
+            eras.push(a.parse::<Era>().map_err(|_| {
+                let names: Vec<&str> = Era::known().iter().map(|e| e.name()).collect();
+                self.error(col, &format!("an era ({})", names.join(", ")), a)
+            })?);
+        }
+        eras.sort();
+        eras.dedup();
+        Ok(eras)
+    }
+
+    /// `fill zero`, `fill stale` or `fill BYTE`.
+    fn fill(&self, args: &[(usize, &str)]) -> Result<Fill, ParseError> {
+        let expected = "zero, stale or a byte such as 0xa5";
+        let [(col, a)] = self.exactly::<1>(args, expected)?;
+        Ok(match a {
+            "zero" => Fill::Zero,
+            "stale" => Fill::Stale,
+            _ => match number(a) {
+                Some(b) if b <= 0xff => Fill::Pattern(b as u8),
+                _ => return Err(self.error(col, expected, a)),
+            },
+        })
+    }
+
+    /// `cmdline WORD...`: printable ASCII, single spaces between the
+    /// words, at most [`MAX_CMDLINE`] bytes and [`MAX_CMDLINE_WORDS`]
+    /// words.
+    fn cmdline(&self, args: &[(usize, &str)]) -> Result<String, ParseError> {
+        for &(col, a) in args {
+            if let Some(i) = a.bytes().position(|b| !(0x21..=0x7e).contains(&b)) {
+                return Err(self.error(col + i, "a command line of printable ASCII", a));
+            }
+        }
+        let words: Vec<&str> = args.iter().map(|&(_, a)| a).collect();
+        let cmdline = words.join(" ");
+        if cmdline.len() > MAX_CMDLINE || words.len() > MAX_CMDLINE_WORDS {
+            return Err(self.error(
+                0,
+                "a command line of at most 4096 bytes and 255 words",
+                "more",
+            ));
+        }
+        Ok(cmdline)
+    }
+
+    /// `kexec_file KEY=SIZE...`: the segments `kexec_file_load` places.
+    fn kexec_file(&self, args: &[(usize, &str)]) -> Result<KexecFile, ParseError> {
+        let mut k = KexecFile::default();
+        for &(col, a) in args {
+            let expected = "purgatory=, params=, kernel=, kernel_align= or initrd= \
+                            with a size such as 16M";
+            let (key, v) = a
+                .split_once('=')
+                .ok_or_else(|| self.error(col, expected, a))?;
+            let at = col + key.len() + 1;
+            let v = size(v).ok_or_else(|| self.error(at, "a size such as 16M or 0x1000", v))?;
+            match key {
+                "purgatory" => k.purgatory = v,
+                "params" => k.params = v,
+                "kernel" => k.kernel = v,
+                "kernel_align" if v.is_power_of_two() => k.kernel_align = v,
+                "kernel_align" => return Err(self.error(at, "a power of two", &v.to_string())),
+                "initrd" => k.initrd = v,
+                _ => return Err(self.error(col, expected, key)),
+            }
+            if v == 0 {
+                return Err(self.error(at, "a size above zero", "0"));
+            }
+        }
+        Ok(k)
     }
 
     /// The words after the directive.
