@@ -313,19 +313,15 @@ impl Scenario {
                 ));
             }
             if in_map && !DIRECTIVES.contains(&word) {
-                if sc.input.map.len() == MAX_FIRMWARE_DESCS {
-                    return Err(line.error(0, "at most 4096 descriptors", "another"));
-                }
-                sc.input.map.push(line.descriptor()?);
+                let d = line.descriptor()?;
+                line.push(&mut sc.input.map, d, MAX_FIRMWARE_DESCS, "4096 descriptors")?;
                 continue;
             }
             in_map = false;
             if in_e820 && !DIRECTIVES.contains(&word) {
+                let e = line.e820_entry()?;
                 let e820 = sc.input.e820.get_or_insert_with(Vec::new);
-                if e820.len() == MAX_E820 {
-                    return Err(line.error(0, "at most 1024 e820 entries", "another"));
-                }
-                e820.push(line.e820_entry()?);
+                line.push(e820, e, MAX_E820, "1024 e820 entries")?;
                 continue;
             }
             in_e820 = false;
@@ -350,65 +346,53 @@ impl Scenario {
                 }
                 "fill" => sc.input.fill = line.fill(&args)?,
                 "map" => {
-                    if let Some(&(col, a)) = args.first() {
-                        return Err(line.error(
-                            col,
-                            "the map's descriptors on the lines below `map`",
-                            a,
-                        ));
-                    }
+                    line.nothing_after(&args, "the map's descriptors on the lines below `map`")?;
                     in_map = true;
                     have_map = true;
                 }
                 "cmdline" => sc.input.cmdline = line.cmdline(&args)?,
                 "reserve" => {
-                    let (a, z) = line.address_and_size(&args)?;
-                    if sc.input.reservations.len() == MAX_RESERVATIONS {
-                        return Err(line.error(0, "at most 64 reservations", "another"));
-                    }
-                    sc.input.reservations.push((a, z));
+                    let r = line.address_and_size(&args)?;
+                    line.push(
+                        &mut sc.input.reservations,
+                        r,
+                        MAX_RESERVATIONS,
+                        "64 reservations",
+                    )?;
                 }
                 "e820" => {
-                    if let Some(&(col, a)) = args.first() {
-                        return Err(line.error(
-                            col,
-                            "the table's entries on the lines below `e820`",
-                            a,
-                        ));
-                    }
+                    line.nothing_after(&args, "the table's entries on the lines below `e820`")?;
                     in_e820 = true;
                     sc.input.e820 = Some(Vec::new());
                 }
                 "setup_data" => {
-                    let (a, z) = line.address_and_size(&args)?;
-                    if sc.input.setup_data.len() == MAX_SETUP_DATA {
-                        return Err(line.error(0, "at most 64 setup_data nodes", "another"));
-                    }
-                    sc.input.setup_data.push((a, z));
+                    let r = line.address_and_size(&args)?;
+                    line.push(
+                        &mut sc.input.setup_data,
+                        r,
+                        MAX_SETUP_DATA,
+                        "64 setup_data nodes",
+                    )?;
                 }
                 "memblock" => {
-                    let (a, z) = line.address_and_size(&args)?;
-                    if sc.input.memblock.len() == MAX_SETUP_DATA {
-                        return Err(line.error(0, "at most 64 memblock regions", "another"));
-                    }
-                    sc.input.memblock.push((a, z));
+                    let r = line.address_and_size(&args)?;
+                    line.push(
+                        &mut sc.input.memblock,
+                        r,
+                        MAX_SETUP_DATA,
+                        "64 memblock regions",
+                    )?;
                 }
-                "bgrt" => {
-                    sc.input.bgrt = Some(line.address_and_size(&args)?);
-                }
+                "bgrt" => sc.input.bgrt = Some(line.address_and_size(&args)?),
                 "kexec_file" => sc.input.kexec_file = Some(line.kexec_file(&args)?),
                 "kexec" | "virtual-mode" => {
-                    if let Some(&(col, a)) = args.first() {
-                        return Err(line.error(col, &format!("nothing after `{word}`"), a));
-                    }
-                    if sc.input.later.len() == MAX_LATER {
-                        return Err(line.error(0, "at most one later step", "another"));
-                    }
-                    sc.input.later.push(if word == "kexec" {
+                    line.nothing_after(&args, &format!("nothing after `{word}`"))?;
+                    let step = if word == "kexec" {
                         LaterStep::KexecInitLate
                     } else {
                         LaterStep::VirtualMode
-                    });
+                    };
+                    line.push(&mut sc.input.later, step, MAX_LATER, "one later step")?;
                 }
                 _ => {
                     let col = raw.len() - raw.trim_start().len();
@@ -660,6 +644,31 @@ impl<'a> Line<'a> {
             out.push((col, w));
         }
         out
+    }
+
+    /// An error at the first of `args`, if there is one: the directive
+    /// takes none (`expected` says what was).
+    fn nothing_after(&self, args: &[(usize, &str)], expected: &str) -> Result<(), ParseError> {
+        match args.first() {
+            Some(&(col, a)) => Err(self.error(col, expected, a)),
+            None => Ok(()),
+        }
+    }
+
+    /// Adds `item` to `list`, which holds at most `max` (`what`, as
+    /// the error says it: `64 reservations`).
+    fn push<T>(
+        &self,
+        list: &mut Vec<T>,
+        item: T,
+        max: usize,
+        what: &str,
+    ) -> Result<(), ParseError> {
+        if list.len() == max {
+            return Err(self.error(0, &format!("at most {what}"), "another"));
+        }
+        list.push(item);
+        Ok(())
     }
 
     /// A header line's text: after its `#` and one space, at most
