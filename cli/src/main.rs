@@ -970,7 +970,7 @@ fn emit(text: &str, output: Option<&Path>) -> Result<(), Failure> {
 }
 
 fn import_dmesg(a: ImportArgs) -> Result<(), Failure> {
-    use efimap_core::cases::scenario::{MAX_CMDLINE, MAX_CMDLINE_WORDS, MAX_RESERVATIONS};
+    use efimap_core::cases::scenario::{cmdline_problem, MAX_RESERVATIONS};
     let ImportArgs {
         log,
         cmdline,
@@ -995,20 +995,8 @@ fn import_dmesg(a: ImportArgs) -> Result<(), Failure> {
             reserve.len()
         )));
     }
-    if let Some(c) = &cmdline {
-        if c.len() > MAX_CMDLINE || c.split_whitespace().count() > MAX_CMDLINE_WORDS {
-            return Err(Failure::Input(format!(
-                "--cmdline: expected at most {MAX_CMDLINE} bytes and {MAX_CMDLINE_WORDS} words"
-            )));
-        }
-    }
-    if let Some(c) = cmdline
-        .as_deref()
-        .and_then(|c| c.chars().find(|&c| c != ' ' && !c.is_ascii_graphic()))
-    {
-        return Err(Failure::Input(format!(
-            "--cmdline: expected printable ASCII words separated by spaces, found {c:?}"
-        )));
+    if let Some(problem) = cmdline.as_deref().and_then(cmdline_problem) {
+        return Err(Failure::Input(format!("--cmdline: expected {problem}")));
     }
     let bytes = std::fs::read(log)
         .map_err(|e| Failure::Input(format!("{}: cannot read: {e}", log.display())))?;

@@ -662,7 +662,7 @@ pub fn scenario_of_log(
     opts: LogImport,
 ) -> Result<(Scenario, Vec<(usize, String)>), ImportError> {
     use crate::cases::boot_log::{command_line_at, linux_release_at};
-    use crate::cases::scenario::{MAX_CMDLINE, MAX_CMDLINE_WORDS};
+    use crate::cases::scenario::cmdline_problem;
     let m = import_map(text, opts.map)?;
     let e820 = import_e820(text)?;
     let mut header = vec![format!(
@@ -679,17 +679,11 @@ pub fn scenario_of_log(
         (Some(c), _) => c,
         (None, Some((n, c))) => {
             let c = c.trim();
-            let bad = c.len() > MAX_CMDLINE
-                || c.split_whitespace().count() > MAX_CMDLINE_WORDS
-                || c.chars().any(|ch| ch != ' ' && !ch.is_ascii_graphic());
-            if bad {
+            if let Some(problem) = cmdline_problem(c) {
                 return Err(ImportError {
                     line: n,
                     col: 1,
-                    expected: format!(
-                        "a command line of printable ASCII words, at most {MAX_CMDLINE} bytes \
-                         and {MAX_CMDLINE_WORDS} words (or give --cmdline)"
-                    ),
+                    expected: format!("a command line of {problem} (or give --cmdline)"),
                 });
             }
             header.push(format!("command line from line {n} of the log"));
@@ -769,6 +763,11 @@ mod tests {
         let bad = log.replace("efi=debug", "efi=de\x07bug");
         let e = scenario_of_log(&bad, "boot.log", opts.clone()).unwrap_err();
         assert_eq!((e.line, e.col), (2, 1));
+        assert_eq!(
+            e.expected,
+            "a command line of printable ASCII words separated by spaces, found '\\u{7}' \
+             (or give --cmdline)"
+        );
         let given = LogImport {
             cmdline: Some("quiet".into()),
             ..opts

@@ -542,6 +542,24 @@ pub fn e820_text(e: &E820Entry) -> String {
     )
 }
 
+/// What keeps `cmdline` from being a scenario's command line, as what
+/// was expected instead: more than [`MAX_CMDLINE`] bytes or
+/// [`MAX_CMDLINE_WORDS`] words, or a character that is not printable
+/// ASCII (a space between words aside). `None` when it is one.
+pub fn cmdline_problem(cmdline: &str) -> Option<String> {
+    if cmdline.len() > MAX_CMDLINE || cmdline.split_whitespace().count() > MAX_CMDLINE_WORDS {
+        return Some(format!(
+            "at most {MAX_CMDLINE} bytes and {MAX_CMDLINE_WORDS} words"
+        ));
+    }
+    let c = cmdline
+        .chars()
+        .find(|&c| c != ' ' && !c.is_ascii_graphic())?;
+    Some(format!(
+        "printable ASCII words separated by spaces, found {c:?}"
+    ))
+}
+
 /// A size as a scenario writes it: with a K, M or G suffix when exact.
 pub fn size_text(v: u64) -> String {
     for (shift, suffix) in [(30, "G"), (20, "M"), (10, "K")] {

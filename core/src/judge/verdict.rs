@@ -7,7 +7,7 @@ use crate::judge::findings::{check_on, check_quiet, Checked};
 use crate::judge::geometry::effective_map;
 use crate::judge::signature::Signature;
 use crate::model::boot::{AllocInfo, BootInput, Outcome};
-use crate::model::desc::{MemRange, MemoryDesc, EFI_PAGE_SHIFT};
+use crate::model::desc::{MemRange, MemoryDesc};
 use crate::model::e820::{E820Op, E820Update};
 use crate::model::era::Era;
 use crate::model::kernel::{Event, Freed, Install, InstallKind, Level};
@@ -334,9 +334,7 @@ impl Shown for MemoryDesc {
             "type {} [{:#x}-{:#x}] attr {:#x}",
             self.ty,
             self.phys_addr,
-            self.phys_addr
-                .wrapping_add(self.num_pages.wrapping_shl(EFI_PAGE_SHIFT))
-                .wrapping_sub(1),
+            self.end(),
             self.attribute
         )
     }
